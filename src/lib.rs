@@ -1,0 +1,14 @@
+//! buurtpeil: measure and grow brede welvaart buurt by buurt.
+//!
+//! Domain modules (area, questionnaire, survey, insight) own their rules and
+//! know nothing of HTTP; `web` maps them to pages and status codes.
+
+pub mod area;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod i18n;
+pub mod insight;
+pub mod questionnaire;
+pub mod survey;
+pub mod web;

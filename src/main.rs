@@ -1,0 +1,141 @@
+//! The `buurtpeil` command: wiring only; the work is in the library.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+use buurtpeil::area::{load_tree, parse_csv, save_areas, Level};
+use buurtpeil::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
+use buurtpeil::db::{connect, DatabaseUrl};
+use buurtpeil::questionnaire::{load_catalog, load_dir};
+use buurtpeil::web::Application;
+
+/// Demo data goes to its own file unless DATABASE_URL says otherwise, so it
+/// never mixes with real responses.
+const DEMO_DATABASE_URL: &str = "sqlite://buurtpeil-demo.db";
+const DEMO_RESPONSES: usize = 3000;
+const DEMO_SEED: u64 = 772;
+
+#[derive(Parser)]
+#[command(name = "buurtpeil", version, about = "Measure and grow brede welvaart buurt by buurt")]
+struct Cli {
+    /// sqlite://FILE (default sqlite://buurtpeil.db) or postgres://USER:PASSWORD@HOST/DB
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Folder with questionnaire definitions (*.toml)
+    #[arg(long, env = "BUURTPEIL_QUESTIONNAIRES", default_value = "questionnaires", global = true)]
+    questionnaires: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application
+    Serve {
+        /// Address to listen on
+        #[arg(long, env = "BUURTPEIL_BIND", default_value = DEFAULT_BIND)]
+        bind: String,
+        /// Load the demo municipality (Eindhoven) with synthetic responses
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run pending database migrations and stop
+    Migrate,
+    /// Load the demo municipality and synthetic responses, then stop
+    Demo,
+    /// Manage gemeenten, wijken and buurten
+    Areas {
+        #[command(subcommand)]
+        command: AreasCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AreasCommand {
+    /// Import a CBS buurt list (CSV with BU_CODE, BU_NAAM, WK_CODE, WK_NAAM, GM_CODE, GM_NAAM or their lower-case names)
+    Import { file: PathBuf },
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn database_url(cli: &Cli, demo: bool) -> String {
+    cli.database_url
+        .clone()
+        .unwrap_or_else(|| if demo { DEMO_DATABASE_URL } else { DEFAULT_DATABASE_URL }.to_owned())
+}
+
+fn min_cell() -> Option<String> {
+    std::env::var("BUURTPEIL_MIN_CELL").ok()
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Serve { bind, demo } => {
+            let config = Config::new(&database_url(&cli, *demo), bind, min_cell().as_deref(), cli.questionnaires.clone())?;
+            if *demo {
+                seed_demo(&config)?;
+            }
+            let app = Application::build(&config)?;
+            println!("buurtpeil listens on http://{}:{} ({})", config.bind.ip(), app.port(), config.database_url.redacted());
+            actix_web::rt::System::new().block_on(app.run_until_stopped())?;
+        }
+        Command::Migrate => {
+            let url = DatabaseUrl::parse(&database_url(&cli, false))?;
+            let pool = connect(&url, 1)?;
+            drop(pool);
+            println!("migrations are up to date on {}", url.redacted());
+        }
+        Command::Demo => {
+            let config = Config::new(&database_url(&cli, true), DEFAULT_BIND, min_cell().as_deref(), cli.questionnaires.clone())?;
+            seed_demo(&config)?;
+        }
+        Command::Areas { command: AreasCommand::Import { file } } => {
+            let url = DatabaseUrl::parse(&database_url(&cli, false))?;
+            let name = file.display().to_string();
+            let reader = std::fs::File::open(file).with_context(|| format!("{name}: cannot open the file"))?;
+            let areas = parse_csv(&name, reader)?;
+            let count = |l: Level| areas.iter().filter(|a| a.level() == l).count();
+            println!(
+                "{name}: read {} gemeenten, {} wijken, {} buurten; storing…",
+                count(Level::Gemeente),
+                count(Level::Wijk),
+                count(Level::Buurt)
+            );
+            let pool = connect(&url, 1)?;
+            let stored = save_areas(&mut *pool.get()?, &areas)?;
+            println!("stored {stored} areas in {}", url.redacted());
+        }
+    }
+    Ok(())
+}
+
+fn seed_demo(config: &Config) -> Result<()> {
+    let pool = connect(&config.database_url, 2)?;
+    let mut conn = pool.get()?;
+    let areas = buurtpeil::demo::load_areas(&mut conn)?;
+    println!("demo: Eindhoven loaded ({areas} areas)");
+    let defs = load_dir(&config.questionnaires_dir)?;
+    let catalog = load_catalog(&mut conn, &defs)?;
+    let Some(geluk) = catalog.current("geluk") else {
+        bail!("the demo needs the questionnaire geluk in {}", config.questionnaires_dir.display());
+    };
+    let tree = load_tree(&mut conn)?;
+    let added = buurtpeil::demo::seed_responses(&mut conn, &tree, geluk, DEMO_RESPONSES, DEMO_SEED)?;
+    if added > 0 {
+        println!("demo: {added} synthetic responses to geluk added");
+    } else {
+        println!("demo: geluk already has responses; none added");
+    }
+    Ok(())
+}

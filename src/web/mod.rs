@@ -1,0 +1,13 @@
+//! HTTP: the actix-web application, thin handlers over the domain modules.
+
+mod api;
+mod error;
+mod lang;
+mod render;
+mod resident;
+mod results_page;
+mod server;
+mod state;
+
+pub use server::{Application, StartError};
+pub use state::AppState;

@@ -1,0 +1,84 @@
+//! Page rendering: tera templates built once from files embedded in the
+//! binary, with the language and interface texts every page needs.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+
+use super::lang::LangChoice;
+use super::state::AppState;
+
+const TEMPLATES: [(&str, &str); 8] = [
+    ("index.html", include_str!("../../templates/index.html")),
+    ("base.html", include_str!("../../templates/base.html")),
+    ("macros.html", include_str!("../../templates/macros.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    ("survey/start.html", include_str!("../../templates/survey/start.html")),
+    ("survey/form.html", include_str!("../../templates/survey/form.html")),
+    ("survey/thanks.html", include_str!("../../templates/survey/thanks.html")),
+    ("results/page.html", include_str!("../../templates/results/page.html")),
+];
+
+pub const STYLESHEET: &str = include_str!("../../templates/static/buurtpeil.css");
+
+pub fn templates() -> Result<tera::Tera, tera::Error> {
+    let mut tera = tera::Tera::default();
+    tera.add_raw_templates(TEMPLATES)?;
+    tera.autoescape_on(vec![".html"]);
+    tera.register_filter("num", number_filter);
+    Ok(tera)
+}
+
+/// `{{ x | num(lang=lang) }}`: one decimal, with a decimal comma in Dutch.
+fn number_filter(value: &tera::Value, args: &std::collections::HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    let x = value.as_f64().ok_or_else(|| tera::Error::msg("num expects a number"))?;
+    let text = format!("{x:.1}");
+    let dutch = args.get("lang").and_then(|l| l.as_str()) != Some("en");
+    Ok(tera::Value::String(if dutch { text.replace('.', ",") } else { text }))
+}
+
+/// The current URL with the other language chosen: the language switch.
+fn switch_href(req: &HttpRequest, lang: LangChoice) -> String {
+    let mut query: Vec<&str> = req.query_string().split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("lang=")).collect();
+    let other = format!("lang={}", lang.lang.other().code());
+    query.push(&other);
+    format!("{}?{}", req.path(), query.join("&"))
+}
+
+/// Renders a page; a template failure is logged and becomes a plain 500.
+pub fn page(state: &AppState, req: &HttpRequest, lang: LangChoice, status: StatusCode, template: &str, mut ctx: tera::Context) -> HttpResponse {
+    ctx.insert("lang", lang.lang.code());
+    ctx.insert("other_lang", lang.lang.other().code());
+    ctx.insert("switch_href", &switch_href(req, lang));
+    ctx.insert("t", lang.lang.texts());
+    ctx.insert("min_cell", &state.min_cell);
+    match state.tera.render(template, &ctx) {
+        Ok(body) => {
+            let mut res = HttpResponse::build(status);
+            res.content_type("text/html; charset=utf-8");
+            if let Some(cookie) = lang.cookie() {
+                res.cookie(cookie);
+            }
+            res.insert_header((header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.lang.code())));
+            res.body(body)
+        }
+        Err(e) => {
+            let mut cause = String::new();
+            let mut source: Option<&dyn std::error::Error> = Some(&e);
+            while let Some(s) = source {
+                cause.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            tracing::error!("rendering {template} failed{cause}");
+            HttpResponse::InternalServerError().content_type("text/plain; charset=utf-8").body("Er ging iets mis. / Something went wrong.")
+        }
+    }
+}
+
+/// A friendly error page; `message` is a key of the interface texts.
+pub fn error_page(state: &AppState, req: &HttpRequest, lang: LangChoice, status: StatusCode, message: &str) -> HttpResponse {
+    let mut ctx = tera::Context::new();
+    ctx.insert("message_key", message);
+    ctx.insert("status", &status.as_u16());
+    page(state, req, lang, status, "error.html", ctx)
+}

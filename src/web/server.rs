@@ -1,0 +1,118 @@
+//! Builds the application in one place, so the binary and the tests run the
+//! same server (tests on port 0).
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::{Compress, DefaultHeaders, Logger};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+
+use super::api;
+use super::error::ApiError;
+use super::lang::LangChoice;
+use super::render::{error_page, page, templates, STYLESHEET};
+use super::state::AppState;
+use crate::area::load_tree;
+use crate::config::Config;
+use crate::db::{connect, DbError};
+use crate::questionnaire::{load_catalog, load_dir, DefinitionError};
+use crate::survey::Writer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("questionnaire: {0}")]
+    Questionnaire(#[from] DefinitionError),
+    #[error("templates: {0}")]
+    Templates(#[from] tera::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(config: &Config) -> Result<Application, StartError> {
+        let pool = connect(&config.database_url, config.pool_size)?;
+        let defs = load_dir(&config.questionnaires_dir)?;
+        let (catalog, tree) = {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            (load_catalog(&mut conn, &defs)?, load_tree(&mut conn)?)
+        };
+        if tree.is_empty() {
+            tracing::warn!("no areas are known yet: import them with `buurtpeil areas import FILE.csv`");
+        }
+        let writer = Writer::start(pool.clone());
+        let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree));
+        let listener = TcpListener::bind(config.bind).map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?;
+        let port = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                // Path and status only: no IP address, no query, no body.
+                .wrap(Logger::new("%U %s %b %Dms"))
+                .wrap(Compress::default())
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        .add((header::REFERRER_POLICY, "no-referrer"))
+                        .add((header::X_FRAME_OPTIONS, "DENY"))
+                        .add((header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'")),
+                )
+                .app_data(state.clone())
+                .app_data(web::FormConfig::default().limit(api::MAX_BODY).error_handler(|e, _| {
+                    let status = match e {
+                        actix_web::error::UrlencodedError::Overflow { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                        _ => StatusCode::BAD_REQUEST,
+                    };
+                    actix_web::error::InternalError::from_response(e, HttpResponse::build(status).content_type("text/plain; charset=utf-8").body("Het formulier kon niet worden gelezen. / The form could not be read.")).into()
+                }))
+                .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(format!("the query string is not valid: {e}")).into()))
+                .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(format!("the path is not valid: {e}")).into()))
+                .configure(api::routes)
+                .configure(super::resident::routes)
+                .configure(super::results_page::routes)
+                .route("/", web::get().to(index))
+                .route("/static/buurtpeil.css", web::get().to(stylesheet))
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)
+        .map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?
+        .run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn index(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice) -> HttpResponse {
+    let list: Vec<_> = state
+        .catalog
+        .all_current()
+        .map(|p| (p.definition.slug.as_str(), p.definition.title.get(lang.lang), p.version))
+        .collect();
+    let mut ctx = tera::Context::new();
+    ctx.insert("questionnaires", &list);
+    page(&state, &req, lang, StatusCode::OK, "index.html", ctx)
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(STYLESHEET)
+}
+
+async fn not_found(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice) -> HttpResponse {
+    error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_not_found")
+}

@@ -1,0 +1,82 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::area::{load_tree, AreaTree};
+use crate::db::{DbError, Pool};
+use crate::insight::{build_table, fetch_counts, SafeTable};
+use crate::questionnaire::Catalog;
+use crate::survey::Writer;
+
+/// What every handler shares. Built once at start.
+pub struct AppState {
+    pub pool: Pool,
+    pub writer: Writer,
+    pub catalog: Catalog,
+    pub tera: tera::Tera,
+    pub min_cell: u64,
+    areas: RwLock<(Arc<AreaTree>, Instant, u64)>,
+    tables: Mutex<HashMap<String, (u64, u64, Arc<SafeTable>)>>,
+}
+
+const AREA_RELOAD_PAUSE: Duration = Duration::from_secs(5);
+
+impl AppState {
+    pub fn new(pool: Pool, writer: Writer, catalog: Catalog, tera: tera::Tera, min_cell: u64, areas: AreaTree) -> AppState {
+        AppState {
+            pool,
+            writer,
+            catalog,
+            tera,
+            min_cell,
+            areas: RwLock::new((Arc::new(areas), Instant::now(), 0)),
+            tables: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn areas(&self) -> Arc<AreaTree> {
+        self.areas.read().unwrap_or_else(|e| e.into_inner()).0.clone()
+    }
+
+    /// The area list, re-read from the database when a code is not known
+    /// (areas may be imported while the server runs), at most every 5 s.
+    /// Blocking: call from a blocking context.
+    pub fn areas_knowing(&self, code: &str) -> Result<Arc<AreaTree>, DbError> {
+        let current = self.areas();
+        if current.get(code).is_some() {
+            return Ok(current);
+        }
+        {
+            let guard = self.areas.read().unwrap_or_else(|e| e.into_inner());
+            if guard.1.elapsed() < AREA_RELOAD_PAUSE {
+                return Ok(guard.0.clone());
+            }
+        }
+        let fresh = Arc::new(load_tree(&mut *self.pool.get()?)?);
+        let mut guard = self.areas.write().unwrap_or_else(|e| e.into_inner());
+        *guard = (fresh.clone(), Instant::now(), guard.2 + 1);
+        Ok(fresh)
+    }
+
+    /// The safe table of a questionnaire, recomputed only after new
+    /// responses or areas arrived. Blocking: call from a blocking context.
+    pub fn safe_table(&self, slug: &str) -> Result<Option<Arc<SafeTable>>, DbError> {
+        let Some(current) = self.catalog.current(slug) else { return Ok(None) };
+        let generation = self.writer.generation();
+        let area_generation = self.areas.read().unwrap_or_else(|e| e.into_inner()).2;
+        if let Some((g, ag, table)) = self.tables.lock().unwrap_or_else(|e| e.into_inner()).get(slug) {
+            if *g == generation && *ag == area_generation {
+                return Ok(Some(table.clone()));
+            }
+        }
+        let versions = self.catalog.versions(slug);
+        let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
+        let counts = fetch_counts(&mut *self.pool.get()?, &ids)?;
+        let table = Arc::new(build_table(&self.areas(), current, versions, &counts, self.min_cell));
+        self.tables
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(slug.to_owned(), (generation, area_generation, table.clone()));
+        Ok(Some(table))
+    }
+}
