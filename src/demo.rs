@@ -81,9 +81,15 @@ pub fn seed_responses(
                         RawAnswer::Number((centre + noise).round().clamp(f64::from(*min), f64::from(*max)))
                     }
                     QuestionKind::SingleChoice { options } => {
-                        // Earlier options (the positive ones) more often.
-                        let i = ((rng.gen::<f64>().powf(1.6 - mood / 4.0)) * options.len() as f64) as usize;
-                        RawAnswer::Text(options[i.min(options.len() - 1)].value.clone())
+                        // Earlier options (the positive ones) more often,
+                        // the more so in a happier buurt.
+                        let weights: Vec<f64> = (0..options.len()).map(|i| (-(i as f64) * (0.9 + mood / 3.0)).exp()).collect();
+                        let mut pick = rng.gen::<f64>() * weights.iter().sum::<f64>();
+                        let i = weights.iter().position(|w| {
+                            pick -= w;
+                            pick <= 0.0
+                        });
+                        RawAnswer::Text(options[i.unwrap_or(0)].value.clone())
                     }
                     QuestionKind::Text { .. } => continue,
                 };

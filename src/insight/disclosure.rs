@@ -90,7 +90,8 @@ pub fn protect(h: &Hierarchy, n: &[u64], k: u64, start: &[bool]) -> Vec<bool> {
             loop {
                 let (region, frontier) = h.region(x, &hidden);
                 let mass: u64 = region.iter().map(|&i| n[i]).sum();
-                if region.is_empty() || mass >= k {
+                // A region of empty buurten reveals only that nobody answered there.
+                if mass == 0 || mass >= k {
                     break;
                 }
                 // Hiding a shown area just below x adds its own region (or

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# The one test command of buurtpeil: lint, then every test target against a
+# throw-away PostgreSQL cluster and a headless Chromium.
+#
+#   scripts/test.sh [extra args for cargo test]
+#   BUURTPEIL_SKIP_LINT=1 scripts/test.sh      # skip cargo fmt / clippy
+#   scripts/test.sh -- --nocapture              # args go to `cargo test --all-targets`
+#
+# Works on a fresh Debian 12 machine as root (or as a user with sudo): missing
+# system packages (postgresql, libpq-dev, chromium, chromium-driver) are
+# installed with apt-get. The cluster lives in a temporary directory, listens
+# on 127.0.0.1 only (port BUURTPEIL_TEST_PG_PORT, default 54329, or the next
+# free one), trusts every local login, and is stopped and deleted on exit.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+banner() { printf '\n==> %s\n' "$*"; }
+die() { printf 'scripts/test.sh: %s\n' "$*" >&2; exit 1; }
+
+# --- privileges -------------------------------------------------------------
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+else
+    SUDO=()
+fi
+
+# --- system packages, installed only when missing -----------------------------
+pkg_installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+newest_pg_bin() {
+    # Newest /usr/lib/postgresql/<version>/bin that has a server in it.
+    local v
+    [ -d /usr/lib/postgresql ] || return 1
+    # shellcheck disable=SC2012 # version directories: plain names
+    for v in $(ls /usr/lib/postgresql | sort -V -r); do
+        if [ -x "/usr/lib/postgresql/$v/bin/initdb" ] && [ -x "/usr/lib/postgresql/$v/bin/pg_ctl" ]; then
+            echo "/usr/lib/postgresql/$v/bin"
+            return 0
+        fi
+    done
+    return 1
+}
+
+missing=()
+newest_pg_bin >/dev/null || missing+=(postgresql)
+pkg_installed libpq-dev || missing+=(libpq-dev)
+{ command -v chromium >/dev/null 2>&1 || pkg_installed chromium; } || missing+=(chromium)
+{ command -v chromedriver >/dev/null 2>&1 || pkg_installed chromium-driver; } || missing+=(chromium-driver)
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    banner "Installing missing packages: ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ] && [ "${#SUDO[@]}" -eq 0 ]; then
+        die "missing packages (${missing[*]}) and not root and no sudo: install them first"
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust (https://rustup.rs) first"
+
+PG_BIN=$(newest_pg_bin) || die "no PostgreSQL server found under /usr/lib/postgresql"
+
+# --- throw-away PostgreSQL cluster -------------------------------------------
+# As root the server must run as another user: `postgres` (created by the
+# Debian package). As any other user it runs as that user.
+as_pg() {
+    if [ "$(id -u)" -ne 0 ]; then
+        "$@"
+    elif command -v runuser >/dev/null 2>&1; then
+        runuser -u postgres -- "$@"
+    else
+        su postgres -s /bin/sh -c "$(printf '%q ' "$@")"
+    fi
+}
+
+PG_TMP=$(mktemp -d "${TMPDIR:-/tmp}/buurtpeil-pg.XXXXXX")
+PG_DATA="$PG_TMP/data"
+PG_STARTED=0
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [ "$PG_STARTED" -eq 1 ]; then
+        banner "Stopping throw-away PostgreSQL (port $PG_PORT)"
+        ( cd / && as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -t 30 stop >/dev/null ) \
+            || ( cd / && as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate stop >/dev/null ) \
+            || true
+    fi
+    rm -rf "$PG_TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_in_use() {
+    # Something accepts TCP connections on 127.0.0.1:$1?
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+banner "Starting throw-away PostgreSQL $(basename "$(dirname "$PG_BIN")") in $PG_TMP"
+if [ "$(id -u)" -eq 0 ]; then
+    chown postgres: "$PG_TMP"
+fi
+chmod 700 "$PG_TMP"
+( cd / && as_pg "$PG_BIN/initdb" -A trust -U postgres -E UTF8 --locale=C.UTF-8 -D "$PG_DATA" >"$PG_TMP/initdb.log" 2>&1 ) \
+    || { cat "$PG_TMP/initdb.log" >&2; die "initdb failed"; }
+
+PG_PORT=${BUURTPEIL_TEST_PG_PORT:-54329}
+for _ in $(seq 1 50); do
+    if ! port_in_use "$PG_PORT"; then
+        if ( cd / && as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_TMP/postgres-$PG_PORT.log" -w -t 60 \
+                -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k '$PG_TMP' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+                start >/dev/null ); then
+            PG_STARTED=1
+            break
+        fi
+        # Lost a race for the port: try the next one. Anything else is fatal.
+        if ! grep -q 'could not bind\|could not create any TCP/IP sockets\|Address already in use' "$PG_TMP/postgres-$PG_PORT.log" 2>/dev/null; then
+            cat "$PG_TMP/postgres-$PG_PORT.log" >&2 || true
+            die "pg_ctl start failed"
+        fi
+        echo "port $PG_PORT is taken, trying the next one"
+    fi
+    PG_PORT=$((PG_PORT + 1))
+done
+[ "$PG_STARTED" -eq 1 ] || die "could not start PostgreSQL (see messages above)"
+
+for _ in $(seq 1 30); do
+    "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && break
+    sleep 1
+done
+"$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" || die "PostgreSQL on port $PG_PORT is not ready"
+
+export BUURTPEIL_TEST_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+export BUURTPEIL_CHROMEDRIVER=/usr/bin/chromedriver
+export BUURTPEIL_CHROMIUM=/usr/bin/chromium
+echo "BUURTPEIL_TEST_PG_URL=$BUURTPEIL_TEST_PG_URL"
+echo "BUURTPEIL_CHROMEDRIVER=$BUURTPEIL_CHROMEDRIVER"
+echo "BUURTPEIL_CHROMIUM=$BUURTPEIL_CHROMIUM"
+
+# --- Rust -----------------------------------------------------------------------
+if [ "${BUURTPEIL_SKIP_LINT:-0}" = "1" ]; then
+    banner "Skipping cargo fmt / cargo clippy (BUURTPEIL_SKIP_LINT=1)"
+else
+    banner "cargo fmt --check"
+    cargo fmt --check
+
+    banner "cargo clippy --all-targets -- -D warnings"
+    cargo clippy --all-targets -- -D warnings
+fi
+
+banner "cargo test --all-targets $*"
+cargo test --all-targets "$@"
+
+banner "All checks passed"
