@@ -31,7 +31,12 @@ pub enum ConfigError {
 }
 
 impl Config {
-    pub fn new(database_url: &str, bind: &str, min_cell: Option<&str>, questionnaires_dir: PathBuf) -> Result<Config, ConfigError> {
+    pub fn new(
+        database_url: &str,
+        bind: &str,
+        min_cell: Option<&str>,
+        questionnaires_dir: PathBuf,
+    ) -> Result<Config, ConfigError> {
         let database_url = DatabaseUrl::parse(database_url)?;
         let bind = bind.parse().map_err(|_| ConfigError::Bind(bind.to_owned()))?;
         let min_cell = match min_cell {

@@ -83,7 +83,8 @@ pub fn seed_responses(
                     QuestionKind::SingleChoice { options } => {
                         // Earlier options (the positive ones) more often,
                         // the more so in a happier buurt.
-                        let weights: Vec<f64> = (0..options.len()).map(|i| (-(i as f64) * (0.9 + mood / 3.0)).exp()).collect();
+                        let weights: Vec<f64> =
+                            (0..options.len()).map(|i| (-(i as f64) * (0.9 + mood / 3.0)).exp()).collect();
                         let mut pick = rng.gen::<f64>() * weights.iter().sum::<f64>();
                         let i = weights.iter().position(|w| {
                             pick -= w;

@@ -44,9 +44,7 @@ impl Lang {
         for part in header.split(',').take(20) {
             let mut pieces = part.split(';');
             let tag = pieces.next().unwrap_or("").trim();
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok())).unwrap_or(1.0);
             let primary = tag.split('-').next().unwrap_or("");
             if let Some(lang) = Lang::parse(primary) {
                 if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {

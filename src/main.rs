@@ -70,9 +70,7 @@ fn main() {
 }
 
 fn database_url(cli: &Cli, demo: bool) -> String {
-    cli.database_url
-        .clone()
-        .unwrap_or_else(|| if demo { DEMO_DATABASE_URL } else { DEFAULT_DATABASE_URL }.to_owned())
+    cli.database_url.clone().unwrap_or_else(|| if demo { DEMO_DATABASE_URL } else { DEFAULT_DATABASE_URL }.to_owned())
 }
 
 fn min_cell() -> Option<String> {
@@ -82,12 +80,18 @@ fn min_cell() -> Option<String> {
 fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Serve { bind, demo } => {
-            let config = Config::new(&database_url(&cli, *demo), bind, min_cell().as_deref(), cli.questionnaires.clone())?;
+            let config =
+                Config::new(&database_url(&cli, *demo), bind, min_cell().as_deref(), cli.questionnaires.clone())?;
             if *demo {
                 seed_demo(&config)?;
             }
             let app = Application::build(&config)?;
-            println!("buurtpeil listens on http://{}:{} ({})", config.bind.ip(), app.port(), config.database_url.redacted());
+            println!(
+                "buurtpeil listens on http://{}:{} ({})",
+                config.bind.ip(),
+                app.port(),
+                config.database_url.redacted()
+            );
             actix_web::rt::System::new().block_on(app.run_until_stopped())?;
         }
         Command::Migrate => {
@@ -97,7 +101,12 @@ fn run(cli: Cli) -> Result<()> {
             println!("migrations are up to date on {}", url.redacted());
         }
         Command::Demo => {
-            let config = Config::new(&database_url(&cli, true), DEFAULT_BIND, min_cell().as_deref(), cli.questionnaires.clone())?;
+            let config = Config::new(
+                &database_url(&cli, true),
+                DEFAULT_BIND,
+                min_cell().as_deref(),
+                cli.questionnaires.clone(),
+            )?;
             seed_demo(&config)?;
         }
         Command::Areas { command: AreasCommand::Import { file } } => {

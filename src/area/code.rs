@@ -147,7 +147,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_codes() {
-        for bad in ["", "BU0772111", "BU077211100", "bu07721110", "BU07a21110", "WK07721110", "BUAB721110", "BU0772111é"] {
+        for bad in
+            ["", "BU0772111", "BU077211100", "bu07721110", "BU07a21110", "WK07721110", "BUAB721110", "BU0772111é"]
+        {
             assert!(AreaCode::parse(Level::Buurt, bad).is_err(), "{bad}");
         }
         assert!(AreaCode::parse(Level::Gemeente, "GM07A2").is_err());

@@ -53,11 +53,14 @@ pub fn parse_csv(file: &str, reader: impl Read) -> Result<Vec<Area>, ImportError
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() { b';' } else { b',' };
 
+    // The csv crate miscounts lines in CRLF files (as CBS ships them), so
+    // lines are counted from byte offsets (a CRLF record "starts" on the
+    // \n before it).
+    let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+    let line_at = |byte: u64| newlines.partition_point(|&i| (i as u64) <= byte) as u64 + 1;
     let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|e| ImportError::Unreadable { file: file.into(), reason: e.to_string() })?
-        .clone();
+    let headers =
+        rdr.headers().map_err(|e| ImportError::Unreadable { file: file.into(), reason: e.to_string() })?.clone();
     let mut index = BTreeMap::new();
     for (field, names) in COLUMNS {
         let pos = headers.iter().position(|h| names.contains(&h.trim())).ok_or_else(|| ImportError::MissingColumn {
@@ -73,12 +76,13 @@ pub fn parse_csv(file: &str, reader: impl Read) -> Result<Vec<Area>, ImportError
     for record in rdr.records() {
         let record = record.map_err(|e| ImportError::Row {
             file: file.into(),
-            line: e.position().map(|p| p.line()).unwrap_or(0),
+            line: e.position().map(|p| line_at(p.byte())).unwrap_or(0),
             field: "-".into(),
             reason: e.to_string(),
         })?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let row_err = |field: &str, reason: String| ImportError::Row { file: file.into(), line, field: field.into(), reason };
+        let line = record.position().map(|p| line_at(p.byte())).unwrap_or(0);
+        let row_err =
+            |field: &str, reason: String| ImportError::Row { file: file.into(), line, field: field.into(), reason };
         let get = |field: &str| record.get(index[field]).unwrap_or("").trim();
         let code = |field: &str, level| AreaCode::parse(level, get(field)).map_err(|e| row_err(field, e.to_string()));
         let name = |field: &str| {
@@ -101,7 +105,10 @@ pub fn parse_csv(file: &str, reader: impl Read) -> Result<Vec<Area>, ImportError
             return Err(row_err("wijkcode", format!("buurt {bu} cannot lie in wijk {wk}: the codes do not match")));
         }
         if wk.parent().as_ref() != Some(&gm) {
-            return Err(row_err("gemeentecode", format!("wijk {wk} cannot lie in gemeente {gm}: the codes do not match")));
+            return Err(row_err(
+                "gemeentecode",
+                format!("wijk {wk} cannot lie in gemeente {gm}: the codes do not match"),
+            ));
         }
         let rows = [
             (bu, name("buurtnaam")?, Some(wk.clone()), "buurtnaam"),
@@ -164,6 +171,13 @@ mod tests {
         assert!(parse_csv("a.csv", bad.as_bytes()).unwrap_err().to_string().contains("field wijkcode"));
         let dup = format!("{OK}BU07721120,Bergen,WK077211,Centrum,GM0772,Eindhoven\n");
         assert!(parse_csv("a.csv", dup.as_bytes()).unwrap_err().to_string().contains("twice"));
+    }
+
+    #[test]
+    fn counts_lines_in_crlf_files() {
+        let crlf = OK.replace('\n', "\r\n").replace("BU07721120", "BU0772112");
+        let err = parse_csv("a.csv", crlf.as_bytes()).unwrap_err().to_string();
+        assert!(err.starts_with("a.csv, line 3, field buurtcode:"), "{err}");
     }
 
     #[test]

@@ -66,11 +66,7 @@ impl AreaTree {
     }
 
     pub fn children(&self, code: &str) -> impl Iterator<Item = &Area> {
-        self.children
-            .get(code)
-            .into_iter()
-            .flatten()
-            .filter_map(|c| self.areas.get(c))
+        self.children.get(code).into_iter().flatten().filter_map(|c| self.areas.get(c))
     }
 
     /// The wijk and gemeente a buurt lies in, in that order.

@@ -12,9 +12,8 @@ pub fn save_areas(conn: &mut AnyConnection, list: &[Area]) -> Result<usize, DbEr
     sorted.sort_by_key(|a| a.level());
     conn.transaction(|conn| {
         for area in &sorted {
-            let updated = diesel::update(areas::table.find(area.code.as_str()))
-                .set(areas::name.eq(&area.name))
-                .execute(conn)?;
+            let updated =
+                diesel::update(areas::table.find(area.code.as_str())).set(areas::name.eq(&area.name)).execute(conn)?;
             if updated == 0 {
                 diesel::insert_into(areas::table)
                     .values((
@@ -31,9 +30,8 @@ pub fn save_areas(conn: &mut AnyConnection, list: &[Area]) -> Result<usize, DbEr
 }
 
 pub fn load_tree(conn: &mut AnyConnection) -> Result<AreaTree, DbError> {
-    let rows: Vec<(String, String, String, Option<String>)> = areas::table
-        .select((areas::code, areas::name, areas::level, areas::parent))
-        .load(conn)?;
+    let rows: Vec<(String, String, String, Option<String>)> =
+        areas::table.select((areas::code, areas::name, areas::level, areas::parent)).load(conn)?;
     // Rows were validated on the way in; a row that no longer parses is
     // skipped rather than taking the whole service down.
     let list = rows.into_iter().filter_map(|(code, name, level, parent)| {

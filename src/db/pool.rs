@@ -50,10 +50,7 @@ impl DatabaseUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Self { backend: Backend::Postgres, target: url.to_owned() });
         }
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
         if path.is_empty() || path.contains("://") {
             return Err(DbError::BadUrl(url.to_owned()));
         }
@@ -85,8 +82,8 @@ impl DatabaseUrl {
                 .map(AnyConnection::Postgresql)
                 .map_err(|e| DbError::Connect(e.to_string())),
             Backend::Sqlite => {
-                let mut conn = SqliteConnection::establish(&self.target)
-                    .map_err(|e| DbError::Connect(e.to_string()))?;
+                let mut conn =
+                    SqliteConnection::establish(&self.target).map_err(|e| DbError::Connect(e.to_string()))?;
                 // WAL lets results be read while submissions are written; the
                 // busy timeout makes writers wait instead of failing "locked".
                 conn.batch_execute(

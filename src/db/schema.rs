@@ -51,10 +51,4 @@ diesel::table! {
 diesel::joinable!(responses -> questionnaire_versions (questionnaire_version_id));
 diesel::joinable!(text_answers -> responses (response_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    areas,
-    questionnaire_versions,
-    responses,
-    answers,
-    text_answers,
-);
+diesel::allow_tables_to_appear_in_same_query!(areas, questionnaire_versions, responses, answers, text_answers,);

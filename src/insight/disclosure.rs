@@ -104,10 +104,7 @@ pub fn protect(h: &Hierarchy, n: &[u64], k: u64, start: &[bool]) -> Vec<bool> {
                         h.region(y, &hidden).0.iter().map(|&i| n[i]).sum()
                     }
                 };
-                let pick = frontier
-                    .iter()
-                    .copied()
-                    .min_by_key(|&y| (gain(y) == 0, !h.is_leaf(y), n[y], y));
+                let pick = frontier.iter().copied().min_by_key(|&y| (gain(y) == 0, !h.is_leaf(y), n[y], y));
                 match pick {
                     Some(y) => hidden[y] = true,
                     // Nothing below to hide: x itself cannot be shown safely.
@@ -137,13 +134,16 @@ pub(crate) mod tests {
         let cols = m.first().map_or(0, Vec::len);
         let mut r = 0;
         for c in 0..cols {
-            let Some(p) = (r..m.len()).find(|&i| m[i][c].abs() > 1e-9) else { continue };
+            let Some(p) = (r..m.len()).find(|&i| m[i][c].abs() > 1e-9) else {
+                continue;
+            };
             m.swap(r, p);
             for i in 0..m.len() {
                 if i != r && m[i][c].abs() > 1e-9 {
                     let f = m[i][c] / m[r][c];
-                    for j in 0..cols {
-                        m[i][j] -= f * m[r][j];
+                    let pivot = m[r].clone();
+                    for (x, p) in m[i].iter_mut().zip(&pivot) {
+                        *x -= f * p;
                     }
                 }
             }

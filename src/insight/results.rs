@@ -33,7 +33,13 @@ pub fn fetch_counts(conn: &mut AnyConnection, version_ids: &[i32]) -> Result<Cou
         .load(conn)?;
     let answers = answers::table
         .filter(answers::questionnaire_version_id.eq_any(version_ids))
-        .group_by((answers::questionnaire_version_id, answers::question_id, answers::buurt, answers::choice, answers::value))
+        .group_by((
+            answers::questionnaire_version_id,
+            answers::question_id,
+            answers::buurt,
+            answers::choice,
+            answers::value,
+        ))
         .select((
             answers::questionnaire_version_id,
             answers::question_id,
@@ -101,9 +107,8 @@ impl SafeTable {
 pub fn build_table(tree: &AreaTree, current: &Published, versions: &[Published], counts: &Counts, k: u64) -> SafeTable {
     let areas: Vec<_> = tree.all().collect();
     let index: HashMap<String, usize> = areas.iter().enumerate().map(|(i, a)| (a.code.to_string(), i)).collect();
-    let h = Hierarchy::new(
-        areas.iter().map(|a| a.parent.as_ref().and_then(|p| index.get(p.as_str()).copied())).collect(),
-    );
+    let h =
+        Hierarchy::new(areas.iter().map(|a| a.parent.as_ref().and_then(|p| index.get(p.as_str()).copied())).collect());
     let leaf = |buurt: &str| index.get(buurt).copied().filter(|&i| h.is_leaf(i));
 
     let mut leaf_responses = vec![0u64; areas.len()];
@@ -115,12 +120,8 @@ pub fn build_table(tree: &AreaTree, current: &Published, versions: &[Published],
     let n = h.roll_up(&leaf_responses);
     let area_hidden = protect(&h, &n, k, &vec![false; areas.len()]);
 
-    let closed: Vec<_> = current
-        .definition
-        .questions
-        .iter()
-        .filter(|q| !matches!(q.kind, QuestionKind::Text { .. }))
-        .collect();
+    let closed: Vec<_> =
+        current.definition.questions.iter().filter(|q| !matches!(q.kind, QuestionKind::Text { .. })).collect();
     let mut per_question = Vec::with_capacity(closed.len());
     for q in &closed {
         let compatible: Vec<i32> = versions
@@ -172,7 +173,9 @@ pub fn build_table(tree: &AreaTree, current: &Published, versions: &[Published],
                             return QuestionFigures::Suppressed;
                         }
                         let summary = match &q.kind {
-                            QuestionKind::Scale { min, .. } => ScaleSummary::from_counts(*min, &dist[i]).map(QuestionFigures::Scale),
+                            QuestionKind::Scale { min, .. } => {
+                                ScaleSummary::from_counts(*min, &dist[i]).map(QuestionFigures::Scale)
+                            }
                             _ => ChoiceSummary::from_counts(&dist[i]).map(QuestionFigures::Choice),
                         };
                         summary.unwrap_or(QuestionFigures::Suppressed)

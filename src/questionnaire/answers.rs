@@ -65,7 +65,9 @@ impl AnswerError {
             (Required, Lang::En) => "This question is required.".into(),
             (NotAWholeNumber, Lang::Nl) => "Kies een heel getal.".into(),
             (NotAWholeNumber, Lang::En) => "Choose a whole number.".into(),
-            (OutOfRange { min, max }, Lang::Nl) => format!("Kies een getal van {min} tot en met {max}."),
+            (OutOfRange { min, max }, Lang::Nl) => {
+                format!("Kies een getal van {min} tot en met {max}.")
+            }
             (OutOfRange { min, max }, Lang::En) => format!("Choose a number from {min} to {max}."),
             (UnknownOption, Lang::Nl) => "Kies een van de antwoorden.".into(),
             (UnknownOption, Lang::En) => "Choose one of the answers.".into(),
@@ -202,9 +204,13 @@ text = { nl = "Waarom", en = "Why" }
     #[test]
     fn accepts_valid_answers_from_json_and_forms() {
         let d = def();
-        let a = d.check_answers(&raw(&[("score", RawAnswer::Number(7.0)), ("keuze", RawAnswer::Text("ja".into()))])).unwrap();
+        let a = d
+            .check_answers(&raw(&[("score", RawAnswer::Number(7.0)), ("keuze", RawAnswer::Text("ja".into()))]))
+            .unwrap();
         assert_eq!(a.iter().count(), 2);
-        let b = d.check_answers(&raw(&[("score", RawAnswer::Text("10".into())), ("waarom", RawAnswer::Text(" ".into()))])).unwrap();
+        let b = d
+            .check_answers(&raw(&[("score", RawAnswer::Text("10".into())), ("waarom", RawAnswer::Text(" ".into()))]))
+            .unwrap();
         assert_eq!(b.iter().next().unwrap().1, Answer::Scale(10));
         assert_eq!(b.iter().count(), 1, "blank optional text is not an answer");
     }

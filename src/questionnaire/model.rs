@@ -94,9 +94,19 @@ pub struct Choice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QuestionKind {
     /// Whole numbers from `min` to `max` with labelled end points.
-    Scale { min: i32, max: i32, min_label: LocalText, max_label: LocalText },
-    SingleChoice { options: Vec<Choice> },
-    Text { long: bool, max_length: usize },
+    Scale {
+        min: i32,
+        max: i32,
+        min_label: LocalText,
+        max_label: LocalText,
+    },
+    SingleChoice {
+        options: Vec<Choice>,
+    },
+    Text {
+        long: bool,
+        max_length: usize,
+    },
 }
 
 impl QuestionKind {
@@ -113,7 +123,9 @@ impl QuestionKind {
     /// same type and the same possible values (texts may be reworded).
     pub fn same_answer_space(&self, other: &QuestionKind) -> bool {
         match (self, other) {
-            (QuestionKind::Scale { min: a, max: b, .. }, QuestionKind::Scale { min: c, max: d, .. }) => a == c && b == d,
+            (QuestionKind::Scale { min: a, max: b, .. }, QuestionKind::Scale { min: c, max: d, .. }) => {
+                a == c && b == d
+            }
             (QuestionKind::SingleChoice { options: a }, QuestionKind::SingleChoice { options: b }) => {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.value == y.value)
             }

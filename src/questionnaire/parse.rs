@@ -72,19 +72,22 @@ pub fn parse_toml(file: &str, source: &str) -> Result<Definition, DefinitionErro
     if source.len() > MAX_FILE_BYTES {
         return Err(err("the file is larger than 1 MB".into()));
     }
-    let raw: RawDefinition = toml::from_str(source).map_err(|e| err(e.message().to_owned() + &location(source, e.span())))?;
+    let raw: RawDefinition =
+        toml::from_str(source).map_err(|e| err(e.message().to_owned() + &location(source, e.span())))?;
     raw.check(file)
 }
 
 pub fn parse_json(file: &str, source: &str) -> Result<Definition, DefinitionError> {
-    let raw: RawDefinition = serde_json::from_str(source)
-        .map_err(|e| DefinitionError { file: file.into(), question: None, message: e.to_string() })?;
+    let raw: RawDefinition = serde_json::from_str(source).map_err(|e| DefinitionError {
+        file: file.into(),
+        question: None,
+        message: e.to_string(),
+    })?;
     raw.check(file)
 }
 
 fn location(source: &str, span: Option<std::ops::Range<usize>>) -> String {
-    span.map(|s| format!(" (line {})", source[..s.start.min(source.len())].lines().count().max(1)))
-        .unwrap_or_default()
+    span.map(|s| format!(" (line {})", source[..s.start.min(source.len())].lines().count().max(1))).unwrap_or_default()
 }
 
 /// Reads every `*.toml` in a folder; the slug must match the file name.
@@ -100,8 +103,11 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Definition>, DefinitionError> {
     let mut out = Vec::new();
     for path in paths {
         let file = path.display().to_string();
-        let source = std::fs::read_to_string(&path)
-            .map_err(|e| DefinitionError { file: file.clone(), question: None, message: e.to_string() })?;
+        let source = std::fs::read_to_string(&path).map_err(|e| DefinitionError {
+            file: file.clone(),
+            question: None,
+            message: e.to_string(),
+        })?;
         let def = parse_toml(&file, &source)?;
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
         if stem != def.slug.as_str() {
@@ -160,14 +166,21 @@ impl RawDefinition {
                     unexpected(&[("options", q.options.is_some()), ("max_length", q.max_length.is_some())])?;
                     let (min, max) = (q.min.unwrap_or(0), q.max.unwrap_or(10));
                     if min >= max || max - min > MAX_SCALE_POINTS {
-                        return Err(qerr(format!("min {min} must be below max {max}, at most {MAX_SCALE_POINTS} apart")));
+                        return Err(qerr(format!(
+                            "min {min} must be below max {max}, at most {MAX_SCALE_POINTS} apart"
+                        )));
                     }
                     let label = |l: Option<LocalText>, which: &str| {
                         let l = l.ok_or_else(|| qerr(format!("a scale needs {which} (the label of its end point)")))?;
                         check_text(&l, 100).map_err(|m| qerr(format!("{which} {m}")))?;
                         Ok::<_, DefinitionError>(l)
                     };
-                    QuestionKind::Scale { min, max, min_label: label(q.min_label, "min_label")?, max_label: label(q.max_label, "max_label")? }
+                    QuestionKind::Scale {
+                        min,
+                        max,
+                        min_label: label(q.min_label, "min_label")?,
+                        max_label: label(q.max_label, "max_label")?,
+                    }
                 }
                 "single_choice" => {
                     unexpected(&[
@@ -185,7 +198,10 @@ impl RawDefinition {
                     let mut options = Vec::with_capacity(raw.len());
                     for o in raw {
                         if QuestionId::parse(&o.value).is_none() {
-                            return Err(qerr(format!("option value {:?} must be lower-case letters, digits and _", o.value)));
+                            return Err(qerr(format!(
+                                "option value {:?} must be lower-case letters, digits and _",
+                                o.value
+                            )));
                         }
                         if !values.insert(o.value.clone()) {
                             return Err(qerr(format!("option value {:?} is used twice", o.value)));
@@ -267,7 +283,10 @@ impl Definition {
                         }
                         QuestionKind::SingleChoice { options } => {
                             raw.options = Some(
-                                options.iter().map(|o| RawChoice { value: o.value.clone(), label: o.label.clone() }).collect(),
+                                options
+                                    .iter()
+                                    .map(|o| RawChoice { value: o.value.clone(), label: o.label.clone() })
+                                    .collect(),
                             );
                         }
                         QuestionKind::Text { max_length, .. } => raw.max_length = Some(*max_length),
@@ -335,7 +354,10 @@ max_label = { nl = "goed", en = "good" }
             (MINIMAL.replace("max_label = { nl = \"goed\", en = \"good\" }", ""), "needs max_label"),
             (MINIMAL.replace("en = \"Which mark?\"", "en = \"\""), "text is empty in en"),
             (MINIMAL.replace("required = true", "required = true\nmin = 10\nmax = 0"), "min 10 must be below max 0"),
-            (MINIMAL.replace("required = true", "required = true\noptions = []"), "options does not apply to type scale"),
+            (
+                MINIMAL.replace("required = true", "required = true\noptions = []"),
+                "options does not apply to type scale",
+            ),
             (MINIMAL.replace("required = true", "requird = true"), "unknown field `requird`"),
             (MINIMAL.replace("slug = \"proef\"", "slug = \"../etc\""), "slug \"../etc\""),
             ("not toml at all [".to_string(), "proef.toml: "),

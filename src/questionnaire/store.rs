@@ -56,7 +56,8 @@ pub fn publish(conn: &mut AnyConnection, def: &Definition) -> Result<Published, 
         let (id, version) = match existing {
             Some(found) => found,
             None => {
-                let last: Option<i32> = qv::table.filter(qv::slug.eq(slug)).select(diesel::dsl::max(qv::version)).first(conn)?;
+                let last: Option<i32> =
+                    qv::table.filter(qv::slug.eq(slug)).select(diesel::dsl::max(qv::version)).first(conn)?;
                 let version = last.unwrap_or(0) + 1;
                 diesel::insert_into(qv::table)
                     .values((
@@ -67,10 +68,7 @@ pub fn publish(conn: &mut AnyConnection, def: &Definition) -> Result<Published, 
                         qv::published_on.eq(chrono::Local::now().date_naive()),
                     ))
                     .execute(conn)?;
-                let id = qv::table
-                    .filter(qv::slug.eq(slug).and(qv::version.eq(version)))
-                    .select(qv::id)
-                    .first(conn)?;
+                let id = qv::table.filter(qv::slug.eq(slug).and(qv::version.eq(version))).select(qv::id).first(conn)?;
                 (id, version)
             }
         };

@@ -80,10 +80,9 @@ fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, generation: Arc<AtomicU64>) {
                 tracing::warn!("batch of {} responses failed, storing one by one: {batch_err}", subs.len());
                 for (sub, reply) in subs.into_iter().zip(replies) {
                     let single = std::slice::from_ref(&sub);
-                    let outcome = pool
-                        .get()
-                        .map_err(DbError::from)
-                        .and_then(|mut c| store_batch(&mut c, single, today).or_else(|_| store_batch(&mut c, single, today)));
+                    let outcome = pool.get().map_err(DbError::from).and_then(|mut c| {
+                        store_batch(&mut c, single, today).or_else(|_| store_batch(&mut c, single, today))
+                    });
                     if outcome.is_ok() {
                         generation.fetch_add(1, Ordering::AcqRel);
                     }

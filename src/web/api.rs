@@ -26,7 +26,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/questionnaires/{slug}", web::get().to(questionnaire))
             .route("/questionnaires/{slug}/responses", web::post().to(submit))
             .route("/questionnaires/{slug}/results", web::get().to(results))
-            .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::NotFound("no such API endpoint".into())) })),
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::NotFound("no such API endpoint".into()))
+            })),
     );
 }
 
@@ -41,10 +43,8 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
 
 async fn areas(state: web::Data<AppState>) -> HttpResponse {
     let tree = state.areas();
-    let list: Vec<Value> = tree
-        .all()
-        .map(|a| json!({ "code": a.code, "name": a.name, "level": a.level(), "parent": a.parent }))
-        .collect();
+    let list: Vec<Value> =
+        tree.all().map(|a| json!({ "code": a.code, "name": a.name, "level": a.level(), "parent": a.parent })).collect();
     HttpResponse::Ok().json(list)
 }
 
@@ -71,11 +71,8 @@ async fn questionnaire(state: web::Data<AppState>, slug: web::Path<String>) -> R
 
 /// Reads at most `MAX_BODY` bytes; a larger body is refused whole.
 async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, ApiError> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY) {
         return Err(ApiError::TooLarge(MAX_BODY / 1024));
     }
@@ -98,7 +95,9 @@ async fn submit(
 ) -> Result<HttpResponse, ApiError> {
     let published = find(&state, &slug)?.clone();
     if published.definition.kind == Kind::Identified {
-        return Err(ApiError::Forbidden("this questionnaire asks for consent first; answer it through its own page".into()));
+        return Err(ApiError::Forbidden(
+            "this questionnaire asks for consent first; answer it through its own page".into(),
+        ));
     }
     let is_json = req
         .headers()
@@ -152,7 +151,9 @@ async fn submit(
     match (buurt, answers) {
         (Some(buurt), Some(answers)) if fields.is_empty() => {
             state.writer.submit(Submission { version_id: published.id, buurt, answers }).await?;
-            Ok(HttpResponse::Created().json(json!({ "status": "stored", "questionnaire": published.definition.slug, "version": published.version })))
+            Ok(HttpResponse::Created().json(
+                json!({ "status": "stored", "questionnaire": published.definition.slug, "version": published.version }),
+            ))
         }
         _ => Err(invalid("the response is not valid; see fields", fields)),
     }

@@ -33,21 +33,14 @@ impl FromRequest for LangChoice {
     type Future = Ready<Result<LangChoice, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let from_query = req
-            .query_string()
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("lang="))
-            .and_then(Lang::parse);
+        let from_query = req.query_string().split('&').find_map(|kv| kv.strip_prefix("lang=")).and_then(Lang::parse);
         let choice = if let Some(lang) = from_query {
             LangChoice { lang, switched: true }
         } else if let Some(lang) = req.cookie("lang").and_then(|c| Lang::parse(c.value())) {
             LangChoice { lang, switched: false }
         } else {
-            let header = req
-                .headers()
-                .get(actix_web::http::header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
+            let header =
+                req.headers().get(actix_web::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
             LangChoice { lang: Lang::from_accept_language(header), switched: false }
         };
         ready(Ok(choice))

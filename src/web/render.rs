@@ -30,7 +30,10 @@ pub fn templates() -> Result<tera::Tera, tera::Error> {
 }
 
 /// `{{ x | num(lang=lang) }}`: one decimal, with a decimal comma in Dutch.
-fn number_filter(value: &tera::Value, args: &std::collections::HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+fn number_filter(
+    value: &tera::Value,
+    args: &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value> {
     let x = value.as_f64().ok_or_else(|| tera::Error::msg("num expects a number"))?;
     let text = format!("{x:.1}");
     let dutch = args.get("lang").and_then(|l| l.as_str()) != Some("en");
@@ -39,14 +42,22 @@ fn number_filter(value: &tera::Value, args: &std::collections::HashMap<String, t
 
 /// The current URL with the other language chosen: the language switch.
 fn switch_href(req: &HttpRequest, lang: LangChoice) -> String {
-    let mut query: Vec<&str> = req.query_string().split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("lang=")).collect();
+    let mut query: Vec<&str> =
+        req.query_string().split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("lang=")).collect();
     let other = format!("lang={}", lang.lang.other().code());
     query.push(&other);
     format!("{}?{}", req.path(), query.join("&"))
 }
 
 /// Renders a page; a template failure is logged and becomes a plain 500.
-pub fn page(state: &AppState, req: &HttpRequest, lang: LangChoice, status: StatusCode, template: &str, mut ctx: tera::Context) -> HttpResponse {
+pub fn page(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: LangChoice,
+    status: StatusCode,
+    template: &str,
+    mut ctx: tera::Context,
+) -> HttpResponse {
     ctx.insert("lang", lang.lang.code());
     ctx.insert("other_lang", lang.lang.other().code());
     ctx.insert("switch_href", &switch_href(req, lang));
@@ -70,13 +81,21 @@ pub fn page(state: &AppState, req: &HttpRequest, lang: LangChoice, status: Statu
                 source = s.source();
             }
             tracing::error!("rendering {template} failed{cause}");
-            HttpResponse::InternalServerError().content_type("text/plain; charset=utf-8").body("Er ging iets mis. / Something went wrong.")
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Er ging iets mis. / Something went wrong.")
         }
     }
 }
 
 /// A friendly error page; `message` is a key of the interface texts.
-pub fn error_page(state: &AppState, req: &HttpRequest, lang: LangChoice, status: StatusCode, message: &str) -> HttpResponse {
+pub fn error_page(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: LangChoice,
+    status: StatusCode,
+    message: &str,
+) -> HttpResponse {
     let mut ctx = tera::Context::new();
     ctx.insert("message_key", message);
     ctx.insert("status", &status.as_u16());

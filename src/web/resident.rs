@@ -53,7 +53,9 @@ fn groups<'a>(tree: &'a AreaTree, search: &str) -> Vec<WijkGroup<'a>> {
             let wijk_hit = needle.is_empty() || w.name.to_lowercase().contains(&needle);
             let buurten: Vec<_> = tree
                 .children(w.code.as_str())
-                .filter(|b| wijk_hit || b.name.to_lowercase().contains(&needle) || b.code.as_str().eq_ignore_ascii_case(&needle))
+                .filter(|b| {
+                    wijk_hit || b.name.to_lowercase().contains(&needle) || b.code.as_str().eq_ignore_ascii_case(&needle)
+                })
                 .map(|b| BuurtOption { code: b.code.as_str(), name: &b.name })
                 .collect();
             (!buurten.is_empty()).then_some(WijkGroup { name: &w.name, buurten })
@@ -61,7 +63,14 @@ fn groups<'a>(tree: &'a AreaTree, search: &str) -> Vec<WijkGroup<'a>> {
         .collect()
 }
 
-fn start_page(state: &AppState, req: &HttpRequest, lang: LangChoice, p: &Published, search: &str, error: Option<&str>) -> HttpResponse {
+fn start_page(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: LangChoice,
+    p: &Published,
+    search: &str,
+    error: Option<&str>,
+) -> HttpResponse {
     let tree = state.areas();
     let found = groups(&tree, search);
     let mut ctx = tera::Context::new();
@@ -76,7 +85,13 @@ fn start_page(state: &AppState, req: &HttpRequest, lang: LangChoice, p: &Publish
     no_store(page(state, req, lang, status, "survey/start.html", ctx))
 }
 
-async fn start(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice, slug: web::Path<String>, query: web::Query<BTreeMap<String, String>>) -> HttpResponse {
+async fn start(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: LangChoice,
+    slug: web::Path<String>,
+    query: web::Query<BTreeMap<String, String>>,
+) -> HttpResponse {
     let Some(p) = published(&state, &slug) else {
         return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire");
     };
@@ -163,7 +178,13 @@ async fn known_buurt(state: &web::Data<AppState>, raw: &str) -> Option<AreaCode>
     known.then_some(code)
 }
 
-async fn form(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice, slug: web::Path<String>, query: web::Query<BTreeMap<String, String>>) -> HttpResponse {
+async fn form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: LangChoice,
+    slug: web::Path<String>,
+    query: web::Query<BTreeMap<String, String>>,
+) -> HttpResponse {
     let Some(p) = published(&state, &slug) else {
         return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire");
     };
@@ -173,7 +194,13 @@ async fn form(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice, sl
     }
 }
 
-async fn submit(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice, slug: web::Path<String>, form: web::Form<Vec<(String, String)>>) -> HttpResponse {
+async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: LangChoice,
+    slug: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
     let Some(p) = published(&state, &slug) else {
         return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire");
     };
@@ -208,7 +235,12 @@ async fn submit(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice, 
     }
 }
 
-async fn thanks(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice, slug: web::Path<String>) -> HttpResponse {
+async fn thanks(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: LangChoice,
+    slug: web::Path<String>,
+) -> HttpResponse {
     let Some(p) = published(&state, &slug) else {
         return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire");
     };

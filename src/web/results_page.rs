@@ -46,7 +46,13 @@ struct Focus {
     share_7_plus: Option<u32>,
 }
 
-async fn results(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice, slug: web::Path<String>, query: web::Query<BTreeMap<String, String>>) -> HttpResponse {
+async fn results(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: LangChoice,
+    slug: web::Path<String>,
+    query: web::Query<BTreeMap<String, String>>,
+) -> HttpResponse {
     let table = {
         let (state, slug) = (state.clone(), slug.clone());
         web::block(move || state.safe_table(&slug)).await
@@ -77,10 +83,14 @@ async fn results(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice,
         .unwrap_or_default();
 
     let (labels, high_from, scale) = match &meta.kind {
-        QuestionKind::Scale { min, max, .. } => {
-            ((*min..=*max).map(|v| v.to_string()).collect::<Vec<_>>(), (*min == 0 && *max == 10).then_some(7), Some((*min, *max)))
+        QuestionKind::Scale { min, max, .. } => (
+            (*min..=*max).map(|v| v.to_string()).collect::<Vec<_>>(),
+            (*min == 0 && *max == 10).then_some(7),
+            Some((*min, *max)),
+        ),
+        QuestionKind::SingleChoice { options } => {
+            (options.iter().map(|o| o.label.get(l).to_owned()).collect(), None, None)
         }
-        QuestionKind::SingleChoice { options } => (options.iter().map(|o| o.label.get(l).to_owned()).collect(), None, None),
         QuestionKind::Text { .. } => (Vec::new(), None, None),
     };
     let figures = |code: &str| -> Option<(u64, &QuestionFigures)> {
@@ -88,7 +98,15 @@ async fn results(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice,
     };
 
     let focus = table.get(&focus_code).map(|a| {
-        let mut f = Focus { name: a.name.clone(), suppressed: true, n: 0, chart: None, mean: None, ci: None, share_7_plus: None };
+        let mut f = Focus {
+            name: a.name.clone(),
+            suppressed: true,
+            n: 0,
+            chart: None,
+            mean: None,
+            ci: None,
+            share_7_plus: None,
+        };
         if let Some((_, fig)) = figures(&focus_code) {
             match fig {
                 QuestionFigures::Scale(s) => {
@@ -117,7 +135,12 @@ async fn results(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice,
             let mut row = Row {
                 code: a.code.to_string(),
                 name: a.name.clone(),
-                parent: a.parent.as_ref().and_then(|p| table.get(p.as_str())).map(|p| p.name.clone()).unwrap_or_default(),
+                parent: a
+                    .parent
+                    .as_ref()
+                    .and_then(|p| table.get(p.as_str()))
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default(),
                 suppressed: true,
                 selected: a.code.as_str() == focus_code,
                 ..Row::default()
@@ -161,4 +184,3 @@ async fn results(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice,
     ctx.insert("suppressed_count", &rows.iter().filter(|r| r.suppressed).count());
     page(&state, &req, lang, StatusCode::OK, "results/page.html", ctx)
 }
-

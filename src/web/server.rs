@@ -49,8 +49,10 @@ impl Application {
         }
         let writer = Writer::start(pool.clone());
         let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree));
-        let listener = TcpListener::bind(config.bind).map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?;
-        let port = listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?.port();
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?;
+        let port =
+            listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?.port();
         let server = HttpServer::new(move || {
             App::new()
                 // Path and status only: no IP address, no query, no body.

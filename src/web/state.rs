@@ -16,13 +16,27 @@ pub struct AppState {
     pub tera: tera::Tera,
     pub min_cell: u64,
     areas: RwLock<(Arc<AreaTree>, Instant, u64)>,
-    tables: Mutex<HashMap<String, (u64, u64, Arc<SafeTable>)>>,
+    tables: Mutex<HashMap<String, CachedTable>>,
+}
+
+/// A safe table and the write generations it was computed at.
+struct CachedTable {
+    responses: u64,
+    areas: u64,
+    table: Arc<SafeTable>,
 }
 
 const AREA_RELOAD_PAUSE: Duration = Duration::from_secs(5);
 
 impl AppState {
-    pub fn new(pool: Pool, writer: Writer, catalog: Catalog, tera: tera::Tera, min_cell: u64, areas: AreaTree) -> AppState {
+    pub fn new(
+        pool: Pool,
+        writer: Writer,
+        catalog: Catalog,
+        tera: tera::Tera,
+        min_cell: u64,
+        areas: AreaTree,
+    ) -> AppState {
         AppState {
             pool,
             writer,
@@ -61,22 +75,24 @@ impl AppState {
     /// The safe table of a questionnaire, recomputed only after new
     /// responses or areas arrived. Blocking: call from a blocking context.
     pub fn safe_table(&self, slug: &str) -> Result<Option<Arc<SafeTable>>, DbError> {
-        let Some(current) = self.catalog.current(slug) else { return Ok(None) };
+        let Some(current) = self.catalog.current(slug) else {
+            return Ok(None);
+        };
         let generation = self.writer.generation();
         let area_generation = self.areas.read().unwrap_or_else(|e| e.into_inner()).2;
-        if let Some((g, ag, table)) = self.tables.lock().unwrap_or_else(|e| e.into_inner()).get(slug) {
-            if *g == generation && *ag == area_generation {
-                return Ok(Some(table.clone()));
+        if let Some(cached) = self.tables.lock().unwrap_or_else(|e| e.into_inner()).get(slug) {
+            if cached.responses == generation && cached.areas == area_generation {
+                return Ok(Some(cached.table.clone()));
             }
         }
         let versions = self.catalog.versions(slug);
         let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
         let counts = fetch_counts(&mut *self.pool.get()?, &ids)?;
         let table = Arc::new(build_table(&self.areas(), current, versions, &counts, self.min_cell));
-        self.tables
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(slug.to_owned(), (generation, area_generation, table.clone()));
+        self.tables.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            slug.to_owned(),
+            CachedTable { responses: generation, areas: area_generation, table: table.clone() },
+        );
         Ok(Some(table))
     }
 }

@@ -1,0 +1,199 @@
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use buurtpeil::config::Config;
+use buurtpeil::db::{AnyConnection, DatabaseUrl};
+use buurtpeil::web::Application;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh, empty database that disappears with this value.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    pub fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                TestDb { url, _dir: Some(dir), pg: None }
+            }
+            Backend::Postgres => {
+                let admin = std::env::var("BUURTPEIL_TEST_PG_URL").expect(
+                    "BUURTPEIL_TEST_PG_URL is not set: run the tests with scripts/test.sh, which starts PostgreSQL",
+                );
+                let name = format!(
+                    "bp_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    rand_suffix()
+                );
+                let mut conn = PgConnection::establish(&admin).expect("connect to the test PostgreSQL");
+                conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("create a test database");
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                TestDb { url: format!("{base}/{name}"), _dir: None, pg: Some((admin, name)) }
+            }
+        }
+    }
+
+    pub fn connect(&self) -> AnyConnection {
+        DatabaseUrl::parse(&self.url).unwrap().establish().unwrap()
+    }
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg {
+            if let Ok(mut conn) = PgConnection::establish(admin) {
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+}
+
+pub struct Options {
+    pub min_cell: Option<&'static str>,
+    pub questionnaires: PathBuf,
+    pub areas: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { min_cell: None, questionnaires: manifest_dir().join("questionnaires"), areas: true }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Options::default()).await
+}
+
+/// The real application on port 0 over a fresh database holding
+/// Eindhoven's areas.
+pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
+    let db = TestDb::new(backend);
+    let config = Config::new(&db.url, "127.0.0.1:0", options.min_cell, options.questionnaires).unwrap();
+    if options.areas {
+        let pool = buurtpeil::db::connect(&config.database_url, 1).unwrap();
+        buurtpeil::demo::load_areas(&mut pool.get().unwrap()).unwrap();
+    }
+    let app = Application::build(&config).expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+    TestApp { address, client, db }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let res = self.get(path).await;
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn submit(&self, slug: &str, body: &Value) -> (u16, Value) {
+        let res = self
+            .client
+            .post(self.url(&format!("/api/v1/questionnaires/{slug}/responses")))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Submits `count` valid geluk responses for a buurt with the given
+    /// life-satisfaction score.
+    pub async fn submit_many(&self, buurt: &str, count: usize, score: i64) {
+        for _ in 0..count {
+            let (status, body) = self.submit("geluk", &geluk(buurt, score)).await;
+            assert_eq!(status, 201, "{body}");
+        }
+    }
+
+    pub async fn results(&self, level: &str) -> Value {
+        let (status, body) = self.get_json(&format!("/api/v1/questionnaires/geluk/results?level={level}")).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+}
+
+pub fn geluk(buurt: &str, score: i64) -> Value {
+    json!({ "buurt": buurt, "answers": { "tevredenheid_leven": score, "geluk": 7 } })
+}
+
+/// The result entry of one area.
+pub fn area<'a>(results: &'a Value, code: &str) -> &'a Value {
+    results["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == code)
+        .unwrap_or_else(|| panic!("{code} in results"))
+}
+
+pub fn count(conn: &mut AnyConnection, table: &str) -> i64 {
+    use diesel::sql_types::BigInt;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let query = format!("SELECT COUNT(*) AS n FROM {table}");
+    let rows: Vec<Count> = buurtpeil::on_backend!(conn, |c| diesel::sql_query(&query).load(c)).unwrap();
+    rows[0].n
+}

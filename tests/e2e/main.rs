@@ -1,0 +1,14 @@
+//! End-to-end tests: the real server on port 0, over real SQLite and
+//! PostgreSQL databases, a real headless Chromium, the real binary.
+
+mod helpers;
+
+mod api;
+mod bad_input;
+mod browser;
+mod cli;
+mod compose;
+mod concurrency;
+mod privacy;
+mod resident;
+mod schema;

@@ -1,0 +1,116 @@
+//! The resident's pages over HTTP: flow, language, weight.
+
+use crate::helpers::*;
+use crate::on_both_backends;
+
+const MAX_PAGE_BYTES: usize = 30 * 1024;
+
+async fn a_resident_answers_and_is_counted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let start = app.get("/s/geluk").await;
+    assert_eq!(start.status().as_u16(), 200);
+    assert_eq!(start.headers()["cache-control"], "no-store");
+    let html = start.text().await.unwrap();
+    assert!(html.contains("<optgroup label=\"Centrum\">"), "grouped by wijk");
+    assert_eq!(html.matches("<option value=\"BU").count(), 116);
+
+    // Searching narrows the list without JavaScript.
+    let html = app.get("/s/geluk?zoek=witte").await.text().await.unwrap();
+    assert_eq!(html.matches("<option value=\"BU").count(), 1);
+    assert!(html.contains("Witte Dame"));
+    let html = app.get("/s/geluk?zoek=strijp").await.text().await.unwrap();
+    assert!(html.matches("<option value=\"BU").count() > 3, "a wijk name finds its buurten");
+    let html = app.get("/s/geluk?zoek=qqqq").await.text().await.unwrap();
+    assert!(html.contains("Geen buurt gevonden"));
+
+    let form = app.get("/s/geluk/vragen?buurt=BU07721130").await.text().await.unwrap();
+    assert!(form.contains("Witte Dame"));
+    assert!(form.contains("Hoe tevreden bent u op dit moment met uw leven als geheel?"));
+    assert!(form.contains("Helemaal niet tevreden"));
+
+    for _ in 0..10 {
+        let res = app
+            .client
+            .post(app.url("/s/geluk"))
+            .form(&[
+                ("buurt", "BU07721130"),
+                ("q_tevredenheid_leven", "9"),
+                ("q_geluk", "8"),
+                ("q_gezondheid", "goed"),
+                ("q_idee_buurt", "Een moestuin"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(res.headers()["location"], "/s/geluk/bedankt");
+    }
+    let thanks = app.get("/s/geluk/bedankt").await.text().await.unwrap();
+    assert!(thanks.contains("Bedankt!"));
+    let results = app.results("buurt").await;
+    let witte_dame = area(&results, "BU07721130");
+    assert_eq!(witte_dame["n"], 10);
+    assert_eq!(witte_dame["questions"]["gezondheid"]["shares"]["goed"], 100);
+    // The free text was stored, apart from the aggregates.
+    let mut conn = app.db.connect();
+    assert_eq!(count(&mut conn, "text_answers"), 10);
+}
+on_both_backends!(a_resident_answers_and_is_counted);
+
+async fn english_by_header_or_switch(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let res = app.client.get(app.url("/s/geluk")).header("accept-language", "en-GB,en;q=0.9").send().await.unwrap();
+    assert_eq!(res.headers()["content-language"], "en");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Which neighbourhood do you live in?"));
+    assert!(html.contains(">Nederlands</a>"), "a visible switch back");
+
+    // The switch is remembered in a cookie for the next pages.
+    let html = app.get("/s/geluk?lang=en").await.text().await.unwrap();
+    assert!(html.contains("How are you doing?"));
+    let html = app.get("/s/geluk/vragen?buurt=BU07721110").await.text().await.unwrap();
+    assert!(html.contains("Overall, how satisfied are you with life as a whole these days?"));
+    let res = app.client.post(app.url("/s/geluk")).form(&[("buurt", "BU07721110")]).send().await.unwrap();
+    assert!(res.text().await.unwrap().contains("This question is required."));
+    let html = app.get("/s/geluk?lang=nl").await.text().await.unwrap();
+    assert!(html.contains("In welke buurt woont u?"));
+}
+on_both_backends!(english_by_header_or_switch);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resident_pages_stay_small() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let css = app.get("/static/buurtpeil.css").await.text().await.unwrap().len();
+    for lang in ["nl", "en"] {
+        for path in ["/s/geluk", "/s/geluk/vragen?buurt=BU07721110", "/s/geluk/bedankt", "/"] {
+            let html = app
+                .get(&format!("{path}{}lang={lang}", if path.contains('?') { "&" } else { "?" }))
+                .await
+                .text()
+                .await
+                .unwrap();
+            // Uncompressed, so the real transfer (gzip) is far smaller.
+            assert!(html.len() + css <= MAX_PAGE_BYTES, "{path} ({lang}): {} + {css} bytes", html.len());
+            assert!(!html.contains("<script"), "{path} needs no JavaScript");
+        }
+    }
+}
+
+async fn results_page_shows_figures_and_hides_small_cells(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.submit_many("BU07721110", 12, 8).await;
+    app.submit_many("BU07721120", 4, 2).await;
+    app.submit_many("BU07721140", 11, 6).await;
+    let res = app.get("/r/geluk?niveau=buurt").await;
+    assert_eq!(res.status().as_u16(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<svg class=\"chart\""), "a distribution chart");
+    assert!(html.contains("Binnenstad") && html.contains(">8,0<"), "Binnenstad's mean in Dutch notation");
+    assert!(html.contains("te weinig antwoorden"));
+    // Bergen (4 answers, all scoring 2) never shows a figure.
+    let bergen_row = html.split("<tr").find(|r| r.contains(">Bergen<")).unwrap();
+    assert!(bergen_row.contains("te weinig antwoorden") && !bergen_row.contains("2,0"), "{bergen_row}");
+    let html = app.get("/r/geluk?niveau=wijk&vraag=gezondheid&lang=en").await.text().await.unwrap();
+    assert!(html.contains("How is your health in general?"));
+}
+on_both_backends!(results_page_shows_figures_and_hides_small_cells);
