@@ -197,3 +197,132 @@ pub fn build_table(tree: &AreaTree, current: &Published, versions: &[Published],
         index,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::area::Area;
+    use crate::insight::disclosure::tests::derivable;
+    use crate::questionnaire::parse_toml;
+
+    fn published() -> Published {
+        let def = parse_toml(
+            "t",
+            r#"
+slug = "t"
+kind = "anonymous"
+title = { nl = "T", en = "T" }
+[[questions]]
+id = "score"
+type = "scale"
+required = true
+text = { nl = "Cijfer", en = "Mark" }
+min_label = { nl = "laag", en = "low" }
+max_label = { nl = "hoog", en = "high" }
+[[questions]]
+id = "extra"
+type = "scale"
+text = { nl = "Extra", en = "Extra" }
+min_label = { nl = "laag", en = "low" }
+max_label = { nl = "hoog", en = "high" }
+"#,
+        )
+        .unwrap();
+        Published { id: 1, version: 1, content_hash: def.content_hash(), definition: Arc::new(def) }
+    }
+
+    /// A gemeente with wijken and buurten, and per buurt how many answered
+    /// (and how many of them also answered the optional question).
+    fn arb_municipality() -> impl Strategy<Value = (AreaTree, Vec<(String, u64, u64)>)> {
+        prop::collection::vec(prop::collection::vec((0u64..25, 0u64..25), 1..5), 1..6).prop_map(|wijken| {
+            let gm = AreaCode::parse(Level::Gemeente, "GM0001").unwrap();
+            let mut areas = vec![Area { code: gm.clone(), name: "G".into(), parent: None }];
+            let mut counts = Vec::new();
+            for (w, buurten) in wijken.iter().enumerate() {
+                let wk = AreaCode::parse(Level::Wijk, &format!("WK0001{w:02}")).unwrap();
+                areas.push(Area { code: wk.clone(), name: format!("W{w}"), parent: Some(gm.clone()) });
+                for (b, (n, extra)) in buurten.iter().enumerate() {
+                    let bu = AreaCode::parse(Level::Buurt, &format!("BU0001{w:02}{b:02}")).unwrap();
+                    counts.push((bu.to_string(), *n, (*extra).min(*n)));
+                    areas.push(Area { code: bu, name: format!("B{w}{b}"), parent: Some(wk.clone()) });
+                }
+            }
+            (AreaTree::new(areas), counts)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// What the table shows (and so every page, API answer and chart cut
+        /// from it) never lets anyone compute the figures of fewer than k
+        /// respondents, for the response counts and for every question.
+        #[test]
+        fn shown_figures_never_reveal_a_small_group((tree, per_buurt) in arb_municipality(), k in 3u64..12) {
+            let p = published();
+            let mut counts = Counts::default();
+            for (buurt, n, extra) in &per_buurt {
+                counts.responses.push((1, buurt.clone(), *n as i64));
+                if *n > 0 {
+                    counts.answers.push((1, "score".into(), buurt.clone(), String::new(), 7, *n as i64));
+                }
+                if *extra > 0 {
+                    counts.answers.push((1, "extra".into(), buurt.clone(), String::new(), 3, *extra as i64));
+                }
+            }
+            let table = build_table(&tree, &p, std::slice::from_ref(&p), &counts, k);
+
+            let areas: Vec<&Area> = tree.all().collect();
+            let index: HashMap<&str, usize> = areas.iter().enumerate().map(|(i, a)| (a.code.as_str(), i)).collect();
+            let h = Hierarchy::new(areas.iter().map(|a| a.parent.as_ref().map(|p| index[p.as_str()])).collect());
+            let leaf_n = |q: Option<usize>| -> Vec<u64> {
+                areas.iter().map(|a| per_buurt.iter().find(|(b, _, _)| b == a.code.as_str()).map_or(0, |(_, n, e)| if q == Some(1) { *e } else { *n })).collect()
+            };
+            // Column None: response counts; Some(q): question q.
+            for q in [None, Some(0), Some(1)] {
+                let n = h.roll_up(&leaf_n(q));
+                let hidden: Vec<bool> = areas
+                    .iter()
+                    .map(|a| {
+                        let r = table.get(a.code.as_str()).unwrap();
+                        match (&r.figures, q) {
+                            (None, _) => true,
+                            (Some(_), None) => false,
+                            (Some((_, f)), Some(q)) => f[q] == QuestionFigures::Suppressed,
+                        }
+                    })
+                    .collect();
+                for (i, a) in areas.iter().enumerate() {
+                    if !hidden[i] {
+                        prop_assert!(n[i] >= k, "{} shown with n={} (column {:?})", a.code, n[i], q);
+                    }
+                    if let (Some((shown_n, f)), Some(q)) = (&table.get(a.code.as_str()).unwrap().figures, q) {
+                        prop_assert_eq!(*shown_n, h.roll_up(&leaf_n(None))[i]);
+                        if let QuestionFigures::Scale(s) = &f[q] {
+                            prop_assert_eq!(s.n, n[i]);
+                        }
+                    }
+                }
+                let hidden_leaves: Vec<usize> = (0..h.len()).filter(|&i| h.is_leaf(i) && hidden[i] && n[i] > 0).collect();
+                for &l in &hidden_leaves {
+                    if n[l] < k {
+                        prop_assert!(!derivable(&h, &hidden, &[l]), "{} derivable (column {:?})", areas[l].code, q);
+                    }
+                }
+                if hidden_leaves.len() <= 8 {
+                    for mask in 1u32..(1 << hidden_leaves.len()) {
+                        let set: Vec<usize> = hidden_leaves.iter().enumerate().filter(|(b, _)| mask & (1 << b) != 0).map(|(_, &l)| l).collect();
+                        let mass: u64 = set.iter().map(|&l| n[l]).sum();
+                        if mass < k {
+                            prop_assert!(!derivable(&h, &hidden, &set), "group of {} derivable (column {:?})", mass, q);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -28,7 +28,8 @@ CREATE TABLE responses (
     buurt TEXT NOT NULL REFERENCES areas (code),
     submitted_on DATE NOT NULL
 );
-CREATE INDEX responses_version ON responses (questionnaire_version_id);
+-- Counting respondents per buurt reads this index only.
+CREATE INDEX responses_version_buurt ON responses (questionnaire_version_id, buurt);
 
 -- Closed answers (scales, choices), the only ones aggregation reads. Buurt and
 -- version are repeated from the (immutable) response so results need no join.
