@@ -10,9 +10,10 @@
 # percentage, as markdown table rows.
 #
 # Environment:
-#   BUURTPEIL_BENCH_BUURT   buurt code in the body       (default BU07721110)
-#   BUURTPEIL_BENCH_KEY1    first answer key  (value 7)  (default tevredenheid_leven)
-#   BUURTPEIL_BENCH_KEY2    second answer key (value 8)  (default geluk)
+#   BUURTPEIL_BENCH_BUURTEN comma-separated buurt codes, one picked at random
+#                           per request (default: every buurt the server knows)
+#   BUURTPEIL_BENCH_KEY1    first answer key  (random 0–10) (default tevredenheid_leven)
+#   BUURTPEIL_BENCH_KEY2    second answer key (random 0–10) (default geluk)
 #   BUURTPEIL_BENCH_THREADS / _CONNECTIONS / _DURATION   (default 2 / 64 / 10s)
 set -euo pipefail
 
@@ -23,7 +24,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 base=${1:-http://127.0.0.1:8080}
 base=${base%/}
 
-export BUURTPEIL_BENCH_BUURT=${BUURTPEIL_BENCH_BUURT:-BU07721110}
 export BUURTPEIL_BENCH_KEY1=${BUURTPEIL_BENCH_KEY1:-tevredenheid_leven}
 export BUURTPEIL_BENCH_KEY2=${BUURTPEIL_BENCH_KEY2:-geluk}
 threads=${BUURTPEIL_BENCH_THREADS:-2}
@@ -54,6 +54,13 @@ wrk "${wrk_args[@]}" "$base/healthz" | tee "$out/healthz.txt" \
     || die "wrk failed on $base/healthz: is the server running? (cargo run --release -- serve --demo)"
 
 submit_url="$base/api/v1/questionnaires/geluk/responses"
+# Residents of every buurt, as in real use: the server's own buurt list.
+if [ -z "${BUURTPEIL_BENCH_BUURTEN:-}" ]; then
+    BUURTPEIL_BENCH_BUURTEN=$(curl -fsS "$base/api/v1/areas" \
+        | python3 -c 'import json,sys; print(",".join(a["code"] for a in json.load(sys.stdin) if a["level"] == "buurt"))') \
+        || die "could not read the buurt list from $base/api/v1/areas"
+fi
+export BUURTPEIL_BENCH_BUURTEN
 echo
 echo "==> b) POST $submit_url  (wrk ${wrk_args[*]} -s benches/submit.lua)"
 wrk "${wrk_args[@]}" -s "$here/submit.lua" "$submit_url" | tee "$out/submit.txt" \

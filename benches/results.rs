@@ -1,1 +1,206 @@
-fn main() {}
+//! Results computation (the safe table: counts, summaries, suppression)
+//! against a plain `SELECT buurt, COUNT(*), AVG(value) … GROUP BY buurt` on
+//! the same database, at 100,000 and 1,000,000 responses over Eindhoven's
+//! 116 buurten.
+//!
+//!   cargo bench --bench results                      # SQLite
+//!   BUURTPEIL_BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!     cargo bench --bench results                    # and PostgreSQL
+//!
+//! Under `cargo test` the same code runs once on a tiny data set.
+
+use std::collections::BTreeMap;
+
+use buurtpeil::area::{load_tree, AreaCode, AreaTree, Level};
+use buurtpeil::db::{connect, AnyConnection, DatabaseUrl, Pool};
+use buurtpeil::insight::{build_table, fetch_counts};
+use buurtpeil::questionnaire::{load_dir, parse_toml, publish, Published, QuestionKind, RawAnswer};
+use buurtpeil::survey::{store_batch, Submission};
+use criterion::{criterion_group, criterion_main, Criterion};
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::{BigInt, Double, Integer, Text};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const SCORE: &str = r#"
+slug = "score"
+kind = "anonymous"
+title = { nl = "Rapportcijfer", en = "Mark" }
+[[questions]]
+id = "score"
+type = "scale"
+required = true
+text = { nl = "Welk cijfer geeft u uw buurt?", en = "Which mark do you give your neighbourhood?" }
+min_label = { nl = "slecht", en = "bad" }
+max_label = { nl = "uitstekend", en = "excellent" }
+"#;
+
+struct Data {
+    pool: Pool,
+    tree: AreaTree,
+    questionnaire: Published,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn fill(conn: &mut AnyConnection, tree: &AreaTree, p: &Published, n: usize) {
+    let buurten: Vec<&AreaCode> = tree.at_level(Level::Buurt).map(|a| &a.code).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(n as u64);
+    let today = chrono::Local::now().date_naive();
+    let mut batch = Vec::with_capacity(20_000);
+    for i in 0..n {
+        // Uneven over buurten, as real response is.
+        let b = ((rng.gen::<f64>().powi(2)) * buurten.len() as f64) as usize;
+        let mut raw = BTreeMap::new();
+        for q in &p.definition.questions {
+            let answer = match &q.kind {
+                QuestionKind::Scale { min, max, .. } => RawAnswer::Number(f64::from(rng.gen_range(*min..=*max))),
+                QuestionKind::SingleChoice { options } => {
+                    RawAnswer::Text(options[rng.gen_range(0..options.len())].value.clone())
+                }
+                QuestionKind::Text { .. } => continue,
+            };
+            raw.insert(q.id.to_string(), answer);
+        }
+        let answers = p.definition.check_answers(&raw).expect("generated answers are valid");
+        batch.push(Submission { version_id: p.id, buurt: buurten[b.min(buurten.len() - 1)].clone(), answers });
+        if batch.len() == 20_000 || i + 1 == n {
+            store_batch(conn, &batch, today).expect("stored");
+            batch.clear();
+        }
+    }
+}
+
+fn prepare(url: &str, dir: Option<tempfile::TempDir>, slug_source: Option<&str>, n: usize) -> Data {
+    let pool = connect(&DatabaseUrl::parse(url).unwrap(), 2).unwrap();
+    let mut conn = pool.get().unwrap();
+    buurtpeil::demo::load_areas(&mut conn).unwrap();
+    let def = match slug_source {
+        Some(src) => parse_toml("score.toml", src).unwrap(),
+        None => load_dir(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/questionnaires")))
+            .unwrap()
+            .into_iter()
+            .find(|d| d.slug.as_str() == "geluk")
+            .unwrap(),
+    };
+    let questionnaire = publish(&mut conn, &def).unwrap();
+    let tree = load_tree(&mut conn).unwrap();
+    fill(&mut conn, &tree, &questionnaire, n);
+    if let AnyConnection::Postgresql(c) = &mut *conn {
+        c.batch_execute("VACUUM ANALYZE").unwrap();
+    }
+    drop(conn);
+    Data { pool, tree, questionnaire, _dir: dir }
+}
+
+/// A fresh database per data set: a SQLite file, or a PostgreSQL database
+/// created from the admin URL.
+fn database(backend: &str, label: &str) -> (String, Option<tempfile::TempDir>) {
+    match backend {
+        "sqlite" => {
+            let dir = tempfile::tempdir().unwrap();
+            (format!("sqlite://{}", dir.path().join("bench.db").display()), Some(dir))
+        }
+        _ => {
+            let admin = std::env::var("BUURTPEIL_BENCH_PG_URL").unwrap();
+            let name = format!("bp_bench_{label}_{}", std::process::id());
+            let mut c = PgConnection::establish(&admin).unwrap();
+            c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).unwrap();
+            (format!("{}/{name}", admin.rsplit_once('/').unwrap().0), None)
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+#[allow(dead_code)]
+struct Plain {
+    #[diesel(sql_type = Text)]
+    buurt: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+    #[diesel(sql_type = Double)]
+    mean: f64,
+}
+
+/// The baseline: one plain grouped aggregate of one score.
+fn plain_group_by(conn: &mut AnyConnection, version: i32, question: &str) -> Vec<Plain> {
+    let sql = "SELECT buurt, COUNT(*) AS n, CAST(AVG(value) AS DOUBLE PRECISION) AS mean FROM answers \
+               WHERE questionnaire_version_id = $1 AND question_id = $2 GROUP BY buurt";
+    let sqlite_sql = sql.replace("$1", "?").replace("$2", "?");
+    buurtpeil::on_backend!(conn, |c| {
+        let q = if matches!(c.backend_name(), "sqlite") { sqlite_sql.as_str() } else { sql };
+        diesel::sql_query(q).bind::<Integer, _>(version).bind::<Text, _>(question).load::<Plain>(c)
+    })
+    .unwrap()
+}
+
+trait BackendName {
+    fn backend_name(&self) -> &'static str;
+}
+impl BackendName for diesel::SqliteConnection {
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
+}
+impl BackendName for PgConnection {
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+fn safe_table(data: &Data) -> usize {
+    let mut conn = data.pool.get().unwrap();
+    let counts = fetch_counts(&mut conn, &[data.questionnaire.id]).unwrap();
+    let table = build_table(&data.tree, &data.questionnaire, std::slice::from_ref(&data.questionnaire), &counts, 10);
+    table.at_level(Level::Buurt).filter(|a| a.figures.is_some()).count()
+}
+
+fn results(c: &mut Criterion) {
+    let full = std::env::args().any(|a| a == "--bench");
+    let sizes: &[usize] = if full { &[100_000, 1_000_000] } else { &[2_000] };
+    let mut backends = vec!["sqlite"];
+    if std::env::var("BUURTPEIL_BENCH_PG_URL").is_ok() {
+        backends.push("postgres");
+    }
+    for backend in backends {
+        for &n in sizes {
+            // One score: the same work as the baseline's, plus everything
+            // the results need (distribution, CI, median, suppression).
+            let (url, dir) = database(backend, &format!("score_{n}"));
+            let data = prepare(&url, dir, Some(SCORE), n);
+            let mut group = c.benchmark_group(format!("results/{backend}/{n}/score"));
+            group.sample_size(10);
+            group.bench_function("plain_group_by", |b| {
+                b.iter(|| plain_group_by(&mut data.pool.get().unwrap(), data.questionnaire.id, "score").len())
+            });
+            group.bench_function("safe_table", |b| b.iter(|| safe_table(&data)));
+            group.finish();
+        }
+        // The whole geluk questionnaire: six closed questions at once, to
+        // compare with six plain GROUP BYs.
+        let n = sizes[0];
+        let (url, dir) = database(backend, &format!("geluk_{n}"));
+        let data = prepare(&url, dir, None, n);
+        let closed: Vec<String> = data
+            .questionnaire
+            .definition
+            .questions
+            .iter()
+            .filter(|q| !matches!(q.kind, QuestionKind::Text { .. }))
+            .map(|q| q.id.to_string())
+            .collect();
+        let mut group = c.benchmark_group(format!("results/{backend}/{n}/geluk"));
+        group.sample_size(10);
+        group.bench_function(format!("plain_group_by_x{}", closed.len()), |b| {
+            b.iter(|| {
+                let mut conn = data.pool.get().unwrap();
+                closed.iter().map(|q| plain_group_by(&mut conn, data.questionnaire.id, q).len()).sum::<usize>()
+            })
+        });
+        group.bench_function("safe_table", |b| b.iter(|| safe_table(&data)));
+        group.finish();
+    }
+}
+
+criterion_group!(benches, results);
+criterion_main!(benches);

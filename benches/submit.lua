@@ -1,9 +1,10 @@
 -- wrk script for benches/load.sh: POST one questionnaire response per request.
 --
--- Body: {"buurt":"<BUURT>","answers":{"<KEY1>":7,"<KEY2>":8}}
--- The buurt code and the two answer keys come from the environment
--- (set by benches/load.sh), with these defaults:
---   BUURTPEIL_BENCH_BUURT  = BU07721110
+-- Body: {"buurt":"<BUURT>","answers":{"<KEY1>":<0-10>,"<KEY2>":<0-10>}}
+-- with a buurt drawn at random from BUURTPEIL_BENCH_BUURTEN (comma-separated,
+-- set by benches/load.sh from the server's own list) and random scores, like
+-- residents of the whole municipality answering at once. The two answer keys
+-- come from the environment too:
 --   BUURTPEIL_BENCH_KEY1   = tevredenheid_leven
 --   BUURTPEIL_BENCH_KEY2   = geluk
 --
@@ -21,14 +22,25 @@ local function json_string(s)
   return '"' .. s .. '"'
 end
 
-local buurt = env("BUURTPEIL_BENCH_BUURT", "BU07721110")
-local key1  = env("BUURTPEIL_BENCH_KEY1", "tevredenheid_leven")
-local key2  = env("BUURTPEIL_BENCH_KEY2", "geluk")
+local buurten = {}
+for code in env("BUURTPEIL_BENCH_BUURTEN", "BU07721110"):gmatch("[^,]+") do
+  table.insert(buurten, code)
+end
+local key1  = json_string(env("BUURTPEIL_BENCH_KEY1", "tevredenheid_leven"))
+local key2  = json_string(env("BUURTPEIL_BENCH_KEY2", "geluk"))
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"buurt":' .. json_string(buurt)
-  .. ',"answers":{' .. json_string(key1) .. ':7,' .. json_string(key2) .. ':8}}'
+
+function init(args)
+  math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)"), 16) or 0))
+end
+
+function request()
+  local body = '{"buurt":' .. json_string(buurten[math.random(#buurten)])
+    .. ',"answers":{' .. key1 .. ':' .. math.random(0, 10) .. ',' .. key2 .. ':' .. math.random(0, 10) .. '}}'
+  return wrk.format(nil, nil, nil, body)
+end
 
 -- Each wrk thread has its own Lua state: keep the threads so `done` can
 -- collect their counters.

@@ -27,7 +27,7 @@ impl Area {
 }
 
 /// All known areas, ordered by code, with their children.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AreaTree {
     areas: BTreeMap<String, Area>,
     children: BTreeMap<String, Vec<String>>,

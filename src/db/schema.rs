@@ -21,27 +21,31 @@ diesel::table! {
 }
 
 diesel::table! {
-    responses (id) {
-        id -> BigInt,
+    responses (questionnaire_version_id, buurt, submitted_on, id) {
         questionnaire_version_id -> Integer,
         buurt -> Text,
         submitted_on -> Date,
+        id -> BigInt,
     }
 }
 
 diesel::table! {
-    answers (response_id, question_id, choice) {
+    answers (questionnaire_version_id, question_id, buurt, value, choice, submitted_on, response_id) {
+        questionnaire_version_id -> Integer,
+        question_id -> Text,
+        buurt -> Text,
+        value -> Integer,
+        choice -> Text,
+        submitted_on -> Date,
         response_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    text_answers (questionnaire_version_id, buurt, submitted_on, response_id, question_id) {
         questionnaire_version_id -> Integer,
         buurt -> Text,
-        question_id -> Text,
-        choice -> Text,
-        value -> Integer,
-    }
-}
-
-diesel::table! {
-    text_answers (response_id, question_id) {
+        submitted_on -> Date,
         response_id -> BigInt,
         question_id -> Text,
         body -> Text,
@@ -49,6 +53,5 @@ diesel::table! {
 }
 
 diesel::joinable!(responses -> questionnaire_versions (questionnaire_version_id));
-diesel::joinable!(text_answers -> responses (response_id));
 
 diesel::allow_tables_to_appear_in_same_query!(areas, questionnaire_versions, responses, answers, text_answers,);

@@ -17,7 +17,7 @@ pub struct Submission {
 
 /// Stores responses in one transaction, each under a fresh random id so that
 /// the stored order says nothing about who answered when. Only the date is
-/// kept.
+/// kept. Every answer row carries its response's key (see the migrations).
 pub fn store_batch(conn: &mut AnyConnection, batch: &[Submission], today: NaiveDate) -> Result<(), DbError> {
     let mut rng = rand::thread_rng();
     conn.transaction(|conn| {
@@ -38,6 +38,9 @@ pub fn store_batch(conn: &mut AnyConnection, batch: &[Submission], today: NaiveD
                     Answer::Choice(c) => (c.clone(), 1),
                     Answer::Text(body) => {
                         text_rows.push((
+                            text_answers::questionnaire_version_id.eq(s.version_id),
+                            text_answers::buurt.eq(s.buurt.as_str()),
+                            text_answers::submitted_on.eq(today),
                             text_answers::response_id.eq(id),
                             text_answers::question_id.eq(qid.as_str()),
                             text_answers::body.eq(body.clone()),
@@ -46,25 +49,38 @@ pub fn store_batch(conn: &mut AnyConnection, batch: &[Submission], today: NaiveD
                     }
                 };
                 answer_rows.push((
-                    answers::response_id.eq(id),
                     answers::questionnaire_version_id.eq(s.version_id),
-                    answers::buurt.eq(s.buurt.as_str()),
                     answers::question_id.eq(qid.as_str()),
-                    answers::choice.eq(choice),
+                    answers::buurt.eq(s.buurt.as_str()),
                     answers::value.eq(value),
+                    answers::choice.eq(choice),
+                    answers::submitted_on.eq(today),
+                    answers::response_id.eq(id),
                 ));
             }
         }
-        // Chunks keep every statement under SQLite's bound-parameter limit.
-        for chunk in response_rows.chunks(500) {
-            crate::on_backend!(&mut *conn, |c| diesel::insert_into(responses::table).values(chunk).execute(c))?;
+        // SQLite runs one cached prepared statement per row (no parsing, no
+        // round trips to pay); PostgreSQL gets multi-row statements, in chunks
+        // that stay under the bound-parameter limit.
+        macro_rules! insert_all {
+            ($table:expr, $rows:expr) => {
+                match &mut *conn {
+                    AnyConnection::Sqlite(c) => {
+                        for row in $rows.iter() {
+                            diesel::insert_into($table).values(row).execute(c)?;
+                        }
+                    }
+                    AnyConnection::Postgresql(c) => {
+                        for chunk in $rows.chunks(500) {
+                            diesel::insert_into($table).values(chunk).execute(c)?;
+                        }
+                    }
+                }
+            };
         }
-        for chunk in answer_rows.chunks(500) {
-            crate::on_backend!(&mut *conn, |c| diesel::insert_into(answers::table).values(chunk).execute(c))?;
-        }
-        for chunk in text_rows.chunks(500) {
-            crate::on_backend!(&mut *conn, |c| diesel::insert_into(text_answers::table).values(chunk).execute(c))?;
-        }
+        insert_all!(responses::table, response_rows);
+        insert_all!(answers::table, answer_rows);
+        insert_all!(text_answers::table, text_rows);
         Ok(())
     })
 }

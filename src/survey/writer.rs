@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::store::{store_batch, Submission};
-use crate::db::{DbError, Pool};
+use crate::db::{DbError, Pool, PooledConn};
 
 const MAX_BATCH: usize = 256;
 const QUEUE: usize = 4096;
@@ -55,7 +55,31 @@ impl Writer {
     }
 }
 
+/// Holds one connection for as long as it works: SQLite drops a
+/// connection's page cache when another connection wrote in between, so the
+/// connection that wrote last writes next.
+struct Connection {
+    pool: Pool,
+    conn: Option<PooledConn>,
+}
+
+impl Connection {
+    fn store(&mut self, batch: &[Submission], today: chrono::NaiveDate) -> Result<(), DbError> {
+        let conn = match &mut self.conn {
+            Some(c) => c,
+            None => self.conn.insert(self.pool.get()?),
+        };
+        let result = store_batch(conn, batch, today);
+        if result.is_err() {
+            // Start afresh next time, in case the connection is the problem.
+            self.conn = None;
+        }
+        result
+    }
+}
+
 fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, generation: Arc<AtomicU64>) {
+    let mut conn = Connection { pool, conn: None };
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -66,8 +90,7 @@ fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, generation: Arc<AtomicU64>) {
         }
         let today = chrono::Local::now().date_naive();
         let (subs, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
-        let result = pool.get().map_err(DbError::from).and_then(|mut c| store_batch(&mut c, &subs, today));
-        match result {
+        match conn.store(&subs, today) {
             Ok(()) => {
                 generation.fetch_add(1, Ordering::AcqRel);
                 for reply in replies {
@@ -76,13 +99,11 @@ fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, generation: Arc<AtomicU64>) {
             }
             Err(batch_err) => {
                 // One bad row (or a rare id collision) must not cost the
-                // others their response: retry each on its own.
+                // others their response: retry each on its own, twice.
                 tracing::warn!("batch of {} responses failed, storing one by one: {batch_err}", subs.len());
                 for (sub, reply) in subs.into_iter().zip(replies) {
                     let single = std::slice::from_ref(&sub);
-                    let outcome = pool.get().map_err(DbError::from).and_then(|mut c| {
-                        store_batch(&mut c, single, today).or_else(|_| store_batch(&mut c, single, today))
-                    });
+                    let outcome = conn.store(single, today).or_else(|_| conn.store(single, today));
                     if outcome.is_ok() {
                         generation.fetch_add(1, Ordering::AcqRel);
                     }

@@ -127,7 +127,8 @@ async fn submit(
     }
     let buurt = match AreaCode::parse(Level::Buurt, &buurt_raw) {
         Ok(code) => {
-            let known = {
+            let known = state.areas().buurt(code.as_str()).is_some() || {
+                // Not in the cached list: maybe imported since; look again.
                 let (state, c) = (state.clone(), code.to_string());
                 web::block(move || state.areas_knowing(&c).map(|t| t.buurt(&c).is_some())).await??
             };

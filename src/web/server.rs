@@ -27,9 +27,14 @@ pub enum StartError {
     Questionnaire(#[from] DefinitionError),
     #[error("templates: {0}")]
     Templates(#[from] tera::Error),
+    #[error("cannot start a background thread: {0}")]
+    Thread(std::io::Error),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
 }
+
+/// How often the area list is re-read, so imports reach a running server.
+const AREA_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub struct Application {
     port: u16,
@@ -49,6 +54,16 @@ impl Application {
         }
         let writer = Writer::start(pool.clone());
         let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree));
+        let watcher = state.clone();
+        std::thread::Builder::new()
+            .name("area-refresh".into())
+            .spawn(move || loop {
+                std::thread::sleep(AREA_REFRESH);
+                if let Err(e) = watcher.refresh_areas() {
+                    tracing::warn!("re-reading the areas failed: {e}");
+                }
+            })
+            .map_err(StartError::Thread)?;
         let listener = TcpListener::bind(config.bind)
             .map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?;
         let port =

@@ -52,24 +52,27 @@ impl AppState {
         self.areas.read().unwrap_or_else(|e| e.into_inner()).0.clone()
     }
 
-    /// The area list, re-read from the database when a code is not known
-    /// (areas may be imported while the server runs), at most every 5 s.
-    /// Blocking: call from a blocking context.
+    /// Re-reads the areas (they may be imported while the server runs);
+    /// results are recomputed only when something changed. Blocking.
+    pub fn refresh_areas(&self) -> Result<Arc<AreaTree>, DbError> {
+        let fresh = load_tree(&mut *self.pool.get()?)?;
+        let mut guard = self.areas.write().unwrap_or_else(|e| e.into_inner());
+        guard.1 = Instant::now();
+        if *guard.0 != fresh {
+            guard.0 = Arc::new(fresh);
+            guard.2 += 1;
+        }
+        Ok(guard.0.clone())
+    }
+
+    /// The area list, re-read first when a code is not known, at most every
+    /// 5 s. Blocking: call from a blocking context.
     pub fn areas_knowing(&self, code: &str) -> Result<Arc<AreaTree>, DbError> {
-        let current = self.areas();
-        if current.get(code).is_some() {
+        let (current, read_at, _) = self.areas.read().unwrap_or_else(|e| e.into_inner()).clone();
+        if current.get(code).is_some() || read_at.elapsed() < AREA_RELOAD_PAUSE {
             return Ok(current);
         }
-        {
-            let guard = self.areas.read().unwrap_or_else(|e| e.into_inner());
-            if guard.1.elapsed() < AREA_RELOAD_PAUSE {
-                return Ok(guard.0.clone());
-            }
-        }
-        let fresh = Arc::new(load_tree(&mut *self.pool.get()?)?);
-        let mut guard = self.areas.write().unwrap_or_else(|e| e.into_inner());
-        *guard = (fresh.clone(), Instant::now(), guard.2 + 1);
-        Ok(fresh)
+        self.refresh_areas()
     }
 
     /// The safe table of a questionnaire, recomputed only after new

@@ -20,35 +20,44 @@ CREATE TABLE questionnaire_versions (
     UNIQUE (slug, content_hash)
 );
 
--- An anonymous response: a random id (no submission order), the buurt, the
--- version and the date only. No person, invitation, IP address or time.
+-- An anonymous response: the buurt, the version, the date only, and a random
+-- id. No person, invitation, IP address or time. Rows are kept in the order
+-- of their key (version, buurt, date, random id), so the stored order says
+-- nothing about who answered when, and new rows land on a few hot pages
+-- (one per buurt and day) instead of all over the table.
 CREATE TABLE responses (
-    id BIGINT PRIMARY KEY NOT NULL,
     questionnaire_version_id INTEGER NOT NULL REFERENCES questionnaire_versions (id),
     buurt TEXT NOT NULL REFERENCES areas (code),
-    submitted_on DATE NOT NULL
+    submitted_on DATE NOT NULL,
+    id BIGINT NOT NULL,
+    PRIMARY KEY (questionnaire_version_id, buurt, submitted_on, id)
 ) WITHOUT ROWID;
--- Counting respondents per buurt reads this index only.
-CREATE INDEX responses_version_buurt ON responses (questionnaire_version_id, buurt);
 
--- Closed answers (scales, choices), the only ones aggregation reads. Buurt and
--- version are repeated from the (immutable) response so results need no join.
--- WITHOUT ROWID keeps rows in random response-id order, not insertion order.
+-- Closed answers (scales, choices), the only ones aggregation reads. Each row
+-- carries its response's key; the table is kept in aggregation order, so
+-- results are one ordered scan and counting needs no join.
 CREATE TABLE answers (
-    response_id BIGINT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
     questionnaire_version_id INTEGER NOT NULL,
-    buurt TEXT NOT NULL,
     question_id TEXT NOT NULL,
-    choice TEXT NOT NULL DEFAULT '',
+    buurt TEXT NOT NULL,
     value INTEGER NOT NULL,
-    PRIMARY KEY (response_id, question_id, choice)
+    choice TEXT NOT NULL DEFAULT '',
+    submitted_on DATE NOT NULL,
+    response_id BIGINT NOT NULL,
+    PRIMARY KEY (questionnaire_version_id, question_id, buurt, value, choice, submitted_on, response_id),
+    FOREIGN KEY (questionnaire_version_id, buurt, submitted_on, response_id)
+        REFERENCES responses (questionnaire_version_id, buurt, submitted_on, id) ON DELETE CASCADE
 ) WITHOUT ROWID;
-CREATE INDEX answers_aggregate ON answers (questionnaire_version_id, question_id, buurt, value, choice);
 
 -- Free text lives apart, so no aggregate can ever read it.
 CREATE TABLE text_answers (
-    response_id BIGINT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+    questionnaire_version_id INTEGER NOT NULL,
+    buurt TEXT NOT NULL,
+    submitted_on DATE NOT NULL,
+    response_id BIGINT NOT NULL,
     question_id TEXT NOT NULL,
     body TEXT NOT NULL,
-    PRIMARY KEY (response_id, question_id)
+    PRIMARY KEY (questionnaire_version_id, buurt, submitted_on, response_id, question_id),
+    FOREIGN KEY (questionnaire_version_id, buurt, submitted_on, response_id)
+        REFERENCES responses (questionnaire_version_id, buurt, submitted_on, id) ON DELETE CASCADE
 ) WITHOUT ROWID;
