@@ -30,6 +30,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    response_counts (questionnaire_version_id, buurt, submitted_on) {
+        questionnaire_version_id -> Integer,
+        buurt -> Text,
+        submitted_on -> Date,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     answers (questionnaire_version_id, question_id, buurt, value, choice, submitted_on, response_id) {
         questionnaire_version_id -> Integer,
         question_id -> Text,

@@ -10,35 +10,37 @@ use diesel::prelude::*;
 use super::disclosure::{protect, Hierarchy};
 use super::stats::{ChoiceSummary, ScaleSummary};
 use crate::area::{AreaCode, AreaTree, Level};
-use crate::db::schema::{answers, responses};
+use crate::db::schema::{answers, response_counts};
 use crate::db::{AnyConnection, DbError};
 use crate::questionnaire::{LocalText, Published, QuestionKind};
 
 /// Raw counts as the database returns them.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
-    /// (version id, buurt, responses)
+    /// (version id, buurt, responses), possibly several rows per buurt
     pub responses: Vec<(i32, String, i64)>,
     /// (version id, question id, buurt, choice, value, answers)
     pub answers: Vec<(i32, String, String, String, i32, i64)>,
 }
 
-/// Counts per buurt for the given versions: two grouped scans of a covering
-/// index, no row-by-row work.
+/// Counts per buurt for the given versions: one grouped scan of the answers
+/// in key order, and the kept respondent counts.
 pub fn fetch_counts(conn: &mut AnyConnection, version_ids: &[i32]) -> Result<Counts, DbError> {
-    let responses = responses::table
-        .filter(responses::questionnaire_version_id.eq_any(version_ids))
-        .group_by((responses::questionnaire_version_id, responses::buurt))
-        .select((responses::questionnaire_version_id, responses::buurt, count_star()))
+    // Respondents per buurt come from the counts kept beside the responses
+    // (a few rows per buurt and day), so results scan the answers only.
+    let responses = response_counts::table
+        .filter(response_counts::questionnaire_version_id.eq_any(version_ids))
+        .select((response_counts::questionnaire_version_id, response_counts::buurt, response_counts::n))
         .load(conn)?;
     let answers = answers::table
         .filter(answers::questionnaire_version_id.eq_any(version_ids))
+        // In key order, so the database groups while it scans, no sorting.
         .group_by((
             answers::questionnaire_version_id,
             answers::question_id,
             answers::buurt,
-            answers::choice,
             answers::value,
+            answers::choice,
         ))
         .select((
             answers::questionnaire_version_id,

@@ -1,9 +1,12 @@
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use diesel::prelude::*;
+use diesel::upsert::excluded;
 use rand::Rng;
 
 use crate::area::AreaCode;
-use crate::db::schema::{answers, responses, text_answers};
+use crate::db::schema::{answers, response_counts, responses, text_answers};
 use crate::db::{AnyConnection, DbError};
 use crate::questionnaire::{Answer, Answers};
 
@@ -79,6 +82,27 @@ pub fn store_batch(conn: &mut AnyConnection, batch: &[Submission], today: NaiveD
             };
         }
         insert_all!(responses::table, response_rows);
+        let mut per_buurt: BTreeMap<(i32, &str), i64> = BTreeMap::new();
+        for s in batch {
+            *per_buurt.entry((s.version_id, s.buurt.as_str())).or_default() += 1;
+        }
+        for ((version, buurt), n) in per_buurt {
+            let row = (
+                response_counts::questionnaire_version_id.eq(version),
+                response_counts::buurt.eq(buurt),
+                response_counts::submitted_on.eq(today),
+                response_counts::n.eq(n),
+            );
+            let key =
+                (response_counts::questionnaire_version_id, response_counts::buurt, response_counts::submitted_on);
+            let add = response_counts::n.eq(response_counts::n + excluded(response_counts::n));
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(response_counts::table)
+                .values(&row)
+                .on_conflict(key)
+                .do_update()
+                .set(add)
+                .execute(c))?;
+        }
         insert_all!(answers::table, answer_rows);
         insert_all!(text_answers::table, text_rows);
         Ok(())

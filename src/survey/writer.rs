@@ -31,15 +31,12 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(pool: Pool) -> Writer {
+    pub fn start(pool: Pool) -> std::io::Result<Writer> {
         let (queue, rx) = mpsc::channel(QUEUE);
         let generation = Arc::new(AtomicU64::new(0));
         let gen = generation.clone();
-        std::thread::Builder::new()
-            .name("response-writer".into())
-            .spawn(move || run(pool, rx, gen))
-            .expect("the writer thread starts");
-        Writer { queue, generation }
+        std::thread::Builder::new().name("response-writer".into()).spawn(move || run(pool, rx, gen))?;
+        Ok(Writer { queue, generation })
     }
 
     /// Queues a submission and waits until it is committed.

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::error::ApiError;
@@ -164,18 +163,12 @@ fn invalid(message: &str, fields: BTreeMap<String, String>) -> ApiError {
     ApiError::Invalid { message: message.into(), fields }
 }
 
-#[derive(Deserialize)]
-struct ResultsQuery {
-    level: Option<String>,
-}
-
 async fn results(
     state: web::Data<AppState>,
     slug: web::Path<String>,
     query: web::Query<BTreeMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = ResultsQuery { level: query.get("level").cloned() };
-    let level = match q.level.as_deref() {
+    let level = match query.get("level").map(String::as_str) {
         None => Level::Buurt,
         Some(l) => Level::parse(l).ok_or_else(|| {
             invalid("unknown level", BTreeMap::from([("level".to_string(), "use buurt, wijk or gemeente".to_string())]))

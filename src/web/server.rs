@@ -52,7 +52,7 @@ impl Application {
         if tree.is_empty() {
             tracing::warn!("no areas are known yet: import them with `buurtpeil areas import FILE.csv`");
         }
-        let writer = Writer::start(pool.clone());
+        let writer = Writer::start(pool.clone()).map_err(StartError::Thread)?;
         let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree));
         let watcher = state.clone();
         std::thread::Builder::new()

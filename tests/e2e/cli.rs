@@ -74,6 +74,7 @@ async fn migrate_and_demo(backend: Backend) {
     let mut conn = db.connect();
     let seeded = count(&mut conn, "responses");
     assert!((2500..=3500).contains(&seeded), "{seeded}");
+    assert_counts_agree(&mut conn);
     // Seeding twice adds nothing.
     assert!(buurtpeil(&db, &["demo"]).status.success());
     assert_eq!(count(&mut conn, "responses"), seeded);

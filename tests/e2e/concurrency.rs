@@ -28,6 +28,7 @@ async fn concurrent_submissions_are_all_stored(backend: Backend) {
     let mut conn = app.db.connect();
     assert_eq!(count(&mut conn, "responses"), SUBMISSIONS as i64);
     assert_eq!(count(&mut conn, "answers"), 2 * SUBMISSIONS as i64);
+    assert_counts_agree(&mut conn);
     let results = app.results("gemeente").await;
     assert_eq!(area(&results, "GM0772")["n"], SUBMISSIONS);
 }

@@ -197,3 +197,23 @@ pub fn count(conn: &mut AnyConnection, table: &str) -> i64 {
     let rows: Vec<Count> = buurtpeil::on_backend!(conn, |c| diesel::sql_query(&query).load(c)).unwrap();
     rows[0].n
 }
+
+/// Checks that the kept respondent counts agree with the stored responses,
+/// per version, buurt and day.
+pub fn assert_counts_agree(conn: &mut AnyConnection) {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        k: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let key = "CAST(questionnaire_version_id AS TEXT) || ' ' || buurt || ' ' || CAST(submitted_on AS TEXT)";
+    let stored = format!("SELECT {key} AS k, CAST(COUNT(*) AS BIGINT) AS n FROM responses GROUP BY 1 ORDER BY 1");
+    let kept = format!("SELECT {key} AS k, n FROM response_counts ORDER BY 1");
+    let a: Vec<Row> = buurtpeil::on_backend!(&mut *conn, |c| diesel::sql_query(&stored).load(c)).unwrap();
+    let b: Vec<Row> = buurtpeil::on_backend!(&mut *conn, |c| diesel::sql_query(&kept).load(c)).unwrap();
+    assert_eq!(a, b, "respondent counts drifted from the responses");
+}

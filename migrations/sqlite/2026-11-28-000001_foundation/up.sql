@@ -33,6 +33,19 @@ CREATE TABLE responses (
     PRIMARY KEY (questionnaire_version_id, buurt, submitted_on, id)
 ) WITHOUT ROWID;
 
+-- Respondents per version, buurt and day, kept up to date in the same
+-- transaction that stores the responses: counting respondents for results
+-- then reads a few thousand rows instead of every response. Anything that
+-- ever deletes responses must lower these counts too (tests check that they
+-- agree with `responses`).
+CREATE TABLE response_counts (
+    questionnaire_version_id INTEGER NOT NULL,
+    buurt TEXT NOT NULL,
+    submitted_on DATE NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (questionnaire_version_id, buurt, submitted_on)
+) WITHOUT ROWID;
+
 -- Closed answers (scales, choices), the only ones aggregation reads. Each row
 -- carries its response's key; the table is kept in aggregation order, so
 -- results are one ordered scan and counting needs no join.
