@@ -6,6 +6,7 @@
 //!   cargo bench --bench results                      # SQLite
 //!   BUURTPEIL_BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres \
 //!     cargo bench --bench results                    # and PostgreSQL
+//!   BUURTPEIL_BENCH_BACKENDS=postgres …              # only one of them
 //!
 //! Under `cargo test` the same code runs once on a tiny data set.
 
@@ -105,7 +106,8 @@ fn database(backend: &str, label: &str) -> (String, Option<tempfile::TempDir>) {
             let admin = std::env::var("BUURTPEIL_BENCH_PG_URL").unwrap();
             let name = format!("bp_bench_{label}_{}", std::process::id());
             let mut c = PgConnection::establish(&admin).unwrap();
-            c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).unwrap();
+            c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).unwrap();
+            c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
             (format!("{}/{name}", admin.rsplit_once('/').unwrap().0), None)
         }
     }
@@ -161,6 +163,9 @@ fn results(c: &mut Criterion) {
     let mut backends = vec!["sqlite"];
     if std::env::var("BUURTPEIL_BENCH_PG_URL").is_ok() {
         backends.push("postgres");
+    }
+    if let Ok(only) = std::env::var("BUURTPEIL_BENCH_BACKENDS") {
+        backends.retain(|b| only.split(',').any(|o| o.trim() == *b));
     }
     for backend in backends {
         for &n in sizes {
