@@ -209,31 +209,9 @@ mod tests {
     use super::*;
     use crate::area::Area;
     use crate::insight::disclosure::tests::derivable;
-    use crate::questionnaire::parse_toml;
 
     fn published() -> Published {
-        let def = parse_toml(
-            "t",
-            r#"
-slug = "t"
-kind = "anonymous"
-title = { nl = "T", en = "T" }
-[[questions]]
-id = "score"
-type = "scale"
-required = true
-text = { nl = "Cijfer", en = "Mark" }
-min_label = { nl = "laag", en = "low" }
-max_label = { nl = "hoog", en = "high" }
-[[questions]]
-id = "extra"
-type = "scale"
-text = { nl = "Extra", en = "Extra" }
-min_label = { nl = "laag", en = "low" }
-max_label = { nl = "hoog", en = "high" }
-"#,
-        )
-        .unwrap();
+        let def = crate::questionnaire::test_definition();
         Published { id: 1, version: 1, content_hash: def.content_hash(), definition: Arc::new(def) }
     }
 

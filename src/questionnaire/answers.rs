@@ -165,36 +165,10 @@ fn check_one(kind: &QuestionKind, given: &RawAnswer) -> Result<Answer, AnswerErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::questionnaire::parse_toml;
     use proptest::prelude::*;
 
     fn def() -> Definition {
-        parse_toml(
-            "t",
-            r#"
-slug = "t"
-kind = "anonymous"
-title = { nl = "T", en = "T" }
-[[questions]]
-id = "score"
-type = "scale"
-required = true
-text = { nl = "Cijfer", en = "Mark" }
-min_label = { nl = "laag", en = "low" }
-max_label = { nl = "hoog", en = "high" }
-[[questions]]
-id = "keuze"
-type = "single_choice"
-text = { nl = "Keuze", en = "Choice" }
-options = [ { value = "ja", label = { nl = "Ja", en = "Yes" } }, { value = "nee", label = { nl = "Nee", en = "No" } } ]
-[[questions]]
-id = "waarom"
-type = "short_text"
-max_length = 5
-text = { nl = "Waarom", en = "Why" }
-"#,
-        )
-        .unwrap()
+        crate::questionnaire::test_definition()
     }
 
     fn raw(pairs: &[(&str, RawAnswer)]) -> BTreeMap<String, RawAnswer> {

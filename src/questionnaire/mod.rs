@@ -10,3 +10,41 @@ pub use answers::{Answer, AnswerError, Answers, RawAnswer};
 pub use model::{Choice, Definition, Kind, LocalText, Question, QuestionId, QuestionKind, Slug};
 pub use parse::{load_dir, parse_json, parse_toml, DefinitionError};
 pub use store::{load_catalog, publish, Catalog, Published};
+
+/// A small questionnaire for unit tests: a required and an optional scale,
+/// a choice and a short text.
+#[cfg(test)]
+pub(crate) fn test_definition() -> Definition {
+    parse_toml(
+        "t.toml",
+        r#"
+slug = "t"
+kind = "anonymous"
+title = { nl = "T", en = "T" }
+[[questions]]
+id = "score"
+type = "scale"
+required = true
+text = { nl = "Cijfer", en = "Mark" }
+min_label = { nl = "laag", en = "low" }
+max_label = { nl = "hoog", en = "high" }
+[[questions]]
+id = "extra"
+type = "scale"
+text = { nl = "Extra", en = "Extra" }
+min_label = { nl = "laag", en = "low" }
+max_label = { nl = "hoog", en = "high" }
+[[questions]]
+id = "keuze"
+type = "single_choice"
+text = { nl = "Keuze", en = "Choice" }
+options = [ { value = "ja", label = { nl = "Ja", en = "Yes" } }, { value = "nee", label = { nl = "Nee", en = "No" } } ]
+[[questions]]
+id = "waarom"
+type = "short_text"
+max_length = 5
+text = { nl = "Waarom", en = "Why" }
+"#,
+    )
+    .expect("the test questionnaire is valid")
+}

@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Map, Value};
 
 use super::error::ApiError;
-use super::state::AppState;
+use super::state::{knows_buurt, AppState};
 use crate::area::{AreaCode, Level};
 use crate::i18n::Lang;
 use crate::insight::{AreaResult, QuestionFigures, SafeTable};
@@ -126,11 +126,7 @@ async fn submit(
     }
     let buurt = match AreaCode::parse(Level::Buurt, &buurt_raw) {
         Ok(code) => {
-            let known = state.areas().buurt(code.as_str()).is_some() || {
-                // Not in the cached list: maybe imported since; look again.
-                let (state, c) = (state.clone(), code.to_string());
-                web::block(move || state.areas_knowing(&c).map(|t| t.buurt(&c).is_some())).await??
-            };
+            let known = knows_buurt(&state, &code).await?;
             if !known {
                 fields.insert("buurt".into(), format!("{code} is not a known buurt"));
             }

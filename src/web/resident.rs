@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::lang::LangChoice;
 use super::render::{error_page, page};
-use super::state::AppState;
+use super::state::{knows_buurt, AppState};
 use crate::area::{AreaCode, AreaTree, Level};
 use crate::i18n::Lang;
 use crate::questionnaire::{AnswerError, Kind, Published, QuestionKind, RawAnswer};
@@ -173,12 +173,7 @@ fn form_page(
 /// A buurt code from the resident's input, if it names a known buurt.
 async fn known_buurt(state: &web::Data<AppState>, raw: &str) -> Option<AreaCode> {
     let code = AreaCode::parse(Level::Buurt, raw).ok()?;
-    if state.areas().buurt(code.as_str()).is_some() {
-        return Some(code);
-    }
-    let (s, c) = (state.clone(), code.to_string());
-    let known = web::block(move || s.areas_knowing(&c).map(|t| t.buurt(&c).is_some())).await.ok()?.ok()?;
-    known.then_some(code)
+    knows_buurt(state, &code).await.ok()?.then_some(code)
 }
 
 async fn form(

@@ -2,7 +2,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::area::{load_tree, AreaTree};
+use actix_web::web;
+
+use super::error::ApiError;
+use crate::area::{load_tree, AreaCode, AreaTree};
 use crate::db::{DbError, Pool};
 use crate::insight::{build_table, fetch_counts, SafeTable};
 use crate::questionnaire::Catalog;
@@ -98,4 +101,14 @@ impl AppState {
         );
         Ok(Some(table))
     }
+}
+
+/// Whether a buurt is known; the area list is re-read first when the code is
+/// not in the cached one (areas may be imported while the server runs).
+pub async fn knows_buurt(state: &web::Data<AppState>, code: &AreaCode) -> Result<bool, ApiError> {
+    if state.areas().buurt(code.as_str()).is_some() {
+        return Ok(true);
+    }
+    let (state, code) = (state.clone(), code.to_string());
+    Ok(web::block(move || state.areas_knowing(&code).map(|t| t.buurt(&code).is_some())).await??)
 }
