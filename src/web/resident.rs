@@ -99,6 +99,15 @@ async fn start(
     start_page(&state, &req, lang, p, &search, None)
 }
 
+/// What the resident sent, and what went wrong with it.
+#[derive(Default)]
+struct FormInput {
+    given: BTreeMap<String, String>,
+    errors: BTreeMap<String, AnswerError>,
+    /// Storing failed (not the resident's fault): show the answers again.
+    save_failed: bool,
+}
+
 #[derive(Serialize)]
 struct FormQuestion<'a> {
     id: &'a str,
@@ -121,9 +130,9 @@ fn form_page(
     lang: LangChoice,
     p: &Published,
     buurt: &AreaCode,
-    given: &BTreeMap<String, String>,
-    errors: &BTreeMap<String, AnswerError>,
+    input: &FormInput,
 ) -> HttpResponse {
+    let FormInput { given, errors, save_failed } = input;
     let tree = state.areas();
     let l = lang.lang;
     let questions: Vec<FormQuestion> = p
@@ -166,7 +175,12 @@ fn form_page(
     ctx.insert("buurt_name", &tree.get(buurt.as_str()).map(|a| a.name.as_str()).unwrap_or(buurt.as_str()));
     ctx.insert("questions", &questions);
     ctx.insert("error_count", &errors.len());
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    ctx.insert("save_failed", save_failed);
+    let status = match (*save_failed, errors.is_empty()) {
+        (true, _) => StatusCode::SERVICE_UNAVAILABLE,
+        (false, true) => StatusCode::OK,
+        (false, false) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
     no_store(page(state, req, lang, status, "survey/form.html", ctx))
 }
 
@@ -187,7 +201,7 @@ async fn form(
         return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire");
     };
     match known_buurt(&state, query.get("buurt").map(String::as_str).unwrap_or("")).await {
-        Some(buurt) => form_page(&state, &req, lang, p, &buurt, &BTreeMap::new(), &BTreeMap::new()),
+        Some(buurt) => form_page(&state, &req, lang, p, &buurt, &FormInput::default()),
         None => start_page(&state, &req, lang, p, "", Some("error_choose_buurt")),
     }
 }
@@ -216,20 +230,29 @@ async fn submit(
     };
     let raw: BTreeMap<String, RawAnswer> = given.iter().map(|(k, v)| (k.clone(), RawAnswer::Text(v.clone()))).collect();
     match p.definition.check_answers(&raw) {
-        Ok(answers) => match state.writer.submit(Submission { version_id: p.id, buurt, answers }).await {
-            Ok(()) => {
-                let lang_q = if lang.lang == Lang::Nl { "" } else { "?lang=en" };
-                HttpResponse::SeeOther()
-                    .insert_header((header::LOCATION, format!("/s/{}/bedankt{lang_q}", p.definition.slug)))
-                    .finish()
+        Ok(answers) => {
+            match state.writer.submit(Submission { version_id: p.id, buurt: buurt.clone(), answers }).await {
+                Ok(()) => {
+                    let lang_q = if lang.lang == Lang::Nl { "" } else { "?lang=en" };
+                    HttpResponse::SeeOther()
+                        .insert_header((header::LOCATION, format!("/s/{}/bedankt{lang_q}", p.definition.slug)))
+                        .finish()
+                }
+                Err(e) => {
+                    tracing::error!("storing a response failed: {e}");
+                    // Show the form again with every answer in it: nothing to retype.
+                    form_page(
+                        &state,
+                        &req,
+                        lang,
+                        p,
+                        &buurt,
+                        &FormInput { given, save_failed: true, ..FormInput::default() },
+                    )
+                }
             }
-            Err(e) => {
-                tracing::error!("storing a response failed: {e}");
-                // The resident's answers are still in the form they posted.
-                error_page(&state, &req, lang, StatusCode::SERVICE_UNAVAILABLE, "error_try_again")
-            }
-        },
-        Err(errors) => form_page(&state, &req, lang, p, &buurt, &given, &errors),
+        }
+        Err(errors) => form_page(&state, &req, lang, p, &buurt, &FormInput { given, errors, save_failed: false }),
     }
 }
 

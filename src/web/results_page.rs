@@ -61,12 +61,12 @@ async fn results(
         Ok(Ok(Some(t))) => t,
         Ok(Ok(None)) => return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire"),
         Ok(Err(e)) => {
-            tracing::error!("results of {slug}: {e}");
-            return error_page(&state, &req, lang, StatusCode::SERVICE_UNAVAILABLE, "error_try_again");
+            tracing::error!("results of {:?}: {e}", slug.as_str());
+            return error_page(&state, &req, lang, StatusCode::SERVICE_UNAVAILABLE, "error_results_unavailable");
         }
         Err(e) => {
-            tracing::error!("results of {slug}: {e}");
-            return error_page(&state, &req, lang, StatusCode::INTERNAL_SERVER_ERROR, "error_try_again");
+            tracing::error!("results of {:?}: {e}", slug.as_str());
+            return error_page(&state, &req, lang, StatusCode::INTERNAL_SERVER_ERROR, "error_results_unavailable");
         }
     };
     let level = query.get("niveau").and_then(|l| Level::parse(l)).unwrap_or(Level::Wijk);

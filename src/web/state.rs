@@ -18,8 +18,16 @@ pub struct AppState {
     pub catalog: Catalog,
     pub tera: tera::Tera,
     pub min_cell: u64,
-    areas: RwLock<(Arc<AreaTree>, Instant, u64)>,
+    areas: RwLock<CachedAreas>,
     tables: Mutex<HashMap<String, CachedTable>>,
+}
+
+/// The area list, when it was last read, and a counter of its changes.
+#[derive(Clone)]
+struct CachedAreas {
+    tree: Arc<AreaTree>,
+    read_at: Instant,
+    generation: u64,
 }
 
 /// A safe table and the write generations it was computed at.
@@ -46,13 +54,13 @@ impl AppState {
             catalog,
             tera,
             min_cell,
-            areas: RwLock::new((Arc::new(areas), Instant::now(), 0)),
+            areas: RwLock::new(CachedAreas { tree: Arc::new(areas), read_at: Instant::now(), generation: 0 }),
             tables: Mutex::new(HashMap::new()),
         }
     }
 
     pub fn areas(&self) -> Arc<AreaTree> {
-        self.areas.read().unwrap_or_else(|e| e.into_inner()).0.clone()
+        self.areas.read().unwrap_or_else(|e| e.into_inner()).tree.clone()
     }
 
     /// Re-reads the areas (they may be imported while the server runs);
@@ -60,20 +68,20 @@ impl AppState {
     pub fn refresh_areas(&self) -> Result<Arc<AreaTree>, DbError> {
         let fresh = load_tree(&mut *self.pool.get()?)?;
         let mut guard = self.areas.write().unwrap_or_else(|e| e.into_inner());
-        guard.1 = Instant::now();
-        if *guard.0 != fresh {
-            guard.0 = Arc::new(fresh);
-            guard.2 += 1;
+        guard.read_at = Instant::now();
+        if *guard.tree != fresh {
+            guard.tree = Arc::new(fresh);
+            guard.generation += 1;
         }
-        Ok(guard.0.clone())
+        Ok(guard.tree.clone())
     }
 
     /// The area list, re-read first when a code is not known, at most every
     /// 5 s. Blocking: call from a blocking context.
     pub fn areas_knowing(&self, code: &str) -> Result<Arc<AreaTree>, DbError> {
-        let (current, read_at, _) = self.areas.read().unwrap_or_else(|e| e.into_inner()).clone();
-        if current.get(code).is_some() || read_at.elapsed() < AREA_RELOAD_PAUSE {
-            return Ok(current);
+        let cached = self.areas.read().unwrap_or_else(|e| e.into_inner()).clone();
+        if cached.tree.get(code).is_some() || cached.read_at.elapsed() < AREA_RELOAD_PAUSE {
+            return Ok(cached.tree);
         }
         self.refresh_areas()
     }
@@ -85,7 +93,7 @@ impl AppState {
             return Ok(None);
         };
         let generation = self.writer.generation();
-        let area_generation = self.areas.read().unwrap_or_else(|e| e.into_inner()).2;
+        let area_generation = self.areas.read().unwrap_or_else(|e| e.into_inner()).generation;
         if let Some(cached) = self.tables.lock().unwrap_or_else(|e| e.into_inner()).get(slug) {
             if cached.responses == generation && cached.areas == area_generation {
                 return Ok(Some(cached.table.clone()));

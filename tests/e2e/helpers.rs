@@ -73,6 +73,13 @@ impl TestDb {
     pub fn connect(&self) -> AnyConnection {
         DatabaseUrl::parse(&self.url).unwrap().establish().unwrap()
     }
+
+    pub fn connect_sqlite(&self) -> diesel::SqliteConnection {
+        match self.connect() {
+            AnyConnection::Sqlite(c) => c,
+            AnyConnection::Postgresql(_) => panic!("not a SQLite database"),
+        }
+    }
 }
 
 fn rand_suffix() -> u32 {

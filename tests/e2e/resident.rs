@@ -114,3 +114,33 @@ async fn results_page_shows_figures_and_hides_small_cells(backend: Backend) {
     assert!(html.contains("How is your health in general?"));
 }
 on_both_backends!(results_page_shows_figures_and_hides_small_cells);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_save_shows_the_answers_again() {
+    use diesel::connection::SimpleConnection;
+    let app = spawn_app(Backend::Sqlite).await;
+    // Break storage of free text behind the server's back.
+    app.db.connect_sqlite().batch_execute("DROP TABLE text_answers").unwrap();
+    let res = app
+        .client
+        .post(app.url("/s/geluk"))
+        .form(&[
+            ("buurt", "BU07721110"),
+            ("q_tevredenheid_leven", "6"),
+            ("q_geluk", "7"),
+            ("q_idee_buurt", "Een buurttuin"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 503);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Het opslaan lukte nu niet"));
+    assert!(html.contains("Een buurttuin") && html.contains("value=\"6\" checked"), "nothing to retype");
+    // Nothing half-stored: the response went with its failed answers.
+    let mut conn = app.db.connect();
+    assert_eq!(count(&mut conn, "responses"), 0);
+    // Responses without free text still go through.
+    let (status, _) = app.submit("geluk", &geluk("BU07721110", 6)).await;
+    assert_eq!(status, 201);
+}
