@@ -37,7 +37,7 @@ struct CachedTable {
     table: Arc<SafeTable>,
 }
 
-const AREA_RELOAD_PAUSE: Duration = Duration::from_secs(5);
+const AREA_RELOAD_PAUSE: Duration = Duration::from_secs(1);
 
 impl AppState {
     pub fn new(
@@ -77,7 +77,7 @@ impl AppState {
     }
 
     /// The area list, re-read first when a code is not known, at most every
-    /// 5 s. Blocking: call from a blocking context.
+    /// once a second. Blocking: call from a blocking context.
     pub fn areas_knowing(&self, code: &str) -> Result<Arc<AreaTree>, DbError> {
         let cached = self.areas.read().unwrap_or_else(|e| e.into_inner()).clone();
         if cached.tree.get(code).is_some() || cached.read_at.elapsed() < AREA_RELOAD_PAUSE {

@@ -144,3 +144,58 @@ async fn a_failed_save_shows_the_answers_again() {
     let (status, _) = app.submit("geluk", &geluk("BU07721110", 6)).await;
     assert_eq!(status, 201);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_texts_in_files_are_escaped_on_every_page() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("proef.toml"),
+        r#"
+slug = "proef"
+kind = "anonymous"
+title = { nl = "<script>alert('t')</script>", en = "<script>alert('t')</script>" }
+[[questions]]
+id = "cijfer"
+type = "scale"
+required = true
+text = { nl = "<img src=x onerror=alert(1)>", en = "<img src=x onerror=alert(1)>" }
+min_label = { nl = "\"><b>laag</b>", en = "low" }
+max_label = { nl = "hoog", en = "high" }
+[[questions]]
+id = "keuze"
+type = "single_choice"
+text = { nl = "Keuze", en = "Choice" }
+options = [ { value = "a", label = { nl = "<i>a</i>", en = "a" } }, { value = "b", label = { nl = "b", en = "b" } } ]
+"#,
+    )
+    .unwrap();
+    let app =
+        spawn_app_with(Backend::Sqlite, Options { questionnaires: dir.path().into(), ..Options::default() }).await;
+    // A buurt whose name (from a CBS file) holds markup.
+    let hostile = buurtpeil::area::parse_csv(
+        "x.csv",
+        "buurtcode,buurtnaam,wijkcode,wijknaam,gemeentecode,gemeentenaam\nBU07721199,<b onmouseover=x>Hack</b>,WK077211,Centrum,GM0772,Eindhoven\n".as_bytes(),
+    )
+    .unwrap();
+    buurtpeil::area::save_areas(&mut app.db.connect(), &hostile).unwrap();
+    // A running server takes a new buurt on its first use (after at most a
+    // second since it last read the areas).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    for path in ["/", "/s/proef", "/s/proef?zoek=hack", "/s/proef/vragen?buurt=BU07721199", "/r/proef?niveau=buurt"] {
+        let res = app.get(path).await;
+        assert!(res.status().as_u16() < 500, "{path}");
+        let html = res.text().await.unwrap();
+        for raw in ["<script>alert", "<img src=x", "<b>laag", "<i>a</i>", "<b onmouseover"] {
+            assert!(!html.contains(raw), "{path} shows {raw} unescaped");
+        }
+    }
+    let form = app.get("/s/proef/vragen?buurt=BU07721199").await.text().await.unwrap();
+    assert!(form.contains("&lt;img src=x onerror=alert(1)&gt;"), "shown as text");
+    assert!(form.contains("&lt;b onmouseover=x&gt;Hack"), "the buurt name as text");
+    let start = app.get("/s/proef?zoek=hack").await.text().await.unwrap();
+    assert!(
+        start.contains("&lt;b onmouseover=x&gt;Hack") && !start.contains("<b onmouseover"),
+        "in the buurt list too"
+    );
+}
