@@ -238,9 +238,10 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]
 
-        /// What the table shows (and so every page, API answer and chart cut
-        /// from it) never lets anyone compute the figures of fewer than k
-        /// respondents, for the response counts and for every question.
+        /// What the API returns at all three levels (and every page and chart,
+        /// cut from the same table) never lets anyone compute the figures of
+        /// fewer than k respondents, for the response counts and for every
+        /// question.
         #[test]
         fn shown_figures_never_reveal_a_small_group((tree, per_buurt) in arb_municipality(), k in 3u64..12) {
             let p = published();
@@ -255,6 +256,10 @@ mod tests {
                 }
             }
             let table = build_table(&tree, &p, std::slice::from_ref(&p), &counts, k);
+            let api: HashMap<Level, serde_json::Value> = [Level::Gemeente, Level::Wijk, Level::Buurt]
+                .into_iter()
+                .map(|l| (l, crate::web::results_json(&table, l)))
+                .collect();
 
             let areas: Vec<&Area> = tree.all().collect();
             let index: HashMap<&str, usize> = areas.iter().enumerate().map(|(i, a)| (a.code.as_str(), i)).collect();
@@ -265,14 +270,19 @@ mod tests {
             // Column None: response counts; Some(q): question q.
             for q in [None, Some(0), Some(1)] {
                 let n = h.roll_up(&leaf_n(q));
+                // What is hidden, read from the API's JSON at every level.
                 let hidden: Vec<bool> = areas
                     .iter()
                     .map(|a| {
-                        let r = table.get(a.code.as_str()).unwrap();
-                        match (&r.figures, q) {
-                            (None, _) => true,
-                            (Some(_), None) => false,
-                            (Some((_, f)), Some(q)) => f[q] == QuestionFigures::Suppressed,
+                        let json = &api[&a.level()];
+                        let entry = json["areas"].as_array().unwrap().iter().find(|e| e["code"] == a.code.as_str()).unwrap();
+                        if entry["suppressed"] == true {
+                            assert!(entry.get("n").is_none() && entry.get("questions").is_none());
+                            return true;
+                        }
+                        match q {
+                            None => false,
+                            Some(q) => entry["questions"][&table.questions[q].id]["suppressed"] == true,
                         }
                     })
                     .collect();

@@ -9,5 +9,6 @@ mod results_page;
 mod server;
 mod state;
 
+pub use api::results_json;
 pub use server::{Application, StartError};
 pub use state::AppState;
