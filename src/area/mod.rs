@@ -69,17 +69,6 @@ impl AreaTree {
         self.children.get(code).into_iter().flatten().filter_map(|c| self.areas.get(c))
     }
 
-    /// The wijk and gemeente a buurt lies in, in that order.
-    pub fn ancestors(&self, code: &str) -> Vec<&Area> {
-        let mut out = Vec::new();
-        let mut cur = self.get(code).and_then(|a| a.parent.as_ref());
-        while let Some(p) = cur.and_then(|p| self.get(p.as_str())) {
-            out.push(p);
-            cur = p.parent.as_ref();
-        }
-        out
-    }
-
     pub fn is_empty(&self) -> bool {
         self.areas.is_empty()
     }

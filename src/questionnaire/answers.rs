@@ -40,10 +40,6 @@ impl Answers {
     pub fn iter(&self) -> impl Iterator<Item = &(QuestionId, Answer)> {
         self.0.iter()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
