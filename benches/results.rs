@@ -152,7 +152,7 @@ impl BackendName for PgConnection {
 
 fn safe_table(data: &Data) -> usize {
     let mut conn = data.pool.get().unwrap();
-    let counts = fetch_counts(&mut conn, &[data.questionnaire.id]).unwrap();
+    let counts = fetch_counts(&mut conn, &[data.questionnaire.id], None).unwrap();
     let table = build_table(&data.tree, &data.questionnaire, std::slice::from_ref(&data.questionnaire), &counts, 10);
     table.at_level(Level::Buurt).filter(|a| a.figures.is_some()).count()
 }

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use crate::area::{parse_csv, save_areas, AreaCode, AreaTree, Level};
 use crate::db::schema::responses;
 use crate::db::{AnyConnection, DbError};
-use crate::questionnaire::{Published, QuestionKind, RawAnswer};
+use crate::questionnaire::{Published, QuestionKind, RawAnswer, OTHER};
 use crate::survey::{store_batch, Submission};
 
 /// CBS Wijk- en Buurtkaart 2024, Eindhoven: 116 buurten in 20 wijken.
@@ -69,18 +69,22 @@ pub fn seed_responses(
         let mut batch = Vec::with_capacity(count);
         for _ in 0..count {
             let mut raw = BTreeMap::new();
-            for q in &questionnaire.definition.questions {
+            for q in questionnaire.definition.questions() {
                 if !q.required && rng.gen_bool(0.08) {
                     continue;
                 }
                 let answer = match &q.kind {
-                    QuestionKind::Scale { min, max, .. } => {
+                    QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => {
                         let span = f64::from(max - min);
                         let centre = f64::from(*min) + span * (0.72 + mood / 10.0);
                         let noise: f64 = (0..4).map(|_| rng.gen_range(-1.0..1.0)).sum::<f64>() * span / 9.0;
                         RawAnswer::Number((centre + noise).round().clamp(f64::from(*min), f64::from(*max)))
                     }
-                    QuestionKind::SingleChoice { options } => {
+                    QuestionKind::MultipleChoice { options, .. } => RawAnswer::List(
+                        options.iter().filter(|_| rng.gen_bool(0.35)).map(|o| o.value.clone()).collect(),
+                    ),
+                    QuestionKind::SingleChoice { .. } | QuestionKind::YesNo | QuestionKind::Consent => {
+                        let options: Vec<_> = q.kind.choices().into_iter().filter(|c| c.value != OTHER).collect();
                         // Earlier options (the positive ones) more often,
                         // the more so in a happier buurt.
                         let weights: Vec<f64> =
@@ -92,11 +96,11 @@ pub fn seed_responses(
                         });
                         RawAnswer::Text(options[i.unwrap_or(0)].value.clone())
                     }
-                    QuestionKind::Text { .. } => continue,
+                    QuestionKind::Text { .. } | QuestionKind::Statement => continue,
                 };
                 raw.insert(q.id.to_string(), answer);
             }
-            if let Ok(answers) = questionnaire.definition.check_answers(&raw) {
+            if let Ok(answers) = questionnaire.definition.check_answers(&questionnaire.definition.drop_hidden(&raw)) {
                 batch.push(Submission { version_id: questionnaire.id, buurt: (*code).clone(), answers });
             }
         }

@@ -64,3 +64,64 @@ diesel::table! {
 diesel::joinable!(responses -> questionnaire_versions (questionnaire_version_id));
 
 diesel::allow_tables_to_appear_in_same_query!(areas, questionnaire_versions, responses, answers, text_answers,);
+
+diesel::table! {
+    partial_responses (code_hash) {
+        code_hash -> Text,
+        questionnaire_version_id -> Integer,
+        buurt -> Text,
+        page -> Integer,
+        answers -> Text,
+        consent_on -> Nullable<Date>,
+        updated_on -> Date,
+    }
+}
+
+diesel::table! {
+    waves (id) {
+        id -> Integer,
+        slug -> Text,
+        name -> Text,
+        opens_on -> Date,
+        closes_on -> Nullable<Date>,
+        stopped -> Bool,
+        created_on -> Date,
+    }
+}
+
+diesel::table! {
+    wave_buurten (wave_id, buurt) {
+        wave_id -> Integer,
+        buurt -> Text,
+    }
+}
+
+diesel::table! {
+    identified_responses (id) {
+        id -> BigInt,
+        questionnaire_version_id -> Integer,
+        buurt -> Text,
+        submitted_on -> Date,
+        consent_on -> Date,
+        answers -> Text,
+    }
+}
+
+diesel::table! {
+    questionnaire_drafts (slug) {
+        slug -> Text,
+        definition -> Text,
+        based_on_version -> Nullable<Integer>,
+        updated_on -> Date,
+    }
+}
+
+diesel::table! {
+    questionnaire_archive (slug) {
+        slug -> Text,
+        archived_on -> Date,
+    }
+}
+
+diesel::joinable!(wave_buurten -> waves (wave_id));
+diesel::allow_tables_to_appear_in_same_query!(waves, wave_buurten);

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
@@ -13,6 +14,7 @@ use crate::area::{AreaCode, AreaTree, Level};
 use crate::db::schema::{answers, response_counts};
 use crate::db::{AnyConnection, DbError};
 use crate::questionnaire::{LocalText, Published, QuestionKind};
+use crate::survey::Wave;
 
 /// Raw counts as the database returns them.
 #[derive(Debug, Clone, Default)]
@@ -23,17 +25,22 @@ pub struct Counts {
     pub answers: Vec<(i32, String, String, String, i32, i64)>,
 }
 
-/// Counts per buurt for the given versions: one grouped scan of the answers
-/// in key order, and the kept respondent counts.
-pub fn fetch_counts(conn: &mut AnyConnection, version_ids: &[i32]) -> Result<Counts, DbError> {
+/// Counts per buurt for the given versions, all of them or those of one
+/// wave: one grouped scan of the answers in key order, and the kept
+/// respondent counts.
+pub fn fetch_counts(conn: &mut AnyConnection, version_ids: &[i32], wave: Option<&Wave>) -> Result<Counts, DbError> {
+    let first = wave.map_or(NaiveDate::from_ymd_opt(1, 1, 1), |w| Some(w.opens_on)).unwrap_or_default();
+    let last = wave.and_then(|w| w.closes_on).or(NaiveDate::from_ymd_opt(9999, 12, 31)).unwrap_or_default();
     // Respondents per buurt come from the counts kept beside the responses
     // (a few rows per buurt and day), so results scan the answers only.
-    let responses = response_counts::table
+    let responses: Vec<(i32, String, i64)> = response_counts::table
         .filter(response_counts::questionnaire_version_id.eq_any(version_ids))
+        .filter(response_counts::submitted_on.between(first, last))
         .select((response_counts::questionnaire_version_id, response_counts::buurt, response_counts::n))
         .load(conn)?;
-    let answers = answers::table
+    let answers: Vec<(i32, String, String, String, i32, i64)> = answers::table
         .filter(answers::questionnaire_version_id.eq_any(version_ids))
+        .filter(answers::submitted_on.between(first, last))
         // In key order, so the database groups while it scans, no sorting.
         .group_by((
             answers::questionnaire_version_id,
@@ -51,7 +58,12 @@ pub fn fetch_counts(conn: &mut AnyConnection, version_ids: &[i32]) -> Result<Cou
             count_star(),
         ))
         .load(conn)?;
-    Ok(Counts { responses, answers })
+    // A wave of some buurten: the rest of the rows are another wave's.
+    let in_wave = |buurt: &str| wave.is_none_or(|w| w.buurten.is_empty() || w.buurten.contains(buurt));
+    Ok(Counts {
+        responses: responses.into_iter().filter(|r| in_wave(&r.1)).collect(),
+        answers: answers.into_iter().filter(|r| in_wave(&r.2)).collect(),
+    })
 }
 
 /// What a result column is about.
@@ -122,8 +134,7 @@ pub fn build_table(tree: &AreaTree, current: &Published, versions: &[Published],
     let n = h.roll_up(&leaf_responses);
     let area_hidden = protect(&h, &n, k, &vec![false; areas.len()]);
 
-    let closed: Vec<_> =
-        current.definition.questions.iter().filter(|q| !matches!(q.kind, QuestionKind::Text { .. })).collect();
+    let closed: Vec<_> = current.definition.questions().filter(|q| counted(&q.kind)).collect();
     let mut per_question = Vec::with_capacity(closed.len());
     for q in &closed {
         let compatible: Vec<i32> = versions
@@ -131,32 +142,42 @@ pub fn build_table(tree: &AreaTree, current: &Published, versions: &[Published],
             .filter(|v| v.definition.question(q.id.as_str()).is_some_and(|o| o.kind.same_answer_space(&q.kind)))
             .map(|v| v.id)
             .collect();
+        let values = q.kind.choice_values();
         let width = match &q.kind {
-            QuestionKind::Scale { min, max, .. } => (max - min + 1) as usize,
-            QuestionKind::SingleChoice { options } => options.len(),
-            QuestionKind::Text { .. } => 0,
+            QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => (max - min + 1) as usize,
+            _ => values.len(),
         };
+        let multiple = matches!(q.kind, QuestionKind::MultipleChoice { .. });
         let slot = |choice: &str, value: i32| match &q.kind {
-            QuestionKind::Scale { min, max, .. } if (*min..=*max).contains(&value) => Some((value - min) as usize),
-            QuestionKind::SingleChoice { options } => options.iter().position(|o| o.value == choice),
-            _ => None,
+            QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => {
+                (*min..=*max).contains(&value).then(|| (value - min) as usize)
+            }
+            _ => values.iter().position(|v| *v == choice),
         };
         let mut dist = vec![vec![0u64; width]; areas.len()];
+        // Respondents who answered; for a multiple choice its '' rows.
+        let mut answered = vec![0u64; areas.len()];
         for (vid, qid, buurt, choice, value, c) in &counts.answers {
             if qid != q.id.as_str() || !compatible.contains(vid) {
                 continue;
             }
-            if let (Some(l), Some(s)) = (leaf(buurt), slot(choice, *value)) {
-                let mut cur = Some(l);
-                while let Some(a) = cur {
+            let Some(l) = leaf(buurt) else { continue };
+            let target = if multiple && choice.is_empty() { None } else { slot(choice, *value) };
+            let counts_respondent = if multiple { choice.is_empty() } else { target.is_some() };
+            let mut cur = Some(l);
+            while let Some(a) = cur {
+                if let Some(s) = target {
                     dist[a][s] += *c as u64;
-                    cur = h.parent(a);
                 }
+                if counts_respondent {
+                    answered[a] += *c as u64;
+                }
+                cur = h.parent(a);
             }
         }
-        let nq: Vec<u64> = dist.iter().map(|d| d.iter().sum()).collect();
+        let nq = answered;
         let hidden = protect(&h, &nq, k, &area_hidden);
-        per_question.push((dist, hidden));
+        per_question.push((dist, nq, hidden));
     }
 
     let results = areas
@@ -170,15 +191,15 @@ pub fn build_table(tree: &AreaTree, current: &Published, versions: &[Published],
                 let figures = closed
                     .iter()
                     .zip(&per_question)
-                    .map(|(q, (dist, hidden))| {
+                    .map(|(q, (dist, nq, hidden))| {
                         if hidden[i] {
                             return QuestionFigures::Suppressed;
                         }
                         let summary = match &q.kind {
-                            QuestionKind::Scale { min, .. } => {
+                            QuestionKind::Scale { min, .. } | QuestionKind::Number { min, .. } => {
                                 ScaleSummary::from_counts(*min, &dist[i]).map(QuestionFigures::Scale)
                             }
-                            _ => ChoiceSummary::from_counts(&dist[i]).map(QuestionFigures::Choice),
+                            _ => ChoiceSummary::from_counts_of(&dist[i], nq[i]).map(QuestionFigures::Choice),
                         };
                         summary.unwrap_or(QuestionFigures::Suppressed)
                     })
@@ -197,6 +218,16 @@ pub fn build_table(tree: &AreaTree, current: &Published, versions: &[Published],
             .collect(),
         areas: results,
         index,
+    }
+}
+
+/// Whether results count a question: free text never; numbers only while
+/// their range is small enough to keep a count per value.
+fn counted(kind: &QuestionKind) -> bool {
+    match kind {
+        QuestionKind::Text { .. } | QuestionKind::Statement => false,
+        QuestionKind::Number { min, max, .. } => max - min <= 100,
+        _ => true,
     }
 }
 

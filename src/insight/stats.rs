@@ -79,8 +79,9 @@ impl ScaleSummary {
 }
 
 impl ChoiceSummary {
-    pub fn from_counts(counts: &[u64]) -> Option<ChoiceSummary> {
-        let n: u64 = counts.iter().sum();
+    /// Shares of `n` respondents; for a multiple choice they add up to more
+    /// than 100 %.
+    pub fn from_counts_of(counts: &[u64], n: u64) -> Option<ChoiceSummary> {
         (n > 0).then(|| ChoiceSummary { n, shares: counts.iter().map(|&c| percent(c, n)).collect() })
     }
 }

@@ -2,14 +2,18 @@
 //! validation, and immutable published versions.
 
 mod answers;
+mod condition;
 mod model;
 mod parse;
 mod store;
 
-pub use answers::{Answer, AnswerError, Answers, RawAnswer};
-pub use model::{Choice, Definition, Kind, LocalText, Question, QuestionId, QuestionKind, Slug};
+pub use answers::{other_key, Answer, AnswerError, AnswerErrors, Answers, RawAnswer};
+pub use condition::{AnswerLookup, Condition, ConditionError, Literal, Op};
+pub use model::{
+    Choice, Definition, Kind, LocalText, Page, Question, QuestionId, QuestionKind, Slug, TextFormat, OTHER,
+};
 pub use parse::{load_dir, parse_json, parse_toml, DefinitionError};
-pub use store::{load_catalog, publish, Catalog, Published};
+pub use store::{load_catalog, publish, read_catalog, set_archived, Catalog, Published};
 
 /// A small questionnaire for unit tests: a required and an optional scale,
 /// a choice and a short text.

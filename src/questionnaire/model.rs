@@ -2,6 +2,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::condition::Condition;
 use crate::i18n::Lang;
 
 /// A text in Dutch and English; both are required for every resident text.
@@ -91,6 +92,17 @@ pub struct Choice {
     pub label: LocalText,
 }
 
+/// The option value of "anders, namelijk"; option lists may not use it.
+pub const OTHER: &str = "other";
+
+/// Checked formats of a short text answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextFormat {
+    Email,
+    Phone,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QuestionKind {
     /// Whole numbers from `min` to `max` with labelled end points.
@@ -102,11 +114,30 @@ pub enum QuestionKind {
     },
     SingleChoice {
         options: Vec<Choice>,
+        other: bool,
+    },
+    MultipleChoice {
+        options: Vec<Choice>,
+        other: bool,
+        max_choices: Option<usize>,
+    },
+    /// Answered `yes` or `no`.
+    YesNo,
+    /// A whole number in a range, such as years or hours.
+    Number {
+        min: i32,
+        max: i32,
+        unit: Option<LocalText>,
     },
     Text {
         long: bool,
         max_length: usize,
+        format: Option<TextFormat>,
     },
+    /// Only shown; it has no answer.
+    Statement,
+    /// A checkbox; its answer is `yes`.
+    Consent,
 }
 
 impl QuestionKind {
@@ -114,23 +145,74 @@ impl QuestionKind {
         match self {
             QuestionKind::Scale { .. } => "scale",
             QuestionKind::SingleChoice { .. } => "single_choice",
+            QuestionKind::MultipleChoice { .. } => "multiple_choice",
+            QuestionKind::YesNo => "yes_no",
+            QuestionKind::Number { .. } => "number",
             QuestionKind::Text { long: false, .. } => "short_text",
             QuestionKind::Text { long: true, .. } => "long_text",
+            QuestionKind::Statement => "statement",
+            QuestionKind::Consent => "consent",
         }
     }
 
     /// Whether answers of two versions of a question can be counted together:
     /// same type and the same possible values (texts may be reworded).
     pub fn same_answer_space(&self, other: &QuestionKind) -> bool {
+        use QuestionKind::*;
+        let same_values =
+            |a: &[Choice], b: &[Choice]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.value == y.value);
         match (self, other) {
-            (QuestionKind::Scale { min: a, max: b, .. }, QuestionKind::Scale { min: c, max: d, .. }) => {
-                a == c && b == d
-            }
-            (QuestionKind::SingleChoice { options: a }, QuestionKind::SingleChoice { options: b }) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.value == y.value)
-            }
+            (Scale { min: a, max: b, .. }, Scale { min: c, max: d, .. }) => a == c && b == d,
+            (Number { min: a, max: b, .. }, Number { min: c, max: d, .. }) => a == c && b == d,
+            (SingleChoice { options: a, .. }, SingleChoice { options: b, .. }) => same_values(a, b),
+            (MultipleChoice { options: a, .. }, MultipleChoice { options: b, .. }) => same_values(a, b),
+            (YesNo, YesNo) | (Consent, Consent) => true,
             _ => false,
         }
+    }
+
+    /// The values a choice-like answer can take, in display order
+    /// (`other` last when offered).
+    pub fn choice_values(&self) -> Vec<&str> {
+        match self {
+            QuestionKind::SingleChoice { options, other } | QuestionKind::MultipleChoice { options, other, .. } => {
+                options.iter().map(|o| o.value.as_str()).chain(other.then_some(OTHER)).collect()
+            }
+            QuestionKind::YesNo => vec!["yes", "no"],
+            QuestionKind::Consent => vec!["yes"],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Every possible choice with its label, in display order: the options,
+    /// then "anders" when offered; yes/no and consent have fixed labels.
+    pub fn choices(&self) -> Vec<Choice> {
+        let fixed = |value: &str, nl: &str, en: &str| Choice {
+            value: value.into(),
+            label: LocalText { nl: nl.into(), en: en.into() },
+        };
+        match self {
+            QuestionKind::SingleChoice { options, other } | QuestionKind::MultipleChoice { options, other, .. } => {
+                let mut all = options.clone();
+                if *other {
+                    all.push(fixed(OTHER, "Anders, namelijk", "Other, namely"));
+                }
+                all
+            }
+            QuestionKind::YesNo => vec![fixed("yes", "Ja", "Yes"), fixed("no", "Nee", "No")],
+            QuestionKind::Consent => vec![fixed("yes", "Ja, ik ga akkoord", "Yes, I agree")],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Free text is kept apart and never counted.
+    pub fn is_free_text(&self) -> bool {
+        matches!(self, QuestionKind::Text { .. })
+    }
+
+    /// Whether the question takes an answer at all.
+    pub fn is_answerable(&self) -> bool {
+        !matches!(self, QuestionKind::Statement)
     }
 }
 
@@ -140,7 +222,18 @@ pub struct Question {
     pub text: LocalText,
     pub help: Option<LocalText>,
     pub required: bool,
+    pub show_if: Option<Condition>,
     pub kind: QuestionKind,
+}
+
+/// Questions shown together; pages are answered one at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// Unique in the questionnaire; the same syntax as a question id.
+    pub id: QuestionId,
+    pub title: Option<LocalText>,
+    pub show_if: Option<Condition>,
+    pub questions: Vec<Question>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,11 +242,23 @@ pub struct Definition {
     pub kind: Kind,
     pub title: LocalText,
     pub intro: Option<LocalText>,
-    pub questions: Vec<Question>,
+    /// Why an identified questionnaire asks, who reads it, how long it is kept.
+    pub purpose: Option<LocalText>,
+    pub pages: Vec<Page>,
 }
 
 impl Definition {
+    /// Every question, page by page.
+    pub fn questions(&self) -> impl Iterator<Item = &Question> {
+        self.pages.iter().flat_map(|p| p.questions.iter())
+    }
+
     pub fn question(&self, id: &str) -> Option<&Question> {
-        self.questions.iter().find(|q| q.id.as_str() == id)
+        self.questions().find(|q| q.id.as_str() == id)
+    }
+
+    /// The page that holds a question.
+    pub fn page_of(&self, id: &str) -> Option<usize> {
+        self.pages.iter().position(|p| p.questions.iter().any(|q| q.id.as_str() == id))
     }
 }

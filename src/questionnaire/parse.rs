@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::condition::{Condition, Literal};
 use super::model::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,6 +26,23 @@ pub(super) struct RawDefinition {
     title: LocalText,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     intro: Option<LocalText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    purpose: Option<LocalText>,
+    /// All questions on one page; the alternative to `pages`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    questions: Option<Vec<RawQuestion>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pages: Option<Vec<RawPage>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPage {
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    title: Option<LocalText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    show_if: Option<String>,
     questions: Vec<RawQuestion>,
 }
 
@@ -40,6 +58,8 @@ struct RawQuestion {
     #[serde(default)]
     required: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    show_if: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     min: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max: Option<i32>,
@@ -50,7 +70,15 @@ struct RawQuestion {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     options: Option<Vec<RawChoice>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    other: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_choices: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unit: Option<LocalText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     max_length: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    format: Option<TextFormat>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -62,6 +90,7 @@ struct RawChoice {
 
 const MAX_FILE_BYTES: usize = 1024 * 1024;
 const MAX_QUESTIONS: usize = 500;
+const MAX_PAGES: usize = 100;
 const MAX_SCALE_POINTS: i32 = 100;
 const DEFAULT_SHORT: usize = 200;
 const DEFAULT_LONG: usize = 2000;
@@ -125,8 +154,10 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Definition>, DefinitionError> {
     Ok(out)
 }
 
+const TYPES: &str = "scale, single_choice, multiple_choice, yes_no, number, short_text, long_text, statement, consent";
+
 impl RawDefinition {
-    fn check(self, file: &str) -> Result<Definition, DefinitionError> {
+    pub(super) fn check(self, file: &str) -> Result<Definition, DefinitionError> {
         let err = |question: Option<&str>, message: String| DefinitionError {
             file: file.into(),
             question: question.map(str::to_owned),
@@ -135,107 +166,243 @@ impl RawDefinition {
         let slug = Slug::parse(&self.slug)
             .ok_or_else(|| err(None, format!("slug {:?} must be lower-case letters, digits and -", self.slug)))?;
         check_text(&self.title, 200).map_err(|m| err(None, format!("title {m}")))?;
-        if let Some(intro) = &self.intro {
-            check_text(intro, 2000).map_err(|m| err(None, format!("intro {m}")))?;
+        for (name, text) in [("intro", &self.intro), ("purpose", &self.purpose)] {
+            if let Some(t) = text {
+                check_text(t, 2000).map_err(|m| err(None, format!("{name} {m}")))?;
+            }
         }
-        if self.questions.is_empty() || self.questions.len() > MAX_QUESTIONS {
-            return Err(err(None, format!("must have 1 to {MAX_QUESTIONS} questions")));
+        if self.kind == Kind::Identified && self.purpose.is_none() {
+            return Err(err(
+                None,
+                "an identified questionnaire needs a purpose: why it asks, who reads the answers, how long they are kept"
+                    .into(),
+            ));
+        }
+        let raw_pages = match (self.questions, self.pages) {
+            (Some(questions), None) => {
+                vec![RawPage { id: "vragen".into(), title: None, show_if: None, questions }]
+            }
+            (None, Some(pages)) => pages,
+            _ => return Err(err(None, "give either questions or pages, not both and not neither".into())),
+        };
+        if raw_pages.is_empty() || raw_pages.len() > MAX_PAGES {
+            return Err(err(None, format!("must have 1 to {MAX_PAGES} pages")));
         }
         let mut seen = HashSet::new();
-        let mut questions = Vec::with_capacity(self.questions.len());
-        for q in self.questions {
-            let qid = q.id.clone();
-            let qerr = |m: String| err(Some(&qid), m);
-            let id = QuestionId::parse(&q.id)
-                .ok_or_else(|| qerr("the id must be lower-case letters, digits and _ (at most 64)".into()))?;
-            if !seen.insert(q.id.clone()) {
-                return Err(qerr("the id is used twice".into()));
+        let mut page_ids = HashSet::new();
+        let mut count = 0;
+        let mut pages: Vec<Page> = Vec::with_capacity(raw_pages.len());
+        for rp in raw_pages {
+            let perr = |m: String| err(None, format!("page {}: {m}", rp.id));
+            let id = QuestionId::parse(&rp.id)
+                .ok_or_else(|| perr("the id must be lower-case letters, digits and _ (at most 64)".into()))?;
+            if !page_ids.insert(rp.id.clone()) {
+                return Err(perr("the id is used twice".into()));
             }
-            check_text(&q.text, 1000).map_err(|m| qerr(format!("text {m}")))?;
-            if let Some(help) = &q.help {
-                check_text(help, 1000).map_err(|m| qerr(format!("help {m}")))?;
+            if let Some(t) = &rp.title {
+                check_text(t, 200).map_err(|m| perr(format!("title {m}")))?;
             }
-            let unexpected = |fields: &[(&str, bool)]| -> Result<(), DefinitionError> {
-                match fields.iter().find(|(_, present)| *present) {
-                    Some((name, _)) => Err(qerr(format!("{name} does not apply to type {}", q.kind))),
-                    None => Ok(()),
-                }
+            let show_if = match &rp.show_if {
+                Some(src) => Some(check_condition(src, &pages, None).map_err(perr)?),
+                None => None,
             };
-            let kind = match q.kind.as_str() {
-                "scale" => {
-                    unexpected(&[("options", q.options.is_some()), ("max_length", q.max_length.is_some())])?;
-                    let (min, max) = (q.min.unwrap_or(0), q.max.unwrap_or(10));
-                    if min >= max || max - min > MAX_SCALE_POINTS {
-                        return Err(qerr(format!(
-                            "min {min} must be below max {max}, at most {MAX_SCALE_POINTS} apart"
-                        )));
-                    }
-                    let label = |l: Option<LocalText>, which: &str| {
-                        let l = l.ok_or_else(|| qerr(format!("a scale needs {which} (the label of its end point)")))?;
-                        check_text(&l, 100).map_err(|m| qerr(format!("{which} {m}")))?;
-                        Ok::<_, DefinitionError>(l)
-                    };
-                    QuestionKind::Scale {
-                        min,
-                        max,
-                        min_label: label(q.min_label, "min_label")?,
-                        max_label: label(q.max_label, "max_label")?,
-                    }
+            if rp.questions.is_empty() {
+                return Err(perr("has no questions".into()));
+            }
+            let mut questions = Vec::with_capacity(rp.questions.len());
+            for q in rp.questions {
+                count += 1;
+                if count > MAX_QUESTIONS {
+                    return Err(err(None, format!("must have at most {MAX_QUESTIONS} questions")));
                 }
-                "single_choice" => {
-                    unexpected(&[
-                        ("min", q.min.is_some()),
-                        ("max", q.max.is_some()),
-                        ("min_label", q.min_label.is_some()),
-                        ("max_label", q.max_label.is_some()),
-                        ("max_length", q.max_length.is_some()),
-                    ])?;
-                    let raw = q.options.unwrap_or_default();
-                    if raw.len() < 2 || raw.len() > 50 {
-                        return Err(qerr("a single choice needs 2 to 50 options".into()));
-                    }
-                    let mut values = HashSet::new();
-                    let mut options = Vec::with_capacity(raw.len());
-                    for o in raw {
-                        if QuestionId::parse(&o.value).is_none() {
-                            return Err(qerr(format!(
-                                "option value {:?} must be lower-case letters, digits and _",
-                                o.value
-                            )));
-                        }
-                        if !values.insert(o.value.clone()) {
-                            return Err(qerr(format!("option value {:?} is used twice", o.value)));
-                        }
-                        check_text(&o.label, 200).map_err(|m| qerr(format!("label of option {} {m}", o.value)))?;
-                        options.push(Choice { value: o.value, label: o.label });
-                    }
-                    QuestionKind::SingleChoice { options }
+                if !seen.insert(q.id.clone()) {
+                    return Err(err(Some(&q.id), "the id is used twice".into()));
                 }
-                "short_text" | "long_text" => {
-                    unexpected(&[
-                        ("min", q.min.is_some()),
-                        ("max", q.max.is_some()),
-                        ("min_label", q.min_label.is_some()),
-                        ("max_label", q.max_label.is_some()),
-                        ("options", q.options.is_some()),
-                    ])?;
-                    let long = q.kind == "long_text";
-                    let max_length = q.max_length.unwrap_or(if long { DEFAULT_LONG } else { DEFAULT_SHORT });
-                    if max_length == 0 || max_length > MAX_TEXT {
-                        return Err(qerr(format!("max_length must be 1 to {MAX_TEXT}")));
-                    }
-                    QuestionKind::Text { long, max_length }
-                }
-                other => {
-                    return Err(qerr(format!(
-                        "unknown type {other:?} (known: scale, single_choice, short_text, long_text)"
-                    )))
-                }
-            };
-            questions.push(Question { id, text: q.text, help: q.help, required: q.required, kind });
+                let qid = q.id.clone();
+                questions.push(q.check(&pages).map_err(|m| err(Some(&qid), m))?);
+            }
+            pages.push(Page { id, title: rp.title, show_if, questions });
         }
-        Ok(Definition { slug, kind: self.kind, title: self.title, intro: self.intro, questions })
+        Ok(Definition { slug, kind: self.kind, title: self.title, intro: self.intro, purpose: self.purpose, pages })
     }
+}
+
+/// Parses a condition and checks that it only refers to questions on earlier
+/// pages that have answers, with values those questions can take.
+fn check_condition(src: &str, earlier: &[Page], own: Option<&str>) -> Result<Condition, String> {
+    let c = Condition::parse(src).map_err(|e| format!("show_if: {e}"))?;
+    for (qid, op, value) in c.references() {
+        if own == Some(qid.as_str()) {
+            return Err(format!("show_if refers to the question itself ({qid})"));
+        }
+        let Some(q) = earlier.iter().flat_map(|p| &p.questions).find(|q| q.id == *qid) else {
+            return Err(format!(
+                "show_if refers to {qid}, which is not a question on an earlier page (conditions may only use answers \
+                 from earlier pages, so that the pages work without JavaScript)"
+            ));
+        };
+        match (&q.kind, value) {
+            (QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. }, Literal::Number(n)) => {
+                if *n < i64::from(*min) || *n > i64::from(*max) {
+                    return Err(format!("show_if compares {qid} with {n}, outside its range {min}–{max}"));
+                }
+            }
+            (QuestionKind::Scale { .. } | QuestionKind::Number { .. }, Literal::Text(_)) => {
+                return Err(format!("show_if compares {qid} (a number) with a text; use a number"));
+            }
+            (QuestionKind::Text { .. } | QuestionKind::Statement, _) => {
+                return Err(format!("show_if cannot use {qid}: free text and statements have no comparable answer"));
+            }
+            (kind, _) if op.is_ordering() => {
+                return Err(format!(
+                    "show_if uses {} on {qid}, a {}; only = != and in fit",
+                    op.symbol(),
+                    kind.type_name()
+                ));
+            }
+            (kind, Literal::Text(v)) => {
+                let values = kind.choice_values();
+                if !values.contains(&v.as_str()) {
+                    return Err(format!("show_if: {qid} has no option {v:?} (options: {})", values.join(", ")));
+                }
+            }
+            (_, Literal::Number(n)) => {
+                return Err(format!("show_if compares {qid} (a choice) with the number {n}; use a quoted option"));
+            }
+        }
+    }
+    Ok(c)
+}
+
+impl RawQuestion {
+    fn check(self, earlier: &[Page]) -> Result<Question, String> {
+        let id = QuestionId::parse(&self.id)
+            .ok_or_else(|| "the id must be lower-case letters, digits and _ (at most 64)".to_string())?;
+        check_text(&self.text, 1000).map_err(|m| format!("text {m}"))?;
+        if let Some(help) = &self.help {
+            check_text(help, 1000).map_err(|m| format!("help {m}"))?;
+        }
+        let show_if = match &self.show_if {
+            Some(src) => Some(check_condition(src, earlier, Some(&self.id))?),
+            None => None,
+        };
+        let kind = self.kind.as_str();
+        // Fields a type does not use are an error, never silently dropped.
+        let present = [
+            ("min", self.min.is_some()),
+            ("max", self.max.is_some()),
+            ("min_label", self.min_label.is_some()),
+            ("max_label", self.max_label.is_some()),
+            ("options", self.options.is_some()),
+            ("other", self.other.is_some()),
+            ("max_choices", self.max_choices.is_some()),
+            ("unit", self.unit.is_some()),
+            ("max_length", self.max_length.is_some()),
+            ("format", self.format.is_some()),
+        ];
+        let allowed: &[&str] = match kind {
+            "scale" => &["min", "max", "min_label", "max_label"],
+            "single_choice" => &["options", "other"],
+            "multiple_choice" => &["options", "other", "max_choices"],
+            "number" => &["min", "max", "unit"],
+            "short_text" => &["max_length", "format"],
+            "long_text" => &["max_length"],
+            "yes_no" | "statement" | "consent" => &[],
+            other => return Err(format!("unknown type {other:?} (known: {TYPES})")),
+        };
+        if let Some((name, _)) = present.iter().find(|(name, here)| *here && !allowed.contains(name)) {
+            return Err(format!("{name} does not apply to type {kind}"));
+        }
+        let range = |default: Option<(i32, i32)>| -> Result<(i32, i32), String> {
+            let (min, max) = match (self.min, self.max, default) {
+                (Some(a), Some(b), _) => (a, b),
+                (a, b, Some((da, db))) => (a.unwrap_or(da), b.unwrap_or(db)),
+                _ => return Err(format!("a {kind} needs min and max")),
+            };
+            if min >= max {
+                return Err(format!("min {min} must be below max {max}"));
+            }
+            Ok((min, max))
+        };
+        let kind = match kind {
+            "scale" => {
+                let (min, max) = range(Some((0, 10)))?;
+                if max - min > MAX_SCALE_POINTS {
+                    return Err(format!("min {min} and max {max} are more than {MAX_SCALE_POINTS} apart"));
+                }
+                let label = |l: Option<LocalText>, which: &str| {
+                    let l = l.ok_or_else(|| format!("a scale needs {which} (the label of its end point)"))?;
+                    check_text(&l, 100).map_err(|m| format!("{which} {m}"))?;
+                    Ok::<_, String>(l)
+                };
+                QuestionKind::Scale {
+                    min,
+                    max,
+                    min_label: label(self.min_label, "min_label")?,
+                    max_label: label(self.max_label, "max_label")?,
+                }
+            }
+            "single_choice" | "multiple_choice" => {
+                let options = check_options(self.options.unwrap_or_default())?;
+                let other = self.other.unwrap_or(false);
+                if kind == "single_choice" {
+                    QuestionKind::SingleChoice { options, other }
+                } else {
+                    let total = options.len() + usize::from(other);
+                    if let Some(m) = self.max_choices.filter(|m| *m == 0 || *m > total) {
+                        return Err(format!("max_choices {m} must be 1 to the number of options ({total})"));
+                    }
+                    QuestionKind::MultipleChoice { options, other, max_choices: self.max_choices }
+                }
+            }
+            "number" => {
+                let (min, max) = range(None)?;
+                if let Some(u) = &self.unit {
+                    check_text(u, 50).map_err(|m| format!("unit {m}"))?;
+                }
+                QuestionKind::Number { min, max, unit: self.unit }
+            }
+            "short_text" | "long_text" => {
+                let long = kind == "long_text";
+                let max_length = self.max_length.unwrap_or(if long { DEFAULT_LONG } else { DEFAULT_SHORT });
+                if max_length == 0 || max_length > MAX_TEXT {
+                    return Err(format!("max_length must be 1 to {MAX_TEXT}"));
+                }
+                QuestionKind::Text { long, max_length, format: self.format }
+            }
+            "yes_no" => QuestionKind::YesNo,
+            "consent" => QuestionKind::Consent,
+            _ => {
+                if self.required {
+                    return Err("a statement has no answer, so it cannot be required".into());
+                }
+                QuestionKind::Statement
+            }
+        };
+        Ok(Question { id, text: self.text, help: self.help, required: self.required, show_if, kind })
+    }
+}
+
+fn check_options(raw: Vec<RawChoice>) -> Result<Vec<Choice>, String> {
+    if raw.len() < 2 || raw.len() > 50 {
+        return Err("a choice needs 2 to 50 options".into());
+    }
+    let mut values = HashSet::new();
+    let mut options = Vec::with_capacity(raw.len());
+    for o in raw {
+        if QuestionId::parse(&o.value).is_none() {
+            return Err(format!("option value {:?} must be lower-case letters, digits and _", o.value));
+        }
+        if o.value == OTHER {
+            return Err(format!("option value {OTHER:?} is reserved: use other = true for \"anders, namelijk\""));
+        }
+        if !values.insert(o.value.clone()) {
+            return Err(format!("option value {:?} is used twice", o.value));
+        }
+        check_text(&o.label, 200).map_err(|m| format!("label of option {} {m}", o.value))?;
+        options.push(Choice { value: o.value, label: o.label });
+    }
+    Ok(options)
 }
 
 fn check_text(t: &LocalText, max: usize) -> Result<(), String> {
@@ -252,48 +419,75 @@ fn check_text(t: &LocalText, max: usize) -> Result<(), String> {
 
 impl Definition {
     fn to_raw(&self) -> RawDefinition {
+        let question = |q: &Question| {
+            let mut raw = RawQuestion {
+                id: q.id.to_string(),
+                kind: q.kind.type_name().into(),
+                text: q.text.clone(),
+                help: q.help.clone(),
+                required: q.required,
+                show_if: q.show_if.as_ref().map(ToString::to_string),
+                min: None,
+                max: None,
+                min_label: None,
+                max_label: None,
+                options: None,
+                other: None,
+                max_choices: None,
+                unit: None,
+                max_length: None,
+                format: None,
+            };
+            let options = |o: &[Choice]| {
+                Some(o.iter().map(|o| RawChoice { value: o.value.clone(), label: o.label.clone() }).collect())
+            };
+            match &q.kind {
+                QuestionKind::Scale { min, max, min_label, max_label } => {
+                    raw.min = Some(*min);
+                    raw.max = Some(*max);
+                    raw.min_label = Some(min_label.clone());
+                    raw.max_label = Some(max_label.clone());
+                }
+                QuestionKind::SingleChoice { options: o, other } => {
+                    raw.options = options(o);
+                    raw.other = other.then_some(true);
+                }
+                QuestionKind::MultipleChoice { options: o, other, max_choices } => {
+                    raw.options = options(o);
+                    raw.other = other.then_some(true);
+                    raw.max_choices = *max_choices;
+                }
+                QuestionKind::Number { min, max, unit } => {
+                    raw.min = Some(*min);
+                    raw.max = Some(*max);
+                    raw.unit = unit.clone();
+                }
+                QuestionKind::Text { max_length, format, .. } => {
+                    raw.max_length = Some(*max_length);
+                    raw.format = *format;
+                }
+                QuestionKind::YesNo | QuestionKind::Statement | QuestionKind::Consent => {}
+            }
+            raw
+        };
         RawDefinition {
             slug: self.slug.to_string(),
             kind: self.kind,
             title: self.title.clone(),
             intro: self.intro.clone(),
-            questions: self
-                .questions
-                .iter()
-                .map(|q| {
-                    let mut raw = RawQuestion {
-                        id: q.id.to_string(),
-                        kind: q.kind.type_name().into(),
-                        text: q.text.clone(),
-                        help: q.help.clone(),
-                        required: q.required,
-                        min: None,
-                        max: None,
-                        min_label: None,
-                        max_label: None,
-                        options: None,
-                        max_length: None,
-                    };
-                    match &q.kind {
-                        QuestionKind::Scale { min, max, min_label, max_label } => {
-                            raw.min = Some(*min);
-                            raw.max = Some(*max);
-                            raw.min_label = Some(min_label.clone());
-                            raw.max_label = Some(max_label.clone());
-                        }
-                        QuestionKind::SingleChoice { options } => {
-                            raw.options = Some(
-                                options
-                                    .iter()
-                                    .map(|o| RawChoice { value: o.value.clone(), label: o.label.clone() })
-                                    .collect(),
-                            );
-                        }
-                        QuestionKind::Text { max_length, .. } => raw.max_length = Some(*max_length),
-                    }
-                    raw
-                })
-                .collect(),
+            purpose: self.purpose.clone(),
+            questions: None,
+            pages: Some(
+                self.pages
+                    .iter()
+                    .map(|p| RawPage {
+                        id: p.id.to_string(),
+                        title: p.title.clone(),
+                        show_if: p.show_if.as_ref().map(ToString::to_string),
+                        questions: p.questions.iter().map(question).collect(),
+                    })
+                    .collect(),
+            ),
         }
     }
 
@@ -334,7 +528,7 @@ max_label = { nl = "goed", en = "good" }
         let again = parse_json("db", &json).unwrap();
         assert_eq!(def, again);
         assert_eq!(def.content_hash(), again.content_hash());
-        assert!(matches!(def.questions[0].kind, QuestionKind::Scale { min: 0, max: 10, .. }));
+        assert!(matches!(def.pages[0].questions[0].kind, QuestionKind::Scale { min: 0, max: 10, .. }));
     }
 
     #[test]
@@ -371,8 +565,111 @@ max_label = { nl = "goed", en = "good" }
     #[test]
     fn shipped_questionnaires_load() {
         let defs = load_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/questionnaires"))).unwrap();
-        let geluk = defs.iter().find(|d| d.slug.as_str() == "geluk").expect("geluk ships");
-        assert!(geluk.questions.len() >= 5);
-        assert!(matches!(geluk.questions[0].kind, QuestionKind::Scale { min: 0, max: 10, .. }));
+        let find = |slug: &str| defs.iter().find(|d| d.slug.as_str() == slug).expect("ships");
+        let geluk = find("geluk");
+        assert!(geluk.questions().count() >= 10);
+        assert!(matches!(geluk.pages[0].questions[0].kind, QuestionKind::Scale { min: 0, max: 10, .. }));
+        let leefbaarheid = find("leefbaarheid");
+        let n = leefbaarheid.questions().filter(|q| q.kind.is_answerable()).count();
+        assert!((20..=30).contains(&n), "leefbaarheid has {n} questions");
+        let types: HashSet<&str> = leefbaarheid.questions().map(|q| q.kind.type_name()).collect();
+        for t in ["scale", "single_choice", "multiple_choice", "yes_no", "number", "long_text"] {
+            assert!(types.contains(t), "leefbaarheid uses {t}");
+        }
+        assert!(leefbaarheid.pages.iter().any(|p| p.show_if.is_some()), "leefbaarheid has page conditions");
+        let talent = find("talentenscan");
+        assert_eq!(talent.kind, Kind::Identified);
+        assert!(talent.purpose.is_some());
+        // Name and contact only on a page shown after consent.
+        let contact = talent.page_of("naam").map(|i| &talent.pages[i]).expect("asks a name");
+        assert!(contact.show_if.is_some(), "name and contact only with consent");
+    }
+
+    const PAGED: &str = r#"
+slug = "paged"
+kind = "anonymous"
+title = { nl = "P", en = "P" }
+[[pages]]
+id = "een"
+[[pages.questions]]
+id = "woon"
+type = "single_choice"
+required = true
+text = { nl = "Woon", en = "Home" }
+options = [ { value = "huur", label = { nl = "Huur", en = "Rent" } }, { value = "koop", label = { nl = "Koop", en = "Own" } } ]
+other = true
+[[pages.questions]]
+id = "jaren"
+type = "number"
+min = 0
+max = 100
+text = { nl = "Jaren", en = "Years" }
+[[pages]]
+id = "twee"
+show_if = 'woon = "huur"'
+[[pages.questions]]
+id = "verhuurder"
+type = "scale"
+required = true
+text = { nl = "Verhuurder", en = "Landlord" }
+min_label = { nl = "slecht", en = "bad" }
+max_label = { nl = "goed", en = "good" }
+[[pages.questions]]
+id = "lang"
+type = "yes_no"
+show_if = 'jaren >= 10'
+text = { nl = "Lang", en = "Long" }
+"#;
+
+    #[test]
+    fn conditions_must_point_back_and_fit() {
+        assert!(parse_toml("p", PAGED).is_ok());
+        let cases = [
+            (PAGED.replace(r#"show_if = 'woon = "huur"'"#, r#"show_if = 'verhuurder >= 3'"#), "not a question on an earlier page"),
+            (PAGED.replace(r#"woon = "huur""#, r#"woon = "hurr""#), r#"woon has no option "hurr""#),
+            (PAGED.replace(r#"woon = "huur""#, "woon >= 3"), "only = != and in fit"),
+            (PAGED.replace("jaren >= 10", "jaren >= 500"), "outside its range 0–100"),
+            (PAGED.replace("jaren >= 10", r#"jaren = "tien""#), "with a text"),
+            (PAGED.replace("jaren >= 10", r#"lang = "yes""#), "refers to the question itself"),
+            (PAGED.replace("jaren >= 10", "jaren >="), "expected a value"),
+            (PAGED.replace(r#"id = "twee""#, r#"id = "een""#), "page een: the id is used twice"),
+            (PAGED.replace("other = true", "other = true\nmax_length = 3"), "max_length does not apply to type single_choice"),
+            (PAGED.replace("min = 0\nmax = 100\n", ""), "a number needs min and max"),
+            (PAGED.replace(r#"value = "koop""#, r#"value = "other""#), "reserved"),
+            (PAGED.replace(r#"type = "yes_no""#, "type = \"statement\"\nrequired = true"), "cannot be required"),
+            (PAGED.replace(r#"kind = "anonymous""#, r#"kind = "identified""#), "needs a purpose"),
+            (
+                PAGED.replace(
+                    "[[pages]]\nid = \"een\"",
+                    "[[questions]]\nid = \"x\"\ntype = \"yes_no\"\ntext = { nl = \"x\", en = \"x\" }\n[[pages]]\nid = \"een\"",
+                ),
+                "either questions or pages",
+            ),
+        ];
+        for (source, expected) in cases {
+            let err = parse_toml("p.toml", &source).unwrap_err().to_string();
+            assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+        }
+    }
+
+    #[test]
+    fn every_type_roundtrips_and_reformatted_conditions_keep_the_hash() {
+        let a = parse_toml("p", PAGED).unwrap();
+        let again = parse_json("db", &a.canonical_json().to_string()).unwrap();
+        assert_eq!(a, again);
+        let b = parse_toml("p", &PAGED.replace("jaren >= 10", "(jaren>=10)")).unwrap();
+        assert_eq!(a.content_hash(), b.content_hash());
+        for d in load_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/questionnaires"))).unwrap() {
+            assert_eq!(parse_json("db", &d.canonical_json().to_string()).unwrap(), d, "{}", d.slug);
+        }
+    }
+
+    #[test]
+    fn a_stored_single_page_version_still_reads() {
+        // What the foundation stored: questions at the top, no pages.
+        let old = r#"{"slug":"t","kind":"anonymous","title":{"nl":"T","en":"T"},"questions":[{"id":"a","type":"scale","text":{"nl":"A","en":"A"},"required":true,"min":0,"max":10,"min_label":{"nl":"l","en":"l"},"max_label":{"nl":"h","en":"h"}}]}"#;
+        let d = parse_json("db", old).unwrap();
+        assert_eq!(d.pages.len(), 1);
+        assert_eq!(d.questions().count(), 1);
     }
 }

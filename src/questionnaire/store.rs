@@ -1,12 +1,13 @@
 //! Published versions: immutable, identified by content hash, numbered per slug.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use diesel::prelude::*;
 
 use super::model::Definition;
 use super::parse::parse_json;
+use crate::db::schema::questionnaire_archive as qa;
 use crate::db::schema::questionnaire_versions as qv;
 use crate::db::{AnyConnection, DbError};
 
@@ -20,12 +21,14 @@ pub struct Published {
     pub definition: Arc<Definition>,
 }
 
-/// The questionnaires served: per slug the current version (from the files)
-/// and every earlier version, whose answers still count where they fit.
+/// The questionnaires served: per slug the current version (the highest
+/// number, from a file or the designer) and every earlier version, whose
+/// answers still count where they fit.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     current: BTreeMap<String, Published>,
     history: BTreeMap<String, Vec<Published>>,
+    archived: BTreeSet<String>,
 }
 
 impl Catalog {
@@ -40,6 +43,21 @@ impl Catalog {
     /// Every published version of a slug, oldest first.
     pub fn versions(&self, slug: &str) -> &[Published] {
         self.history.get(slug).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// A published version by its database id (a draft never has one).
+    pub fn version_by_id(&self, id: i32) -> Option<&Published> {
+        self.history.values().flatten().find(|p| p.id == id)
+    }
+
+    /// Archived questionnaires take no responses; their results remain.
+    pub fn is_archived(&self, slug: &str) -> bool {
+        self.archived.contains(slug)
+    }
+
+    /// The current version, if residents may answer it.
+    pub fn open(&self, slug: &str) -> Option<&Published> {
+        self.current(slug).filter(|_| !self.is_archived(slug))
     }
 }
 
@@ -76,28 +94,43 @@ pub fn publish(conn: &mut AnyConnection, def: &Definition) -> Result<Published, 
     })
 }
 
-/// Publishes the given definitions and loads all versions of their slugs.
+/// Publishes the questionnaire files (a file whose content is already known
+/// adds nothing) and loads every stored version.
 pub fn load_catalog(conn: &mut AnyConnection, defs: &[Definition]) -> Result<Catalog, DbError> {
-    let mut catalog = Catalog::default();
     for def in defs {
-        let published = publish(conn, def)?;
-        let rows: Vec<(i32, i32, String, String)> = qv::table
-            .filter(qv::slug.eq(def.slug.as_str()))
-            .order(qv::version.asc())
-            .select((qv::id, qv::version, qv::content_hash, qv::definition))
-            .load(conn)?;
-        let history = rows
-            .into_iter()
-            .filter_map(|(id, version, content_hash, json)| match parse_json("database", &json) {
-                Ok(d) => Some(Published { id, version, content_hash, definition: Arc::new(d) }),
-                Err(e) => {
-                    tracing::warn!("stored version {version} of {} is unreadable and left out: {e}", def.slug);
-                    None
-                }
-            })
-            .collect();
-        catalog.history.insert(def.slug.to_string(), history);
-        catalog.current.insert(def.slug.to_string(), published);
+        publish(conn, def)?;
     }
+    read_catalog(conn)
+}
+
+/// Every stored version of every questionnaire.
+pub fn read_catalog(conn: &mut AnyConnection) -> Result<Catalog, DbError> {
+    let rows: Vec<(i32, String, i32, String, String)> = qv::table
+        .order((qv::slug.asc(), qv::version.asc()))
+        .select((qv::id, qv::slug, qv::version, qv::content_hash, qv::definition))
+        .load(conn)?;
+    let mut catalog = Catalog::default();
+    for (id, slug, version, content_hash, json) in rows {
+        match parse_json("database", &json) {
+            Ok(d) => {
+                let p = Published { id, version, content_hash, definition: Arc::new(d) };
+                catalog.current.insert(slug.clone(), p.clone());
+                catalog.history.entry(slug).or_default().push(p);
+            }
+            Err(e) => tracing::warn!("stored version {version} of {slug} is unreadable and left out: {e}"),
+        }
+    }
+    catalog.archived = qa::table.select(qa::slug).load::<String>(conn)?.into_iter().collect();
     Ok(catalog)
+}
+
+/// Archives a questionnaire (no more responses) or takes it back.
+pub fn set_archived(conn: &mut AnyConnection, slug: &str, archived: bool) -> Result<(), DbError> {
+    diesel::delete(qa::table.find(slug)).execute(conn)?;
+    if archived {
+        diesel::insert_into(qa::table)
+            .values((qa::slug.eq(slug), qa::archived_on.eq(chrono::Local::now().date_naive())))
+            .execute(conn)?;
+    }
+    Ok(())
 }

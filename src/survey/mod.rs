@@ -1,7 +1,14 @@
-//! Survey responses: storing anonymous responses, batched for throughput.
+//! Survey responses: waves, save-and-resume, anonymous responses (batched
+//! for throughput) and identified responses given with consent.
 
+mod identified;
+pub mod partial;
 mod store;
+pub mod wave;
 mod writer;
 
+pub use identified::{answers_json, store_identified};
+pub use partial::{Partial, ResumeCode};
 pub use store::{store_batch, Submission};
+pub use wave::{NewWave, Opening, Wave, WaveError};
 pub use writer::{SubmitError, Writer};

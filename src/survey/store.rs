@@ -36,30 +36,47 @@ pub fn store_batch(conn: &mut AnyConnection, batch: &[Submission], today: NaiveD
                 responses::submitted_on.eq(today),
             ));
             for (qid, answer) in s.answers.iter() {
-                let (choice, value) = match answer {
-                    Answer::Scale(v) => (String::new(), *v),
-                    Answer::Choice(c) => (c.clone(), 1),
+                let mut text = |body: &str| {
+                    text_rows.push((
+                        text_answers::questionnaire_version_id.eq(s.version_id),
+                        text_answers::buurt.eq(s.buurt.as_str()),
+                        text_answers::submitted_on.eq(today),
+                        text_answers::response_id.eq(id),
+                        text_answers::question_id.eq(qid.as_str()),
+                        text_answers::body.eq(body.to_owned()),
+                    ))
+                };
+                // (choice, value) rows: a number is a value; each chosen
+                // option a row of its own; a multiple choice also gets a row
+                // with choice '' counting the options chosen, so results know
+                // how many answered it.
+                let rows: Vec<(String, i32)> = match answer {
+                    Answer::Scale(v) | Answer::Number(v) => vec![(String::new(), *v)],
+                    Answer::Choice { value, other } => {
+                        other.as_deref().map(&mut text);
+                        vec![(value.clone(), 1)]
+                    }
+                    Answer::Choices { values, other } => {
+                        other.as_deref().map(&mut text);
+                        let marker = (String::new(), values.len() as i32);
+                        values.iter().map(|v| (v.clone(), 1)).chain(std::iter::once(marker)).collect()
+                    }
                     Answer::Text(body) => {
-                        text_rows.push((
-                            text_answers::questionnaire_version_id.eq(s.version_id),
-                            text_answers::buurt.eq(s.buurt.as_str()),
-                            text_answers::submitted_on.eq(today),
-                            text_answers::response_id.eq(id),
-                            text_answers::question_id.eq(qid.as_str()),
-                            text_answers::body.eq(body.clone()),
-                        ));
-                        continue;
+                        text(body);
+                        Vec::new()
                     }
                 };
-                answer_rows.push((
-                    answers::questionnaire_version_id.eq(s.version_id),
-                    answers::question_id.eq(qid.as_str()),
-                    answers::buurt.eq(s.buurt.as_str()),
-                    answers::value.eq(value),
-                    answers::choice.eq(choice),
-                    answers::submitted_on.eq(today),
-                    answers::response_id.eq(id),
-                ));
+                for (choice, value) in rows {
+                    answer_rows.push((
+                        answers::questionnaire_version_id.eq(s.version_id),
+                        answers::question_id.eq(qid.as_str()),
+                        answers::buurt.eq(s.buurt.as_str()),
+                        answers::value.eq(value),
+                        answers::choice.eq(choice),
+                        answers::submitted_on.eq(today),
+                        answers::response_id.eq(id),
+                    ));
+                }
             }
         }
         // SQLite runs one cached prepared statement per row (no parsing, no

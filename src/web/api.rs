@@ -12,8 +12,8 @@ use super::state::{knows_buurt, AppState};
 use crate::area::{AreaCode, Level};
 use crate::i18n::Lang;
 use crate::insight::{AreaResult, QuestionFigures, SafeTable};
-use crate::questionnaire::{Kind, Published, QuestionKind, RawAnswer};
-use crate::survey::Submission;
+use crate::questionnaire::{Kind, Published, RawAnswer};
+use crate::survey::{wave, Opening, Submission};
 
 pub const MAX_BODY: usize = 64 * 1024;
 
@@ -56,16 +56,20 @@ fn describe(p: &Published) -> Value {
     v
 }
 
-fn find<'a>(state: &'a AppState, slug: &str) -> Result<&'a Published, ApiError> {
-    state.catalog.current(slug).ok_or_else(|| ApiError::NotFound(format!("there is no questionnaire {slug:?}")))
+fn find(state: &AppState, slug: &str) -> Result<Published, ApiError> {
+    state
+        .catalog()
+        .current(slug)
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound(format!("there is no questionnaire {slug:?}")))
 }
 
 async fn questionnaires(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(state.catalog.all_current().map(describe).collect::<Vec<_>>())
+    HttpResponse::Ok().json(state.catalog().all_current().map(describe).collect::<Vec<_>>())
 }
 
 async fn questionnaire(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(describe(find(&state, &slug)?)))
+    Ok(HttpResponse::Ok().json(describe(&find(&state, &slug)?)))
 }
 
 /// Reads at most `MAX_BODY` bytes; a larger body is refused whole.
@@ -92,7 +96,10 @@ async fn submit(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let published = find(&state, &slug)?.clone();
+    let published = find(&state, &slug)?;
+    if state.catalog().is_archived(&slug) {
+        return Err(ApiError::Forbidden("this questionnaire is archived and takes no more responses".into()));
+    }
     if published.definition.kind == Kind::Identified {
         return Err(ApiError::Forbidden(
             "this questionnaire asks for consent first; answer it through its own page".into(),
@@ -146,6 +153,16 @@ async fn submit(
     };
     match (buurt, answers) {
         (Some(buurt), Some(answers)) if fields.is_empty() => {
+            let opening = {
+                let (state, slug, buurt) = (state.clone(), slug.clone(), buurt.to_string());
+                let today = chrono::Local::now().date_naive();
+                web::block(move || wave::opening(&mut *state.pool.get()?, &slug, today, &buurt)).await??
+            };
+            if opening == Opening::Closed {
+                return Err(ApiError::Forbidden(format!(
+                    "{slug} is not open in {buurt} today: no wave takes responses"
+                )));
+            }
             state.writer.submit(Submission { version_id: published.id, buurt, answers }).await?;
             Ok(HttpResponse::Created().json(
                 json!({ "status": "stored", "questionnaire": published.definition.slug, "version": published.version }),
@@ -171,9 +188,25 @@ async fn results(
         })?,
     };
     find(&state, &slug)?;
+    let wave_id = match query.get("wave") {
+        None => None,
+        Some(w) => Some(w.parse::<i32>().map_err(|_| {
+            invalid("unknown wave", BTreeMap::from([("wave".to_string(), "must be a wave id".to_string())]))
+        })?),
+    };
     let table = {
         let (state, slug) = (state.clone(), slug.clone());
-        web::block(move || state.safe_table(&slug)).await??
+        web::block(move || -> Result<_, ApiError> {
+            let wave = match wave_id {
+                None => None,
+                Some(id) => Some(
+                    wave::find(&mut *state.pool.get().map_err(crate::db::DbError::from)?, &slug, id)?
+                        .ok_or_else(|| ApiError::NotFound(format!("{slug} has no wave {id}")))?,
+                ),
+            };
+            Ok(state.safe_table(&slug, wave.as_ref())?)
+        })
+        .await??
     }
     .ok_or_else(|| ApiError::NotFound(format!("there is no questionnaire {slug:?}")))?;
     Ok(HttpResponse::Ok().json(results_json(&table, level)))
@@ -204,10 +237,10 @@ fn area_json(table: &SafeTable, a: &AreaResult) -> Value {
                 v["type"] = json!("scale");
                 v
             }
-            (QuestionFigures::Choice(c), QuestionKind::SingleChoice { options }) => {
+            (QuestionFigures::Choice(c), kind) => {
                 let shares: Map<String, Value> =
-                    options.iter().zip(&c.shares).map(|(o, s)| (o.value.clone(), json!(s))).collect();
-                json!({ "type": "single_choice", "n": c.n, "shares": shares })
+                    kind.choice_values().iter().zip(&c.shares).map(|(v, s)| ((*v).to_owned(), json!(s))).collect();
+                json!({ "type": kind.type_name(), "n": c.n, "shares": shares })
             }
             _ => json!({ "suppressed": true }),
         };

@@ -8,13 +8,15 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::lang::LangChoice;
 use super::state::AppState;
 
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("index.html", include_str!("../../templates/index.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("survey/start.html", include_str!("../../templates/survey/start.html")),
-    ("survey/form.html", include_str!("../../templates/survey/form.html")),
+    ("survey/page.html", include_str!("../../templates/survey/page.html")),
+    ("survey/saved.html", include_str!("../../templates/survey/saved.html")),
+    ("survey/resume.html", include_str!("../../templates/survey/resume.html")),
     ("survey/thanks.html", include_str!("../../templates/survey/thanks.html")),
     ("results/page.html", include_str!("../../templates/results/page.html")),
 ];

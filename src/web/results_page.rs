@@ -14,6 +14,7 @@ use crate::area::Level;
 use crate::insight::chart::{distribution, interval, BarChart, Interval};
 use crate::insight::QuestionFigures;
 use crate::questionnaire::QuestionKind;
+use crate::survey::wave;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/r/{slug}", web::get().to(results));
@@ -53,11 +54,17 @@ async fn results(
     slug: web::Path<String>,
     query: web::Query<BTreeMap<String, String>>,
 ) -> HttpResponse {
-    let table = {
+    let wave_id: Option<i32> = query.get("meting").and_then(|w| w.parse().ok());
+    let loaded = {
         let (state, slug) = (state.clone(), slug.clone());
-        web::block(move || state.safe_table(&slug)).await
+        web::block(move || -> Result<_, crate::db::DbError> {
+            let waves = wave::list(&mut *state.pool.get()?, &slug)?;
+            let chosen = waves.iter().find(|w| Some(w.id) == wave_id).cloned();
+            Ok(state.safe_table(&slug, chosen.as_ref())?.map(|t| (t, waves, chosen)))
+        })
+        .await
     };
-    let table = match table {
+    let (table, waves, chosen) = match loaded {
         Ok(Ok(Some(t))) => t,
         Ok(Ok(None)) => return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire"),
         Ok(Err(e)) => {
@@ -83,15 +90,12 @@ async fn results(
         .unwrap_or_default();
 
     let (labels, high_from, scale) = match &meta.kind {
-        QuestionKind::Scale { min, max, .. } => (
+        QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => (
             (*min..=*max).map(|v| v.to_string()).collect::<Vec<_>>(),
             (*min == 0 && *max == 10).then_some(7),
             Some((*min, *max)),
         ),
-        QuestionKind::SingleChoice { options } => {
-            (options.iter().map(|o| o.label.get(l).to_owned()).collect(), None, None)
-        }
-        QuestionKind::Text { .. } => (Vec::new(), None, None),
+        kind => (kind.choices().iter().map(|o| o.label.get(l).to_owned()).collect(), None, None),
     };
     let figures = |code: &str| -> Option<(u64, &QuestionFigures)> {
         table.get(code).and_then(|a| a.figures.as_ref()).map(|(n, f)| (*n, &f[qi]))
@@ -171,7 +175,19 @@ async fn results(
     let mut ctx = tera::Context::new();
     ctx.insert("slug", &table.slug);
     ctx.insert("version", &table.version);
-    ctx.insert("title", &state.catalog.current(&table.slug).map(|p| p.definition.title.get(l)).unwrap_or(""));
+    ctx.insert(
+        "title",
+        &state.catalog().current(&table.slug).map(|p| p.definition.title.get(l).to_owned()).unwrap_or_default(),
+    );
+    let wave_options: Vec<_> = waves
+        .iter()
+        .map(|w| {
+            let until = w.closes_on.map(|c| c.to_string()).unwrap_or_default();
+            (w.id, format!("{} ({} – {until})", w.name, w.opens_on))
+        })
+        .collect();
+    ctx.insert("waves", &wave_options);
+    ctx.insert("wave_id", &chosen.as_ref().map(|w| w.id));
     ctx.insert("questions", &questions);
     ctx.insert("question_id", &meta.id);
     ctx.insert("question_text", meta.text.get(l));

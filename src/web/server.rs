@@ -56,11 +56,25 @@ impl Application {
         let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree));
         let watcher = state.clone();
         std::thread::Builder::new()
-            .name("area-refresh".into())
-            .spawn(move || loop {
-                std::thread::sleep(AREA_REFRESH);
-                if let Err(e) = watcher.refresh_areas() {
-                    tracing::warn!("re-reading the areas failed: {e}");
+            .name("housekeeping".into())
+            .spawn(move || {
+                for round in 0u64.. {
+                    // Unfinished responses past their retention: at start, then hourly.
+                    if round % (3600 / AREA_REFRESH.as_secs()) == 0 {
+                        let purged =
+                            watcher.pool.get().map_err(DbError::from).and_then(|mut c| {
+                                crate::survey::partial::purge(&mut c, chrono::Local::now().date_naive())
+                            });
+                        match purged {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!("deleted {n} unfinished responses past their retention"),
+                            Err(e) => tracing::warn!("deleting old unfinished responses failed: {e}"),
+                        }
+                    }
+                    std::thread::sleep(AREA_REFRESH);
+                    if let Err(e) = watcher.refresh_areas() {
+                        tracing::warn!("re-reading the areas failed: {e}");
+                    }
                 }
             })
             .map_err(StartError::Thread)?;
@@ -113,9 +127,10 @@ impl Application {
 }
 
 async fn index(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice) -> HttpResponse {
-    let list: Vec<_> = state
-        .catalog
+    let catalog = state.catalog();
+    let list: Vec<_> = catalog
         .all_current()
+        .filter(|p| !catalog.is_archived(p.definition.slug.as_str()))
         .map(|p| (p.definition.slug.as_str(), p.definition.title.get(lang.lang), p.version))
         .collect();
     let mut ctx = tera::Context::new();

@@ -8,18 +8,18 @@ use super::error::ApiError;
 use crate::area::{load_tree, AreaCode, AreaTree};
 use crate::db::{DbError, Pool};
 use crate::insight::{build_table, fetch_counts, SafeTable};
-use crate::questionnaire::Catalog;
-use crate::survey::Writer;
+use crate::questionnaire::{read_catalog, Catalog};
+use crate::survey::{Wave, Writer};
 
 /// What every handler shares. Built once at start.
 pub struct AppState {
     pub pool: Pool,
     pub writer: Writer,
-    pub catalog: Catalog,
     pub tera: tera::Tera,
     pub min_cell: u64,
+    catalog: RwLock<Arc<Catalog>>,
     areas: RwLock<CachedAreas>,
-    tables: Mutex<HashMap<String, CachedTable>>,
+    tables: Mutex<HashMap<(String, Option<i32>), CachedTable>>,
 }
 
 /// The area list, when it was last read, and a counter of its changes.
@@ -30,10 +30,12 @@ struct CachedAreas {
     generation: u64,
 }
 
-/// A safe table and the write generations it was computed at.
+/// A safe table and what it was computed from.
 struct CachedTable {
     responses: u64,
     areas: u64,
+    version_id: i32,
+    wave: Option<Wave>,
     table: Arc<SafeTable>,
 }
 
@@ -51,12 +53,24 @@ impl AppState {
         AppState {
             pool,
             writer,
-            catalog,
+            catalog: RwLock::new(Arc::new(catalog)),
             tera,
             min_cell,
             areas: RwLock::new(CachedAreas { tree: Arc::new(areas), read_at: Instant::now(), generation: 0 }),
             tables: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The questionnaires as they are now; the designer may publish more.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Re-reads every version after a publish or an archive. Blocking.
+    pub fn reload_catalog(&self) -> Result<Arc<Catalog>, DbError> {
+        let fresh = Arc::new(read_catalog(&mut *self.pool.get()?)?);
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+        Ok(fresh)
     }
 
     pub fn areas(&self) -> Arc<AreaTree> {
@@ -86,26 +100,39 @@ impl AppState {
         self.refresh_areas()
     }
 
-    /// The safe table of a questionnaire, recomputed only after new
-    /// responses or areas arrived. Blocking: call from a blocking context.
-    pub fn safe_table(&self, slug: &str) -> Result<Option<Arc<SafeTable>>, DbError> {
-        let Some(current) = self.catalog.current(slug) else {
+    /// The safe table of a questionnaire, of all its responses or of one
+    /// wave, recomputed only after new responses, areas or versions arrived.
+    /// Blocking: call from a blocking context.
+    pub fn safe_table(&self, slug: &str, wave: Option<&Wave>) -> Result<Option<Arc<SafeTable>>, DbError> {
+        let catalog = self.catalog();
+        let Some(current) = catalog.current(slug) else {
             return Ok(None);
         };
         let generation = self.writer.generation();
         let area_generation = self.areas.read().unwrap_or_else(|e| e.into_inner()).generation;
-        if let Some(cached) = self.tables.lock().unwrap_or_else(|e| e.into_inner()).get(slug) {
-            if cached.responses == generation && cached.areas == area_generation {
+        let key = (slug.to_owned(), wave.map(|w| w.id));
+        if let Some(cached) = self.tables.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            if cached.responses == generation
+                && cached.areas == area_generation
+                && cached.version_id == current.id
+                && cached.wave.as_ref() == wave
+            {
                 return Ok(Some(cached.table.clone()));
             }
         }
-        let versions = self.catalog.versions(slug);
+        let versions = catalog.versions(slug);
         let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
-        let counts = fetch_counts(&mut *self.pool.get()?, &ids)?;
+        let counts = fetch_counts(&mut *self.pool.get()?, &ids, wave)?;
         let table = Arc::new(build_table(&self.areas(), current, versions, &counts, self.min_cell));
         self.tables.lock().unwrap_or_else(|e| e.into_inner()).insert(
-            slug.to_owned(),
-            CachedTable { responses: generation, areas: area_generation, table: table.clone() },
+            key,
+            CachedTable {
+                responses: generation,
+                areas: area_generation,
+                version_id: current.id,
+                wave: wave.cloned(),
+                table: table.clone(),
+            },
         );
         Ok(Some(table))
     }

@@ -1,0 +1,55 @@
+//! Responses to identified questionnaires (talent scan, panel sign-up),
+//! given with consent. Stored whole, apart from anonymous responses; no
+//! aggregate reads them.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use rand::Rng;
+use serde_json::{json, Map, Value};
+
+use crate::area::AreaCode;
+use crate::db::schema::identified_responses as ir;
+use crate::db::{AnyConnection, DbError};
+use crate::questionnaire::{Answer, Answers};
+
+/// The answers as JSON: numbers, option values (lists for multiple
+/// choice), texts; "anders" texts under `{question}.other`.
+pub fn answers_json(answers: &Answers) -> Value {
+    let mut m = Map::new();
+    for (q, a) in answers.iter() {
+        let (value, other) = match a {
+            Answer::Scale(v) | Answer::Number(v) => (json!(v), None),
+            Answer::Choice { value, other } => (json!(value), other.as_ref()),
+            Answer::Choices { values, other } => (json!(values), other.as_ref()),
+            Answer::Text(t) => (json!(t), None),
+        };
+        m.insert(q.to_string(), value);
+        if let Some(o) = other {
+            m.insert(crate::questionnaire::other_key(q.as_str()), json!(o));
+        }
+    }
+    Value::Object(m)
+}
+
+/// Stores one identified response; returns its id.
+pub fn store_identified(
+    conn: &mut AnyConnection,
+    version_id: i32,
+    buurt: &AreaCode,
+    answers: &Answers,
+    consent_on: NaiveDate,
+    today: NaiveDate,
+) -> Result<i64, DbError> {
+    let id: i64 = rand::rngs::OsRng.gen_range(1..i64::MAX);
+    diesel::insert_into(ir::table)
+        .values((
+            ir::id.eq(id),
+            ir::questionnaire_version_id.eq(version_id),
+            ir::buurt.eq(buurt.as_str()),
+            ir::submitted_on.eq(today),
+            ir::consent_on.eq(consent_on),
+            ir::answers.eq(answers_json(answers).to_string()),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
