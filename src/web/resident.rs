@@ -245,7 +245,10 @@ fn raw_answers(def: &Definition, given: &BTreeMap<String, Vec<String>>) -> BTree
         .iter()
         .filter_map(|(k, v)| {
             let multiple = def.question(k).is_some_and(|q| matches!(q.kind, QuestionKind::MultipleChoice { .. }));
-            let raw = if multiple { RawAnswer::List(v.clone()) } else { RawAnswer::Text(v.first()?.clone()) };
+            // A repeated field for a one-answer question is kept as a list,
+            // which the check refuses.
+            let raw =
+                if multiple || v.len() > 1 { RawAnswer::List(v.clone()) } else { RawAnswer::Text(v.first()?.clone()) };
             Some((k.clone(), raw))
         })
         .collect()
@@ -367,6 +370,7 @@ impl PageView<'_> {
         ctx.insert("questions", &questions);
         ctx.insert("error_count", &self.errors.len());
         ctx.insert("action", &self.action);
+        ctx.insert("page_number", &(self.page + 1));
         ctx.insert("buurt_name", &self.buurt_name);
         ctx.insert("resume_code", &self.resume_code);
         ctx.insert("preview", &self.preview);
@@ -528,6 +532,11 @@ async fn answer_page(
     let Some(page) = page_index(&def, &raw_page) else {
         return see_other(format!("/s/{slug}/p/1{}", lang_query(lang)));
     };
+    // Only a form of this very page replaces its answers: a stray or
+    // garbled post must not wipe what the resident gave.
+    if !form.iter().any(|(k, v)| k == "pagina" && *v == (page + 1).to_string()) {
+        return error_page(&state, &req, lang, StatusCode::BAD_REQUEST, "error_form_unreadable");
+    }
     merge_page(&def, page, &mut partial.given, &form);
     let action = form.iter().find(|(k, _)| k == "actie").map(|(_, v)| v.as_str()).unwrap_or("verder");
     let errors = match action {

@@ -26,14 +26,15 @@ async fn health_areas_and_definitions(backend: Backend) {
     assert_eq!(status, 200);
     assert_eq!(geluk["version"], 1);
     assert_eq!(geluk["title"]["nl"], "Hoe gaat het met u?");
-    let first = &geluk["questions"][0];
+    let first = &geluk["pages"][0]["questions"][0];
     assert_eq!(
         (first["id"].as_str(), first["type"].as_str(), first["required"].as_bool()),
         (Some("tevredenheid_leven"), Some("scale"), Some(true))
     );
     assert_eq!((first["min"].as_i64(), first["max"].as_i64()), (Some(0), Some(10)));
     assert!(first["min_label"]["en"].is_string());
-    let choice = geluk["questions"].as_array().unwrap().iter().find(|q| q["type"] == "single_choice").unwrap();
+    let choice =
+        geluk["pages"][1]["questions"].as_array().unwrap().iter().find(|q| q["type"] == "single_choice").unwrap();
     assert!(choice["options"].as_array().unwrap().len() >= 2);
 }
 on_both_backends!(health_areas_and_definitions);

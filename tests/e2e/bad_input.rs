@@ -132,7 +132,7 @@ async fn bad_queries_and_paths(backend: Backend) {
     assert!(err["error"].is_string());
     let (status, _) = app.get_json("/api/v1/questionnaires/geluk/results?level=%zz").await;
     assert!(status == 400 || status == 422, "{status}");
-    for path in ["/nergens", "/s/nope", "/r/nope", "/s/geluk/vragen?buurt=BU0", "/r/geluk?niveau=x&vraag=y&gebied=z"] {
+    for path in ["/nergens", "/s/nope", "/r/nope", "/s/geluk/verder?code=zz", "/r/geluk?niveau=x&vraag=y&gebied=z"] {
         let status = app.get(path).await.status().as_u16();
         assert!(status < 500, "{path} → {status}");
     }
@@ -144,54 +144,69 @@ on_both_backends!(bad_queries_and_paths);
 
 async fn resident_form_rejects_bad_input_without_losing_it(backend: Backend) {
     let app = spawn_app(backend).await;
+    let r = app.resident();
+    r.start("geluk", "BU07721110").await;
     // Missing required answer: 422, the page keeps what was typed.
-    let res = app
-        .client
-        .post(app.url("/s/geluk"))
-        .form(&[
-            ("buurt", "BU07721110"),
-            ("q_geluk", "8"),
-            ("q_idee_buurt", "Meer bankjes <b>hier</b>"),
-            ("q_onbekend", "x"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = r.next("geluk", 1, &[("q_geluk", "8"), ("q_onbekend", "x"), ("q_idee_buurt", "later page")]).await;
     assert_eq!(res.status().as_u16(), 422);
     let html = res.text().await.unwrap();
     assert!(html.contains("Deze vraag is verplicht."), "a message beside the field");
-    assert!(html.contains("Meer bankjes &lt;b&gt;hier&lt;&#x2F;b&gt;"), "typed text kept and escaped");
     assert!(html.contains("value=\"8\" checked"), "chosen score kept");
+    // Typed text is kept and escaped.
+    r.next("geluk", 1, &[("q_tevredenheid_leven", "7"), ("q_geluk", "8")]).await;
+    r.next("geluk", 2, &[]).await;
+    let long = "Meer bankjes <b>hier</b> ".repeat(60);
+    let res = r.next("geluk", 3, &[("q_idee_buurt", long.as_str())]).await;
+    assert_eq!(res.status().as_u16(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Gebruik hoogstens 1000 tekens."));
+    assert!(html.contains("Meer bankjes &lt;b&gt;hier&lt;&#x2F;b&gt;"), "typed text kept and escaped");
     assert!(!html.contains("<b>hier</b>"));
+    // Out of range, wrong type, an option that does not exist, repeated fields.
+    r.act("geluk", 3, "terug", &[]).await;
+    let res = r.next("geluk", 2, &[("q_gezondheid", "fantastisch"), ("q_vertrouwen_mensen", "11")]).await;
+    assert_eq!(res.status().as_u16(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Kies een van de antwoorden.") && html.contains("Kies een getal van 0 tot en met 10."));
+    let res = r.next("geluk", 2, &[("q_gezondheid", "goed"), ("q_gezondheid", "slecht")]).await;
+    assert_eq!(res.status().as_u16(), 422, "one answer to a single choice");
 
     // A tampered buurt goes back to the buurt choice.
-    let res =
-        app.client.post(app.url("/s/geluk")).form(&[("buurt", "BU00000000"), ("q_geluk", "8")]).send().await.unwrap();
+    let res = app.resident().post("/s/geluk/start", &[("buurt", "BU00000000")]).await;
     assert_eq!(res.status().as_u16(), 400);
     assert!(res.text().await.unwrap().contains("Kies eerst uw buurt."));
+    // Pages without a started response, or that do not exist.
+    for path in ["/s/geluk/p/1", "/s/geluk/p/0", "/s/geluk/p/999", "/s/geluk/p/x", "/s/nope/p/1"] {
+        let status = app.resident().get(path).await.status().as_u16();
+        assert!(status == 404 || status == 303, "{path} → {status}");
+        let status = app.resident().post(path, &[("actie", "verder"), ("pagina", "1")]).await.status().as_u16();
+        assert!(status == 404 || status == 303, "{path} → {status}");
+    }
+    // A forged cookie finds nothing.
+    let res = app.client.get(app.url("/s/geluk/p/1")).header("cookie", "bp_geluk=../../etc").send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 404);
 
     // An oversized form is refused.
     let big = "x".repeat(70_000);
-    let res = app
-        .client
-        .post(app.url("/s/geluk"))
-        .form(&[("buurt", "BU07721110"), ("q_idee_buurt", big.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let res = r.post("/s/geluk/p/3", &[("q_idee_buurt", big.as_str())]).await;
     assert_eq!(res.status().as_u16(), 413);
-    // Garbage body.
-    let res = app
-        .client
-        .post(app.url("/s/geluk"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(vec![0xff, 0xfe, b'=', b'%'])
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().as_u16() < 500);
+    // Garbage and invalid UTF-8 bodies.
+    for body in [vec![0xff, 0xfe, b'=', b'%'], b"q_geluk=%C3%28&actie=verder".to_vec()] {
+        let res = r
+            .client
+            .post(app.url("/s/geluk/p/1"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().as_u16() < 500);
+    }
 
     let mut conn = app.db.connect();
     assert_eq!(count(&mut conn, "responses"), 0);
+    // What was accepted so far is still there.
+    let page = r.get("/s/geluk/p/1").await.text().await.unwrap();
+    assert!(page.contains("value=\"7\" checked"));
 }
 on_both_backends!(resident_form_rejects_bad_input_without_losing_it);

@@ -224,3 +224,67 @@ pub fn assert_counts_agree(conn: &mut AnyConnection) {
     let b: Vec<Row> = buurtpeil::on_backend!(&mut *conn, |c| diesel::sql_query(&kept).load(c)).unwrap();
     assert_eq!(a, b, "respondent counts drifted from the responses");
 }
+
+/// A resident with a browser of their own (own cookies), answering page by
+/// page without following redirects.
+pub struct Resident<'a> {
+    app: &'a TestApp,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    pub fn resident(&self) -> Resident<'_> {
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+        Resident { app: self, client }
+    }
+}
+
+impl Resident<'_> {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.app.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(self.app.url(path)).form(fields).send().await.unwrap()
+    }
+
+    /// Chooses the buurt (and consents, for identified questionnaires);
+    /// returns the path of the first page.
+    pub async fn start(&self, slug: &str, buurt: &str) -> String {
+        let res = self.post(&format!("/s/{slug}/start"), &[("buurt", buurt), ("toestemming", "ja")]).await;
+        assert_eq!(res.status().as_u16(), 303, "{}", res.text().await.unwrap());
+        location(&res)
+    }
+
+    /// Sends page `n` with "verder"; returns the response.
+    pub async fn next(&self, slug: &str, n: usize, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.act(slug, n, "verder", fields).await
+    }
+
+    /// Sends page `n` with a button: "verder", "terug" or "bewaar".
+    pub async fn act(&self, slug: &str, n: usize, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let page = n.to_string();
+        let mut all = fields.to_vec();
+        all.push(("actie", action));
+        all.push(("pagina", page.as_str()));
+        self.post(&format!("/s/{slug}/p/{n}"), &all).await
+    }
+
+    /// Answers page after page (`pages[i]` for the i-th page shown) and
+    /// returns where the last one led.
+    pub async fn answer_all(&self, slug: &str, buurt: &str, pages: &[&[(&str, &str)]]) -> String {
+        let mut at = self.start(slug, buurt).await;
+        for fields in pages {
+            let n: usize = at.rsplit('/').next().unwrap().split('?').next().unwrap().parse().expect("a page path");
+            let res = self.next(slug, n, fields).await;
+            assert_eq!(res.status().as_u16(), 303, "page {n}: {}", res.text().await.unwrap());
+            at = location(&res);
+        }
+        at
+    }
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()["location"].to_str().unwrap().to_owned()
+}
