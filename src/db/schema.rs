@@ -64,3 +64,14 @@ diesel::table! {
 diesel::joinable!(responses -> questionnaire_versions (questionnaire_version_id));
 
 diesel::allow_tables_to_appear_in_same_query!(areas, questionnaire_versions, responses, answers, text_answers,);
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        email -> Text,
+        role -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        disabled -> Bool,
+    }
+}
