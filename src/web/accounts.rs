@@ -13,16 +13,21 @@ use serde::Deserialize;
 use super::lang::LangChoice;
 use super::render::page;
 use super::session::{
-    no_store, safe_return_path, AuthState, Professional, HOME_PATH, LOGIN_CSRF_COOKIE, LOGIN_PATH, SESSION_COOKIE,
+    no_store, refusal, safe_return_path, AuthState, Professional, HOME_PATH, LOGIN_CSRF_COOKIE, LOGIN_PATH,
+    SESSION_COOKIE,
 };
 use super::state::AppState;
-use crate::auth::{authenticate, check_csrf, CsrfSecret, LoginOutcome, Session, MAX_EMAIL_LEN, MAX_PASSWORD_LEN};
+use crate::auth::{
+    authenticate, check_csrf, list_users, CsrfSecret, LoginOutcome, Role, Session, User, MAX_EMAIL_LEN,
+    MAX_PASSWORD_LEN,
+};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(LOGIN_PATH, web::get().to(login_form))
         .route(LOGIN_PATH, web::post().to(login))
         .route("/uitloggen", web::post().to(logout))
-        .route(HOME_PATH, web::get().to(home));
+        .route(HOME_PATH, web::get().to(home))
+        .route("/beheer/accounts", web::get().to(accounts));
 }
 
 /// The login form as sent; every field may be missing.
@@ -232,4 +237,42 @@ async fn home(user: Professional, state: web::Data<AppState>, req: HttpRequest, 
     let mut ctx = user.context();
     ctx.insert("role_key", &format!("role_{}", user.role()));
     no_store(page(&state, &req, lang, StatusCode::OK, "accounts/home.html", ctx))
+}
+
+/// Every account: for administrators only.
+async fn accounts(
+    user: Professional,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: LangChoice,
+) -> actix_web::Result<HttpResponse> {
+    user.require_role(&req, &[Role::Admin])?;
+    let list = {
+        let state = state.clone();
+        web::block(move || -> Result<Vec<User>, crate::db::DbError> { list_users(&mut *state.pool.get()?) }).await
+    };
+    let Ok(Ok(list)) = list else {
+        return Err(refusal(&req, StatusCode::SERVICE_UNAVAILABLE, "error_unavailable"));
+    };
+    let rows: Vec<_> = list
+        .iter()
+        .map(|u| {
+            serde_json::json!({
+                "email": u.email,
+                "role_key": format!("role_{}", u.role),
+                "disabled": u.disabled,
+                "created": u.created_at.format("%Y-%m-%d").to_string(),
+            })
+        })
+        .collect();
+    let mut ctx = user.context();
+    ctx.insert("accounts", &rows);
+    Ok(no_store(page(&state, &req, lang, StatusCode::OK, "accounts/list.html", ctx)))
+}
+
+/// `GET /api/v1/me`: who is logged in (401 JSON when nobody is).
+pub async fn me(user: Professional) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "email": user.user.email, "role": user.role() }))
 }

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::lang::LangChoice;
 use super::state::AppState;
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("index.html", include_str!("../../templates/index.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
@@ -19,6 +19,7 @@ const TEMPLATES: [(&str, &str); 10] = [
     ("results/page.html", include_str!("../../templates/results/page.html")),
     ("accounts/login.html", include_str!("../../templates/accounts/login.html")),
     ("accounts/home.html", include_str!("../../templates/accounts/home.html")),
+    ("accounts/list.html", include_str!("../../templates/accounts/list.html")),
 ];
 
 pub const STYLESHEET: &str = include_str!("../../templates/static/buurtpeil.css");
