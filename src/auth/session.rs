@@ -238,6 +238,14 @@ mod tests {
 
     proptest! {
         #[test]
+        fn decoding_any_text_is_safe(raw in "\\PC{0,120}", id in any::<i32>(), at in any::<i64>()) {
+            let _ = Session::decode(&raw);
+            let mut s = Session::new(UserId(id), "$argon2id$h", at);
+            s.issued_at = at;
+            prop_assert_eq!(Session::decode(&s.encode()), Some(s));
+        }
+
+        #[test]
         fn no_other_token_verifies(junk in "\\PC{0,200}", flip in 0usize..128) {
             let secret = CsrfSecret::random();
             prop_assert!(check_csrf(&secret, &junk).is_err());

@@ -168,7 +168,7 @@ pub fn safe_return_path(raw: &str) -> Option<&str> {
         && !raw.starts_with("//")
         && !raw.starts_with("/\\")
         && raw.len() <= 512
-        && !raw.chars().any(|c| c.is_control() || c == '\\');
+        && raw.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
     ok.then_some(raw)
 }
 
@@ -312,7 +312,17 @@ mod tests {
     #[test]
     fn return_paths_stay_local() {
         assert_eq!(safe_return_path("/ontwerp?x=1"), Some("/ontwerp?x=1"));
-        for bad in ["", "https://evil.example/", "//evil.example", "/\\evil.example", "ontwerp", "/a\nb", "/a\\b"] {
+        for bad in [
+            "",
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "ontwerp",
+            "/a\nb",
+            "/a\\b",
+            "/é",
+            "/a b",
+        ] {
             assert_eq!(safe_return_path(bad), None, "{bad:?}");
         }
     }

@@ -176,6 +176,23 @@ async fn login_and_logout(backend: Backend) {
         [("email", "wijkmanager@eindhoven.nl"), ("password", PASSWORD), ("csrf", &token), ("terug", "//evil.example/")];
     let res = client.post(app.url("/inloggen")).form(&form).send().await.unwrap();
     assert_eq!(res.headers()[LOCATION], "/beheer");
+    for odd in ["/é", "/a b", "https://evil.example/", "/\r\nSet-Cookie: x=y"] {
+        let client = browser();
+        let token = login_token(&app, &client).await;
+        let form = [("email", "wijkmanager@eindhoven.nl"), ("password", PASSWORD), ("csrf", &token), ("terug", odd)];
+        let res = client.post(app.url("/inloggen")).form(&form).send().await.unwrap();
+        assert_eq!(res.status(), 303, "{odd:?}");
+        assert_eq!(res.headers()[LOCATION], "/beheer", "{odd:?}");
+        let res = client
+            .get(app.url(&format!(
+                "/inloggen?terug={}",
+                url::form_urlencoded::byte_serialize(odd.as_bytes()).collect::<String>()
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()[LOCATION], "/beheer", "{odd:?}");
+    }
 }
 on_both_backends!(login_and_logout);
 
