@@ -529,3 +529,24 @@ fn demo_admin_gets_a_new_random_password_each_start() {
     );
     assert!(matches!(authenticate(&mut conn, "demo@buurtpeil.local", &first).unwrap(), LoginOutcome::WrongCredentials));
 }
+
+#[test]
+fn a_bad_session_key_stops_the_server_with_a_message() {
+    let db = TestDb::new(Backend::Sqlite);
+    for (key, expected) in [
+        ("abc", "holds 2 bytes"),
+        ("kein Schlüssel!", "neither hex nor base64"),
+        (&"ab".repeat(32)[..], "holds 32 bytes; it needs at least 64"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_buurtpeil"))
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", &db.url)
+            .env("BUURTPEIL_SESSION_KEY", key)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(text(&out).contains(expected), "{}", text(&out));
+        assert!(!text(&out).contains(key) || key.len() < 8, "the key is not echoed");
+    }
+}
