@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::auth::SessionKey;
 use crate::db::{DatabaseUrl, DbError};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://buurtpeil.db";
@@ -18,6 +19,9 @@ pub struct Config {
     pub questionnaires_dir: PathBuf,
     /// Database connections in the pool.
     pub pool_size: u32,
+    /// Encrypts and signs session cookies (`BUURTPEIL_SESSION_KEY`); `None`
+    /// makes a random one at start, so logins end when the server stops.
+    pub session_key: Option<SessionKey>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +52,7 @@ impl Config {
                 .filter(|k| (3..=1000).contains(k))
                 .ok_or_else(|| ConfigError::MinCell(raw.to_owned()))?,
         };
-        Ok(Config { database_url, bind, min_cell, questionnaires_dir, pool_size: 8 })
+        Ok(Config { database_url, bind, min_cell, questionnaires_dir, pool_size: 8, session_key: None })
     }
 }
 

@@ -4,6 +4,7 @@
 //! know nothing of HTTP; `web` maps them to pages and status codes.
 
 pub mod area;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -6,10 +6,13 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 use buurtpeil::area::{load_tree, parse_csv, save_areas, Level};
+use buurtpeil::auth::{reset_demo_admin, SessionKey, DEMO_ADMIN};
 use buurtpeil::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
 use buurtpeil::db::{connect, DatabaseUrl};
 use buurtpeil::questionnaire::{load_catalog, load_dir};
 use buurtpeil::web::Application;
+
+mod users;
 
 /// Demo data goes to its own file unless DATABASE_URL says otherwise, so it
 /// never mixes with real responses.
@@ -50,6 +53,40 @@ enum Command {
         #[command(subcommand)]
         command: AreasCommand,
     },
+    /// Manage accounts of professionals, council members and administrators
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is asked for (or read from the first line of stdin)
+    Create {
+        #[arg(long)]
+        email: String,
+        /// admin, professional or council
+        #[arg(long)]
+        role: String,
+    },
+    /// List every account
+    List,
+    /// Set a new password (asked for, or the first line of stdin); ends the account's sessions
+    Password {
+        #[arg(long)]
+        email: String,
+    },
+    /// Disable an account: it can no longer log in, its sessions end
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -80,8 +117,9 @@ fn min_cell() -> Option<String> {
 fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Serve { bind, demo } => {
-            let config =
+            let mut config =
                 Config::new(&database_url(&cli, *demo), bind, min_cell().as_deref(), cli.questionnaires.clone())?;
+            config.session_key = session_key()?;
             if *demo {
                 seed_demo(&config)?;
             }
@@ -125,8 +163,20 @@ fn run(cli: Cli) -> Result<()> {
             let stored = save_areas(&mut *pool.get()?, &areas)?;
             println!("stored {stored} areas in {}", url.redacted());
         }
+        Command::User { command } => {
+            let url = DatabaseUrl::parse(&database_url(&cli, false))?;
+            users::run(command, &url)?;
+        }
     }
     Ok(())
+}
+
+/// `BUURTPEIL_SESSION_KEY`, when set and not empty.
+fn session_key() -> Result<Option<SessionKey>> {
+    match std::env::var("BUURTPEIL_SESSION_KEY") {
+        Ok(raw) if !raw.trim().is_empty() => Ok(Some(SessionKey::parse(&raw)?)),
+        _ => Ok(None),
+    }
 }
 
 fn seed_demo(config: &Config) -> Result<()> {
@@ -134,6 +184,9 @@ fn seed_demo(config: &Config) -> Result<()> {
     let mut conn = pool.get()?;
     let areas = buurtpeil::demo::load_areas(&mut conn)?;
     println!("demo: Eindhoven loaded ({areas} areas)");
+    // A new random password on every demo start; never a default one.
+    let password = reset_demo_admin(&mut conn)?;
+    println!("demo login: {DEMO_ADMIN} / {password}");
     let defs = load_dir(&config.questionnaires_dir)?;
     let catalog = load_catalog(&mut conn, &defs)?;
     let Some(geluk) = catalog.current("geluk") else {

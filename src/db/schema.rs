@@ -125,3 +125,14 @@ diesel::table! {
 
 diesel::joinable!(wave_buurten -> waves (wave_id));
 diesel::allow_tables_to_appear_in_same_query!(waves, wave_buurten);
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        email -> Text,
+        role -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        disabled -> Bool,
+    }
+}

@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz)).service(
         web::scope("/api/v1")
             .route("/areas", web::get().to(areas))
+            .route("/me", web::get().to(super::accounts::me))
             .route("/questionnaires", web::get().to(questionnaires))
             .route("/questionnaires/{slug}", web::get().to(questionnaire))
             .route("/questionnaires/{slug}/responses", web::post().to(submit))

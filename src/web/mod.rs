@@ -1,5 +1,6 @@
 //! HTTP: the actix-web application, thin handlers over the domain modules.
 
+mod accounts;
 mod api;
 mod error;
 mod lang;
@@ -7,6 +8,7 @@ mod render;
 mod resident;
 mod results_page;
 mod server;
+pub mod session;
 mod state;
 
 pub use api::results_json;

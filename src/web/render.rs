@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::lang::LangChoice;
 use super::state::AppState;
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 13] = [
     ("index.html", include_str!("../../templates/index.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
@@ -19,6 +19,9 @@ const TEMPLATES: [(&str, &str); 10] = [
     ("survey/resume.html", include_str!("../../templates/survey/resume.html")),
     ("survey/thanks.html", include_str!("../../templates/survey/thanks.html")),
     ("results/page.html", include_str!("../../templates/results/page.html")),
+    ("accounts/login.html", include_str!("../../templates/accounts/login.html")),
+    ("accounts/home.html", include_str!("../../templates/accounts/home.html")),
+    ("accounts/list.html", include_str!("../../templates/accounts/list.html")),
 ];
 
 pub const STYLESHEET: &str = include_str!("../../templates/static/buurtpeil.css");

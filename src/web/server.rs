@@ -12,6 +12,7 @@ use super::api;
 use super::error::ApiError;
 use super::lang::LangChoice;
 use super::render::{error_page, page, templates, STYLESHEET};
+use super::session::AuthState;
 use super::state::AppState;
 use crate::area::load_tree;
 use crate::config::Config;
@@ -54,6 +55,7 @@ impl Application {
         }
         let writer = Writer::start(pool.clone()).map_err(StartError::Thread)?;
         let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree));
+        let auth = web::Data::new(AuthState::new(config.session_key.as_ref()));
         let watcher = state.clone();
         std::thread::Builder::new()
             .name("housekeeping".into())
@@ -95,6 +97,7 @@ impl Application {
                         .add((header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'")),
                 )
                 .app_data(state.clone())
+                .app_data(auth.clone())
                 .app_data(web::FormConfig::default().limit(api::MAX_BODY).error_handler(|e, _| {
                     let status = match e {
                         actix_web::error::UrlencodedError::Overflow { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -107,6 +110,7 @@ impl Application {
                 .configure(api::routes)
                 .configure(super::resident::routes)
                 .configure(super::results_page::routes)
+                .configure(super::accounts::routes)
                 .route("/", web::get().to(index))
                 .route("/static/buurtpeil.css", web::get().to(stylesheet))
                 .default_service(web::to(not_found))
