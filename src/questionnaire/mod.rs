@@ -5,11 +5,13 @@ mod answers;
 mod model;
 mod parse;
 mod store;
+pub mod xlsform;
 
 pub use answers::{Answer, AnswerError, Answers, RawAnswer};
 pub use model::{Choice, Definition, Kind, LocalText, Question, QuestionId, QuestionKind, Slug};
 pub use parse::{load_dir, parse_json, parse_toml, DefinitionError};
 pub use store::{load_catalog, publish, Catalog, Published};
+pub use xlsform::{from_xlsx, XlsFormError, XlsFormErrors};
 
 /// A small questionnaire for unit tests: a required and an optional scale,
 /// a choice and a short text.
