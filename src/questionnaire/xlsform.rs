@@ -214,16 +214,18 @@ fn read_workbook(bytes: &[u8], errors: &mut Errors) -> Option<Workbook> {
 /// Checks the zip container before calamine unpacks it: a readable zip, not
 /// too many entries, and a real (not declared) unpacked size within bounds.
 fn check_zip(bytes: &[u8]) -> Result<(), String> {
-    let not_xlsx = |e: &dyn fmt::Display| format!("this is not an .xlsx workbook (the file cannot be unpacked: {e})");
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| not_xlsx(&e))?;
+    let damaged = |e: &dyn fmt::Display| format!("the workbook is damaged and cannot be unpacked ({e})");
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| {
+        "this is not an .xlsx workbook: an .xlsx file is a zip archive and this file is not one".to_string()
+    })?;
     if archive.len() > MAX_ZIP_ENTRIES {
         return Err(format!("the workbook holds {} parts; at most {MAX_ZIP_ENTRIES} are accepted", archive.len()));
     }
     let mut total: u64 = 0;
     for i in 0..archive.len() {
-        let entry = archive.by_index(i).map_err(|e| not_xlsx(&e))?;
+        let entry = archive.by_index(i).map_err(|e| damaged(&e))?;
         let budget = MAX_UNPACKED_BYTES - total;
-        let read = std::io::copy(&mut entry.take(budget + 1), &mut std::io::sink()).map_err(|e| not_xlsx(&e))?;
+        let read = std::io::copy(&mut entry.take(budget + 1), &mut std::io::sink()).map_err(|e| damaged(&e))?;
         total += read;
         if total > MAX_UNPACKED_BYTES {
             return Err(format!(
