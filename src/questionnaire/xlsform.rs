@@ -248,14 +248,17 @@ fn read_sheets(bytes: &[u8], errors: &mut Errors) -> Option<Workbook> {
     let names = xlsx.sheet_names();
     let find = |wanted: &str| names.iter().find(|n| n.trim().eq_ignore_ascii_case(wanted)).cloned();
     let mut workbook = Workbook::default();
+    let mut readable = true;
     for (wanted, slot) in
         [(SURVEY, &mut workbook.survey), (CHOICES, &mut workbook.choices), (SETTINGS, &mut workbook.settings)]
     {
         if let Some(name) = find(wanted) {
             *slot = read_sheet(&mut xlsx, &name, wanted, errors);
+            readable &= slot.is_some();
         }
     }
-    Some(workbook)
+    // A sheet that cannot be read (or is too large) is reported alone.
+    readable.then_some(workbook)
 }
 
 /// Streams the cells of one sheet, so that a sheet claiming a million rows
@@ -1574,7 +1577,8 @@ impl Survey {
             }
             AnswerKind::Choice { values, other } => {
                 let text = value.text();
-                if !values.contains(&text) && !(*other && text == "other") {
+                let known = values.contains(&text) || (*other && text == "other");
+                if !known {
                     let mut all = values.clone();
                     if *other {
                         all.push("other".into());
@@ -1641,7 +1645,8 @@ impl Expr {
     /// `min`.
     fn print(&self, min: u8) -> String {
         let text = match self {
-            Expr::Or(items) => items.iter().map(|e| e.print(1)).collect::<Vec<_>>().join(" or "),
+            // `a or (b and c)`: the parentheses are not needed, but clearer
+            Expr::Or(items) => items.iter().map(|e| e.print(3)).collect::<Vec<_>>().join(" or "),
             Expr::And(items) => items.iter().map(|e| e.print(2)).collect::<Vec<_>>().join(" and "),
             Expr::Not(inner) => format!("not ({})", inner.print(0)),
             Expr::Compare { name, op, value } => match value {

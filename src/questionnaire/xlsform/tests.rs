@@ -836,7 +836,7 @@ fn relevant_may_only_use_earlier_pages() {
 #[test]
 fn expression_printing_keeps_structure() {
     let expr = parse_relevant("not(${a} = 'x' or ${b} = 'y') or (${c} > 1 and (${d} < 2 or ${e} = 3))").unwrap();
-    assert_eq!(expr.print(0), r#"not (a = "x" or b = "y") or c > 1 and (d < 2 or e = 3)"#);
+    assert_eq!(expr.print(0), r#"not (a = "x" or b = "y") or (c > 1 and (d < 2 or e = 3))"#);
 }
 
 // --- errors and files -----------------------------------------------------------------
@@ -1008,14 +1008,20 @@ fn damaged_copies_of_the_example_never_panic() {
 
 #[test]
 fn broken_fixtures_report_each_problem_where_it_is() {
+    let unsupported = |row: u32, name: &str| {
+        format!(
+            "survey row {row}, column type: type {name} is not supported by buurtpeil (supported: {SUPPORTED_TYPES})"
+        )
+    };
     assert_eq!(
         fixture_errors("unsupported-type.xlsx"),
         [
-            format!("survey row 3, column type: type geopoint is not supported by buurtpeil (supported: {SUPPORTED_TYPES})"),
-            format!("survey row 4, column type: type calculate is not supported by buurtpeil (supported: {SUPPORTED_TYPES})"),
-            format!("survey row 5, column type: type begin_repeat is not supported by buurtpeil (supported: {SUPPORTED_TYPES})"),
-            format!("survey row 7, column type: type decimal is not supported by buurtpeil (supported: {SUPPORTED_TYPES})"),
-            "survey row 8, column type: end_group without a begin_group before it".to_string(),
+            unsupported(3, "geopoint"),
+            "survey row 4, column calculation: the column calculation is not supported by buurtpeil: remove it or leave it empty".into(),
+            unsupported(4, "calculate"),
+            unsupported(5, "begin_repeat"),
+            unsupported(7, "end_repeat"),
+            unsupported(8, "decimal"),
         ]
     );
     assert_eq!(
