@@ -1059,3 +1059,45 @@ fn broken_fixtures_report_each_problem_where_it_is() {
         [format!("survey: the sheet has more than {MAX_ROWS} rows; at most {MAX_ROWS} are accepted")]
     );
 }
+
+#[test]
+fn the_example_in_the_docs() {
+    let survey: Grid = &[
+        HEAD,
+        &[
+            "select_one woonsituatie or_other",
+            "woonsituatie",
+            "Huurt u uw huis of is het van u?",
+            "Do you rent your home or own it?",
+            "yes",
+        ],
+        &["integer", "leeftijd", "Hoe oud bent u?", "How old are you?", "yes", "", ". >= 16 and . <= 110"],
+        &["begin_group", "huur", "Uw huurhuis", "Your rented home", "", "selected(${woonsituatie}, 'huur')"],
+        &[
+            "select_one ja_nee",
+            "onderhoud",
+            "Doet de verhuurder het onderhoud op tijd?",
+            "Does the landlord do the maintenance on time?",
+        ],
+        &["end_group"],
+    ];
+    let choices: Grid = &[
+        &["list_name", "name", "label::nl", "label::en"],
+        &["woonsituatie", "huur", "Ik huur", "I rent"],
+        &["woonsituatie", "koop", "Het huis is van mij", "I own it"],
+        &["ja_nee", "yes", "Ja", "Yes"],
+        &["ja_nee", "no", "Nee", "No"],
+    ];
+    let settings: Grid = &[
+        &["form_id", "form_title::nl", "form_title::en"],
+        &["wonen", "Wonen in uw buurt", "Living in your neighbourhood"],
+    ];
+    let docs = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/xlsform.md"));
+    let json = docs
+        .split("```json")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/xlsform.md has a JSON example");
+    let expected: Value = serde_json::from_str(json).expect("the JSON example in docs/xlsform.md parses");
+    assert_eq!(run(survey, Some(choices), Some(settings)), Ok(expected));
+}
