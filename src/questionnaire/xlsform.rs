@@ -435,6 +435,12 @@ fn unknown_column(header: &str) -> Result<Field, String> {
     Err(format!("the column {header} is not supported by buurtpeil: remove it or leave it empty"))
 }
 
+/// KoboToolbox's own bookkeeping in the workbooks it exports: row ids and
+/// generated names, never a question's content.
+const KOBO_KUID: &str = "$kuid";
+const KOBO_AUTONAME: &str = "$autoname";
+const KOBO_AUTOVALUE: &str = "$autovalue";
+
 fn survey_column(header: &str) -> Result<Field, String> {
     let (base, lang) = split_header(header);
     match (base.as_str(), lang) {
@@ -448,6 +454,7 @@ fn survey_column(header: &str) -> Result<Field, String> {
         ("appearance", None) => Ok(Field::Appearance),
         ("parameters", None) => Ok(Field::Parameters),
         ("constraint_message" | "required_message", _) => Ok(Field::Ignored),
+        (KOBO_KUID | KOBO_AUTONAME, None) => Ok(Field::Ignored),
         ("min_label", _) => translated(header, "min_label", lang, Field::MinLabel),
         ("max_label", _) => translated(header, "max_label", lang, Field::MaxLabel),
         ("unit", _) => translated(header, "unit", lang, Field::Unit),
@@ -462,6 +469,7 @@ fn choices_column(header: &str) -> Result<Field, String> {
         ("list_name" | "list name", None) => Ok(Field::ListName),
         ("name", None) => Ok(Field::Name),
         ("label", _) => translated(header, "label", lang, Field::Label),
+        (KOBO_KUID | KOBO_AUTOVALUE, None) => Ok(Field::Ignored),
         _ => unknown_column(header),
     }
 }

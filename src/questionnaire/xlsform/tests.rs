@@ -539,6 +539,19 @@ fn ignored_columns_change_nothing() {
 }
 
 #[test]
+fn kobo_bookkeeping_columns_are_ignored() {
+    let head = &["type", "name", "label::nl", "label::en", "$kuid", "$autoname"];
+    let q = question_with(head, &["select_one woon", "woon", "W", "W", "abc123", "woon"]);
+    assert_eq!(q, question_with(&head[..4], &["select_one woon", "woon", "W", "W"]));
+    let choices: Grid = &[
+        &["list_name", "name", "label::nl", "label::en", "$kuid", "$autovalue"],
+        &["l", "a", "A", "A", "k1", "a"],
+        &["l", "b", "B", "B", "k2", "b"],
+    ];
+    assert!(run(&[HEAD, &["select_one l", "q", "Q", "Q"]], Some(choices), Some(SETTINGS_OK)).is_ok());
+}
+
+#[test]
 fn cells_without_header_and_duplicate_headers_are_errors() {
     let errors =
         errors(&[&["type", "name", "label::nl", "label::en", "label::Dutch (nl)"], &["text", "a", "A", "A", "", "x"]]);
