@@ -490,7 +490,7 @@ fn settings_column(header: &str) -> Result<Field, String> {
 
 /// `A`, `B`, …, `Z`, `AA`: how Excel names column `index` (from 0).
 fn column_letter(index: u32) -> String {
-    let mut n = index + 1;
+    let mut n = u64::from(index) + 1;
     let mut letters = Vec::new();
     while n > 0 {
         let rem = (n - 1) % 26;
@@ -2030,7 +2030,7 @@ fn constraint_term(parser: &mut Parser, count: bool, bounds: &mut Bounds) -> Res
     let n = parser.integer()?;
     let max = match op {
         "<=" => n,
-        "<" => n - 1,
+        "<" => n.checked_sub(1).ok_or_else(|| format!("{n} is too small"))?,
         _ => return Err("only a largest number of choices is supported, as in count-selected(.) <= 3".into()),
     };
     bounds.max_choices = Some(bounds.max_choices.map_or(max, |m| m.min(max)));

@@ -744,6 +744,23 @@ fn condition(relevant: &str) -> Result<String, Vec<String>> {
 }
 
 #[test]
+fn extreme_numbers_are_errors_not_panics() {
+    assert_eq!(
+        parse_constraint("count-selected(.) < -9223372036854775808", true),
+        Err("-9223372036854775808 is too small".into())
+    );
+    assert_eq!(parse_constraint(". > 9223372036854775807", false), Err("9223372036854775807 is too large".into()));
+    assert!(parse_constraint(". > 99999999999999999999", false).unwrap_err().contains("not a whole number"));
+    assert_eq!(column_letter(0), "A");
+    assert_eq!(column_letter(27), "AB");
+    assert_eq!(
+        (column_letter(25).as_str(), column_letter(26).as_str(), column_letter(16383).as_str()),
+        ("Z", "AA", "XFD")
+    );
+    assert!(!column_letter(u32::MAX).is_empty());
+}
+
+#[test]
 fn relevant_forms() {
     for (relevant, expected) in [
         ("${woon} = 'huur'", r#"woon = "huur""#),
