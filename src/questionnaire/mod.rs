@@ -6,6 +6,7 @@ mod condition;
 mod model;
 mod parse;
 mod store;
+pub mod xlsform;
 
 pub use answers::{other_key, Answer, AnswerError, AnswerErrors, Answers, RawAnswer};
 pub use condition::{AnswerLookup, Condition, ConditionError, Literal, Op};
@@ -14,6 +15,7 @@ pub use model::{
 };
 pub use parse::{load_dir, parse_json, parse_toml, DefinitionError};
 pub use store::{load_catalog, publish, read_catalog, set_archived, Catalog, Published};
+pub use xlsform::{from_xlsx, XlsFormError, XlsFormErrors};
 
 /// A small questionnaire for unit tests: a required and an optional scale,
 /// a choice and a short text.
