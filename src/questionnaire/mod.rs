@@ -3,6 +3,7 @@
 
 mod answers;
 mod condition;
+pub mod draft;
 mod model;
 mod parse;
 mod store;
@@ -10,10 +11,11 @@ pub mod xlsform;
 
 pub use answers::{other_key, Answer, AnswerError, AnswerErrors, Answers, RawAnswer};
 pub use condition::{AnswerLookup, Condition, ConditionError, Literal, Op};
+pub use draft::{Draft, DraftError};
 pub use model::{
     Choice, Definition, Kind, LocalText, Page, Question, QuestionId, QuestionKind, Slug, TextFormat, OTHER,
 };
-pub use parse::{load_dir, parse_json, parse_toml, DefinitionError};
+pub use parse::{load_dir, parse_json, parse_toml, DefinitionError, RawChoice, RawDefinition, RawPage, RawQuestion};
 pub use store::{load_catalog, publish, read_catalog, set_archived, Catalog, Published};
 pub use xlsform::{from_xlsx, XlsFormError, XlsFormErrors};
 

@@ -18,74 +18,74 @@ pub struct DefinitionError {
     pub message: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawDefinition {
-    slug: String,
-    kind: Kind,
-    title: LocalText,
+pub struct RawDefinition {
+    pub slug: String,
+    pub kind: Kind,
+    pub title: LocalText,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    intro: Option<LocalText>,
+    pub intro: Option<LocalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    purpose: Option<LocalText>,
+    pub purpose: Option<LocalText>,
     /// All questions on one page; the alternative to `pages`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    questions: Option<Vec<RawQuestion>>,
+    pub questions: Option<Vec<RawQuestion>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pages: Option<Vec<RawPage>>,
+    pub pages: Option<Vec<RawPage>>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPage {
-    id: String,
+pub struct RawPage {
+    pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    title: Option<LocalText>,
+    pub title: Option<LocalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    show_if: Option<String>,
-    questions: Vec<RawQuestion>,
+    pub show_if: Option<String>,
+    pub questions: Vec<RawQuestion>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawQuestion {
-    id: String,
+pub struct RawQuestion {
+    pub id: String,
     #[serde(rename = "type")]
-    kind: String,
-    text: LocalText,
+    pub kind: String,
+    pub text: LocalText,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    help: Option<LocalText>,
+    pub help: Option<LocalText>,
     #[serde(default)]
-    required: bool,
+    pub required: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    show_if: Option<String>,
+    pub show_if: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    min: Option<i32>,
+    pub min: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    max: Option<i32>,
+    pub max: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    min_label: Option<LocalText>,
+    pub min_label: Option<LocalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    max_label: Option<LocalText>,
+    pub max_label: Option<LocalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    options: Option<Vec<RawChoice>>,
+    pub options: Option<Vec<RawChoice>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    other: Option<bool>,
+    pub other: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    max_choices: Option<usize>,
+    pub max_choices: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    unit: Option<LocalText>,
+    pub unit: Option<LocalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    max_length: Option<usize>,
+    pub max_length: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    format: Option<TextFormat>,
+    pub format: Option<TextFormat>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawChoice {
-    value: String,
-    label: LocalText,
+pub struct RawChoice {
+    pub value: String,
+    pub label: LocalText,
 }
 
 const MAX_FILE_BYTES: usize = 1024 * 1024;
@@ -157,7 +157,8 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Definition>, DefinitionError> {
 const TYPES: &str = "scale, single_choice, multiple_choice, yes_no, number, short_text, long_text, statement, consent";
 
 impl RawDefinition {
-    pub(super) fn check(self, file: &str) -> Result<Definition, DefinitionError> {
+    /// Checks everything and builds the domain definition.
+    pub fn check(self, file: &str) -> Result<Definition, DefinitionError> {
         let err = |question: Option<&str>, message: String| DefinitionError {
             file: file.into(),
             question: question.map(str::to_owned),
@@ -418,7 +419,8 @@ fn check_text(t: &LocalText, max: usize) -> Result<(), String> {
 }
 
 impl Definition {
-    fn to_raw(&self) -> RawDefinition {
+    /// The definition in the file format, to edit or write out.
+    pub fn to_raw(&self) -> RawDefinition {
         let question = |q: &Question| {
             let mut raw = RawQuestion {
                 id: q.id.to_string(),

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod api;
+mod design;
 mod error;
 mod lang;
 mod render;

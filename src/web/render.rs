@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::lang::LangChoice;
 use super::state::AppState;
 
-const TEMPLATES: [(&str, &str); 13] = [
+const TEMPLATES: [(&str, &str); 19] = [
     ("index.html", include_str!("../../templates/index.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
@@ -19,6 +19,12 @@ const TEMPLATES: [(&str, &str); 13] = [
     ("survey/resume.html", include_str!("../../templates/survey/resume.html")),
     ("survey/thanks.html", include_str!("../../templates/survey/thanks.html")),
     ("results/page.html", include_str!("../../templates/results/page.html")),
+    ("design/list.html", include_str!("../../templates/design/list.html")),
+    ("design/edit.html", include_str!("../../templates/design/edit.html")),
+    ("design/page.html", include_str!("../../templates/design/page.html")),
+    ("design/question.html", include_str!("../../templates/design/question.html")),
+    ("design/waves.html", include_str!("../../templates/design/waves.html")),
+    ("design/preview_done.html", include_str!("../../templates/design/preview_done.html")),
     ("accounts/login.html", include_str!("../../templates/accounts/login.html")),
     ("accounts/home.html", include_str!("../../templates/accounts/home.html")),
     ("accounts/list.html", include_str!("../../templates/accounts/list.html")),

@@ -343,6 +343,8 @@ pub struct PageView<'a> {
     pub resume_code: Option<String>,
     pub preview: bool,
     pub save_failed: bool,
+    /// A professional's form (the designer's preview) carries a CSRF token.
+    pub csrf: Option<String>,
 }
 
 impl PageView<'_> {
@@ -350,7 +352,14 @@ impl PageView<'_> {
         let l = lang.lang;
         let shown = self.def.shown_pages(&raw_answers(self.def, self.given));
         let step = shown.iter().take(self.page + 1).filter(|s| **s).count();
-        let total = shown.iter().filter(|s| **s).count().max(step);
+        // Later pages count when shown, or when their condition waits for
+        // answers not given yet (the resident has not got there).
+        let undecided = |i: usize| {
+            self.def.pages[i].show_if.as_ref().is_some_and(|c| {
+                c.references().iter().any(|(q, _, _)| self.def.page_of(q.as_str()).is_some_and(|p| p >= self.page))
+            })
+        };
+        let total = step + (self.page + 1..shown.len()).filter(|&i| shown[i] || undecided(i)).count();
         let page = &self.def.pages[self.page];
         let questions: Vec<FormQuestion> = page
             .questions
@@ -375,6 +384,7 @@ impl PageView<'_> {
         ctx.insert("resume_code", &self.resume_code);
         ctx.insert("preview", &self.preview);
         ctx.insert("save_failed", &self.save_failed);
+        ctx.insert("csrf", &self.csrf);
         let status = if self.save_failed {
             StatusCode::SERVICE_UNAVAILABLE
         } else if self.errors.is_empty() {
@@ -512,6 +522,7 @@ fn view<'a>(
         resume_code: Some(code.display()),
         preview: false,
         save_failed,
+        csrf: None,
     }
 }
 

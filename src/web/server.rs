@@ -55,6 +55,7 @@ impl Application {
         }
         let writer = Writer::start(pool.clone()).map_err(StartError::Thread)?;
         let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree));
+        let previews = web::Data::new(super::design::PreviewStore::default());
         let auth = web::Data::new(AuthState::new(config.session_key.as_ref()));
         let watcher = state.clone();
         std::thread::Builder::new()
@@ -98,6 +99,7 @@ impl Application {
                 )
                 .app_data(state.clone())
                 .app_data(auth.clone())
+                .app_data(previews.clone())
                 .app_data(web::FormConfig::default().limit(api::MAX_BODY).error_handler(|e, _| {
                     let status = match e {
                         actix_web::error::UrlencodedError::Overflow { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -111,6 +113,7 @@ impl Application {
                 .configure(super::resident::routes)
                 .configure(super::results_page::routes)
                 .configure(super::accounts::routes)
+                .configure(super::design::routes)
                 .route("/", web::get().to(index))
                 .route("/static/buurtpeil.css", web::get().to(stylesheet))
                 .default_service(web::to(not_found))

@@ -4,21 +4,11 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use buurtpeil::auth::{
-    authenticate, create_user, set_disabled, set_password, EmailAddress, LoginOutcome, NewPassword, Role,
-};
+use buurtpeil::auth::{authenticate, set_disabled, set_password, EmailAddress, LoginOutcome, NewPassword, Role};
 use reqwest::header::{HeaderMap, COOKIE, LOCATION, RETRY_AFTER, SET_COOKIE};
 
 use crate::helpers::*;
 use crate::on_both_backends;
-
-const PASSWORD: &str = "een lange zin als wachtwoord";
-
-fn add_user(app: &TestApp, email: &str, role: Role) {
-    let email = EmailAddress::parse(email).unwrap();
-    let password = NewPassword::parse(PASSWORD, &email).unwrap();
-    create_user(&mut app.db.connect(), &email, role, &password).unwrap();
-}
 
 /// A client with its own cookie jar (another browser).
 fn browser() -> reqwest::Client {
@@ -28,12 +18,6 @@ fn browser() -> reqwest::Client {
 /// A client that keeps no cookies: every cookie is sent by hand.
 fn bare() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-/// The value of the hidden `csrf` field of a page.
-fn csrf_of(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
-    html[start..].split('"').next().unwrap().to_owned()
 }
 
 async fn login_token(app: &TestApp, client: &reqwest::Client) -> String {

@@ -288,3 +288,40 @@ impl Resident<'_> {
 pub fn location(res: &reqwest::Response) -> String {
     res.headers()["location"].to_str().unwrap().to_owned()
 }
+
+pub const PASSWORD: &str = "een lange zin als wachtwoord";
+
+pub fn add_user(app: &TestApp, email: &str, role: buurtpeil::auth::Role) {
+    use buurtpeil::auth::{create_user, EmailAddress, NewPassword};
+    let email = EmailAddress::parse(email).unwrap();
+    let password = NewPassword::parse(PASSWORD, &email).unwrap();
+    create_user(&mut app.db.connect(), &email, role, &password).unwrap();
+}
+
+/// The value of the first hidden `csrf` field of a page.
+pub fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+impl TestApp {
+    /// A browser logged in as a new user of the role.
+    pub async fn logged_in(&self, email: &str, role: buurtpeil::auth::Role) -> Resident<'_> {
+        add_user(self, email, role);
+        let r = self.resident();
+        let csrf = csrf_of(&r.get("/inloggen").await.text().await.unwrap());
+        let res = r.post("/inloggen", &[("email", email), ("password", PASSWORD), ("csrf", &csrf)]).await;
+        assert_eq!(res.status().as_u16(), 303, "logged in");
+        r
+    }
+}
+
+impl Resident<'_> {
+    /// Posts a form of a logged-in page, with the CSRF token of `page`.
+    pub async fn post_from(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = csrf_of(&self.get(page).await.text().await.unwrap());
+        let mut all = fields.to_vec();
+        all.push(("csrf", &csrf));
+        self.post(path, &all).await
+    }
+}

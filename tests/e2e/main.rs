@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod compose;
 mod concurrency;
+mod design;
 mod privacy;
 mod resident;
 mod schema;
