@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use buurtpeil::area::{load_tree, AreaCode, AreaTree, Level};
 use buurtpeil::db::{connect, AnyConnection, DatabaseUrl, Pool};
 use buurtpeil::insight::{build_table, fetch_counts};
-use buurtpeil::questionnaire::{load_dir, parse_toml, publish, Published, QuestionKind, RawAnswer};
+use buurtpeil::questionnaire::{load_dir, parse_toml, publish, Published, QuestionKind, RawAnswer, OTHER};
 use buurtpeil::survey::{store_batch, Submission};
 use criterion::{criterion_group, criterion_main, Criterion};
 use diesel::connection::SimpleConnection;
@@ -53,16 +53,20 @@ fn fill(conn: &mut AnyConnection, tree: &AreaTree, p: &Published, n: usize) {
         // Uneven over buurten, as real response is.
         let b = ((rng.gen::<f64>().powi(2)) * buurten.len() as f64) as usize;
         let mut raw = BTreeMap::new();
-        for q in &p.definition.questions {
+        for q in p.definition.questions() {
             let answer = match &q.kind {
-                QuestionKind::Scale { min, max, .. } => RawAnswer::Number(f64::from(rng.gen_range(*min..=*max))),
-                QuestionKind::SingleChoice { options } => {
+                QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => {
+                    RawAnswer::Number(f64::from(rng.gen_range(*min..=*max)))
+                }
+                QuestionKind::SingleChoice { .. } | QuestionKind::YesNo => {
+                    let options: Vec<_> = q.kind.choices().into_iter().filter(|c| c.value != OTHER).collect();
                     RawAnswer::Text(options[rng.gen_range(0..options.len())].value.clone())
                 }
-                QuestionKind::Text { .. } => continue,
+                _ => continue,
             };
             raw.insert(q.id.to_string(), answer);
         }
+        let raw = p.definition.drop_hidden(&raw);
         let answers = p.definition.check_answers(&raw).expect("generated answers are valid");
         batch.push(Submission { version_id: p.id, buurt: buurten[b.min(buurten.len() - 1)].clone(), answers });
         if batch.len() == 20_000 || i + 1 == n {
@@ -189,9 +193,8 @@ fn results(c: &mut Criterion) {
         let closed: Vec<String> = data
             .questionnaire
             .definition
-            .questions
-            .iter()
-            .filter(|q| !matches!(q.kind, QuestionKind::Text { .. }))
+            .questions()
+            .filter(|q| !q.kind.is_free_text() && q.kind.is_answerable())
             .map(|q| q.id.to_string())
             .collect();
         let mut group = c.benchmark_group(format!("results/{backend}/{n}/geluk"));

@@ -8,7 +8,7 @@ pub mod wave;
 mod writer;
 
 pub use identified::{answers_json, store_identified};
-pub use partial::{Partial, ResumeCode};
+pub use partial::{FormValues, Partial, ResumeCode};
 pub use store::{store_batch, Submission};
 pub use wave::{NewWave, Opening, Wave, WaveError};
 pub use writer::{SubmitError, Writer};

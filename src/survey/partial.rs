@@ -74,6 +74,9 @@ impl ResumeCode {
     }
 }
 
+/// Form values per field, exactly as the forms sent them.
+pub type FormValues = BTreeMap<String, Vec<String>>;
+
 /// What the resident has entered so far, as the forms sent it, so a page
 /// shows exactly what they typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +86,7 @@ pub struct Partial {
     /// The page to show next (0-based).
     pub page: usize,
     /// Form values per field, as sent.
-    pub given: BTreeMap<String, Vec<String>>,
+    pub given: FormValues,
     /// When consent was given, for identified questionnaires.
     pub consent_on: Option<NaiveDate>,
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::lang::LangChoice;
 use super::render::page;
-use super::resident::{merge_page, neighbour, PageView};
+use super::resident::{merge_page, neighbour, raw_answers, PageView};
 use super::session::{no_store, refusal, Professional};
 use super::state::AppState;
 use crate::area::{AreaCode, Level};
@@ -22,10 +22,10 @@ use crate::auth::Role;
 use crate::db::{AnyConnection, DbError};
 use crate::questionnaire::draft::{self, blank_question, Draft};
 use crate::questionnaire::{
-    from_xlsx, parse_json, parse_toml, publish, set_archived, AnswerErrors, Kind, LocalText, RawAnswer, RawChoice,
-    RawQuestion, Slug, TextFormat,
+    from_xlsx, parse_json, parse_toml, publish, set_archived, AnswerErrors, Kind, LocalText, RawChoice, RawQuestion,
+    Slug, TextFormat,
 };
-use crate::survey::{wave, NewWave};
+use crate::survey::{wave, FormValues, NewWave};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/ontwerp", web::get().to(list))
@@ -55,7 +55,7 @@ const DESIGNERS: &[Role] = &[Role::Admin, Role::Professional];
 
 /// Preview answers per user and questionnaire, held only in memory.
 #[derive(Default)]
-pub struct PreviewStore(Mutex<HashMap<(i32, String), BTreeMap<String, Vec<String>>>>);
+pub struct PreviewStore(Mutex<HashMap<(i32, String), FormValues>>);
 
 type Result<T> = std::result::Result<T, actix_web::Error>;
 
@@ -723,27 +723,32 @@ fn question_from(f: &Fields, kind: &str) -> std::result::Result<RawQuestion, BTr
     }
 }
 
+/// The question form as shown: the values, the problems, the status.
+struct QuestionEdit<'a> {
+    slug: &'a Slug,
+    original_id: &'a str,
+    view: QuestionFormView,
+    errors: BTreeMap<&'static str, String>,
+    problem: Option<String>,
+    status: StatusCode,
+}
+
 fn question_page(
     user: &Professional,
     state: &AppState,
     req: &HttpRequest,
     lang: LangChoice,
-    slug: &Slug,
-    original_id: &str,
-    view: QuestionFormView,
-    errors: BTreeMap<&'static str, String>,
-    problem: Option<String>,
-    status: StatusCode,
+    e: QuestionEdit,
 ) -> HttpResponse {
     let mut ctx = user.context();
-    ctx.insert("slug", slug.as_str());
-    ctx.insert("original_id", original_id);
-    ctx.insert("q", &view);
+    ctx.insert("slug", e.slug.as_str());
+    ctx.insert("original_id", e.original_id);
+    ctx.insert("q", &e.view);
     ctx.insert("types", &type_options(lang));
-    let errors: BTreeMap<&str, String> = errors.into_iter().map(|(k, v)| (k, t(lang, &v))).collect();
+    let errors: BTreeMap<&str, String> = e.errors.into_iter().map(|(k, v)| (k, t(lang, &v))).collect();
     ctx.insert("errors", &errors);
-    ctx.insert("problem", &problem);
-    no_store(page(state, req, lang, status, "design/question.html", ctx))
+    ctx.insert("problem", &e.problem);
+    no_store(page(state, req, lang, e.status, "design/question.html", ctx))
 }
 
 async fn question_form(
@@ -758,7 +763,20 @@ async fn question_form(
     let slug = slug_of(&req, &slug)?;
     let d = must_load(&state, &req, &slug).await?;
     let q = d.question(&id).ok_or_else(|| refusal(&req, StatusCode::NOT_FOUND, "error_not_found"))?;
-    Ok(question_page(&user, &state, &req, lang, &slug, &id, view_of(q), BTreeMap::new(), None, StatusCode::OK))
+    Ok(question_page(
+        &user,
+        &state,
+        &req,
+        lang,
+        QuestionEdit {
+            slug: &slug,
+            original_id: &id,
+            view: view_of(q),
+            errors: BTreeMap::new(),
+            problem: None,
+            status: StatusCode::OK,
+        },
+    ))
 }
 
 async fn save_question(
@@ -786,12 +804,14 @@ async fn save_question(
                 &state,
                 &req,
                 lang,
-                &slug,
-                &id,
-                view,
-                errors,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                QuestionEdit {
+                    slug: &slug,
+                    original_id: &id,
+                    view,
+                    errors,
+                    problem: None,
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                },
             ));
         }
     };
@@ -801,12 +821,14 @@ async fn save_question(
             &state,
             &req,
             lang,
-            &slug,
-            &id,
-            view_of(&q),
-            BTreeMap::new(),
-            Some(e.to_string()),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            QuestionEdit {
+                slug: &slug,
+                original_id: &id,
+                view: view_of(&q),
+                errors: BTreeMap::new(),
+                problem: Some(e.to_string()),
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+            },
         ));
     }
     store(&state, &req, d.clone()).await?;
@@ -817,12 +839,14 @@ async fn save_question(
             &state,
             &req,
             lang,
-            &slug,
-            &q.id,
-            view_of(&q),
-            BTreeMap::new(),
-            Some(e.to_string()),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            QuestionEdit {
+                slug: &slug,
+                original_id: &q.id,
+                view: view_of(&q),
+                errors: BTreeMap::new(),
+                problem: Some(e.to_string()),
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+            },
         )),
         _ if kind != old.kind => Ok(see_other(format!("/ontwerp/{slug}/vraag/{}", q.id))),
         _ => Ok(see_other(format!("/ontwerp/{slug}#{}", q.id))),
@@ -858,7 +882,7 @@ fn preview_view<'a>(
     user: &Professional,
     def: &'a crate::questionnaire::Definition,
     page: usize,
-    given: &'a BTreeMap<String, Vec<String>>,
+    given: &'a FormValues,
     errors: &'a AnswerErrors,
 ) -> PageView<'a> {
     PageView {
@@ -911,15 +935,7 @@ async fn preview_answer(
     let mut given = previews.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned().unwrap_or_default();
     merge_page(&def, page, &mut given, &f.0);
     previews.0.lock().unwrap_or_else(|e| e.into_inner()).insert(key, given.clone());
-    let raw: BTreeMap<String, RawAnswer> = given
-        .iter()
-        .filter_map(|(k, v)| {
-            let multiple = def.question(k).is_some_and(|q| q.kind.type_name() == "multiple_choice");
-            let raw =
-                if multiple || v.len() > 1 { RawAnswer::List(v.clone()) } else { RawAnswer::Text(v.first()?.clone()) };
-            Some((k.clone(), raw))
-        })
-        .collect();
+    let raw = raw_answers(&def, &given);
     let back = f.get("actie") == "terug";
     if !back {
         if let Err(errors) = def.check_page(page, &raw) {

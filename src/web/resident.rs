@@ -20,7 +20,7 @@ use crate::i18n::Lang;
 use crate::questionnaire::{
     other_key, AnswerErrors, Definition, Kind, Published, Question, QuestionKind, RawAnswer, TextFormat,
 };
-use crate::survey::{partial, store_identified, wave, Opening, Partial, ResumeCode, Submission};
+use crate::survey::{partial, store_identified, wave, FormValues, Opening, Partial, ResumeCode, Submission};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/s/{slug}", web::get().to(start))
@@ -240,7 +240,7 @@ async fn begin(
 }
 
 /// The form values kept so far, as answers to check.
-fn raw_answers(def: &Definition, given: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, RawAnswer> {
+pub fn raw_answers(def: &Definition, given: &FormValues) -> BTreeMap<String, RawAnswer> {
     given
         .iter()
         .filter_map(|(k, v)| {
@@ -277,12 +277,7 @@ struct FormQuestion<'a> {
     error: Option<String>,
 }
 
-fn form_question<'a>(
-    q: &'a Question,
-    l: Lang,
-    given: &BTreeMap<String, Vec<String>>,
-    errors: &AnswerErrors,
-) -> FormQuestion<'a> {
+fn form_question<'a>(q: &'a Question, l: Lang, given: &FormValues, errors: &AnswerErrors) -> FormQuestion<'a> {
     let mut fq = FormQuestion {
         id: q.id.as_str(),
         kind: q.kind.type_name(),
@@ -335,7 +330,7 @@ pub struct PageView<'a> {
     pub def: &'a Definition,
     /// 0-based page index.
     pub page: usize,
-    pub given: &'a BTreeMap<String, Vec<String>>,
+    pub given: &'a FormValues,
     pub errors: &'a AnswerErrors,
     /// Where the form posts to.
     pub action: String,
@@ -409,14 +404,14 @@ fn page_html(
 impl Definition {
     /// The checked answers of the pages so far (invalid ones left out), for
     /// deciding which questions of a page to show.
-    fn answers_so_far(&self, given: &BTreeMap<String, Vec<String>>) -> crate::questionnaire::Answers {
+    fn answers_so_far(&self, given: &FormValues) -> crate::questionnaire::Answers {
         self.checked_leniently(&raw_answers(self, given))
     }
 }
 
 /// Applies a page's form to the kept values: the page's own fields are
 /// replaced (an unticked box sends nothing), every other page is kept.
-pub fn merge_page(def: &Definition, page: usize, given: &mut BTreeMap<String, Vec<String>>, form: &[(String, String)]) {
+pub fn merge_page(def: &Definition, page: usize, given: &mut FormValues, form: &[(String, String)]) {
     let Some(p) = def.pages.get(page) else { return };
     for q in &p.questions {
         given.remove(q.id.as_str());
@@ -441,7 +436,7 @@ pub fn merge_page(def: &Definition, page: usize, given: &mut BTreeMap<String, Ve
 }
 
 /// The next (or previous) shown page after `from`, if any.
-pub fn neighbour(def: &Definition, given: &BTreeMap<String, Vec<String>>, from: usize, forward: bool) -> Option<usize> {
+pub fn neighbour(def: &Definition, given: &FormValues, from: usize, forward: bool) -> Option<usize> {
     let shown = def.shown_pages(&raw_answers(def, given));
     if forward {
         (from + 1..shown.len()).find(|&i| shown[i])

@@ -333,7 +333,8 @@ async fn only_designers_with_a_valid_token_change_anything() {
     assert!(!app.get("/").await.text().await.unwrap().is_empty());
     assert_eq!(app.get("/s/geluk").await.status().as_u16(), 200, "nothing was archived");
     // Wrong, missing, oversized and hostile input: clear answers, never a 500.
-    let cases: Vec<(&str, Vec<(&str, &str)>, u16)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16);
+    let cases: Vec<Case> = vec![
         ("/ontwerp/nieuw", vec![("slug", "Geen Goede Naam")], 422),
         ("/ontwerp/nieuw", vec![("slug", "geluk")], 409),
         ("/ontwerp/nieuw", vec![], 422),
