@@ -193,11 +193,16 @@ fn seed_demo(config: &Config) -> Result<()> {
         bail!("the demo needs the questionnaire geluk in {}", config.questionnaires_dir.display());
     };
     let tree = load_tree(&mut conn)?;
-    let added = buurtpeil::demo::seed_responses(&mut conn, &tree, geluk, DEMO_RESPONSES, DEMO_SEED)?;
-    if added > 0 {
-        println!("demo: {added} synthetic responses to geluk added");
-    } else {
-        println!("demo: geluk already has responses; none added");
+    let mut seeded = vec![(geluk, DEMO_RESPONSES)];
+    seeded.extend(catalog.current("leefbaarheid").map(|p| (p, DEMO_RESPONSES / 2)));
+    for (questionnaire, count) in seeded {
+        let slug = &questionnaire.definition.slug;
+        let added = buurtpeil::demo::seed_responses(&mut conn, &tree, questionnaire, count, DEMO_SEED)?;
+        if added > 0 {
+            println!("demo: {added} synthetic responses to {slug} added");
+        } else {
+            println!("demo: {slug} already has responses; none added");
+        }
     }
     Ok(())
 }

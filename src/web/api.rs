@@ -188,7 +188,11 @@ async fn results(
             invalid("unknown level", BTreeMap::from([("level".to_string(), "use buurt, wijk or gemeente".to_string())]))
         })?,
     };
-    find(&state, &slug)?;
+    if find(&state, &slug)?.definition.kind == Kind::Identified {
+        return Err(ApiError::NotFound(format!(
+            "{slug} is answered with consent by name; its answers are never public"
+        )));
+    }
     let wave_id = match query.get("wave") {
         None => None,
         Some(w) => Some(w.parse::<i32>().map_err(|_| {

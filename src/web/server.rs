@@ -17,7 +17,7 @@ use super::state::AppState;
 use crate::area::load_tree;
 use crate::config::Config;
 use crate::db::{connect, DbError};
-use crate::questionnaire::{load_catalog, load_dir, DefinitionError};
+use crate::questionnaire::{load_catalog, load_dir, DefinitionError, Kind};
 use crate::survey::Writer;
 
 #[derive(Debug, thiserror::Error)]
@@ -138,7 +138,10 @@ async fn index(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice) -
     let list: Vec<_> = catalog
         .all_current()
         .filter(|p| !catalog.is_archived(p.definition.slug.as_str()))
-        .map(|p| (p.definition.slug.as_str(), p.definition.title.get(lang.lang), p.version))
+        .map(|p| {
+            let public_results = p.definition.kind == Kind::Anonymous;
+            (p.definition.slug.as_str(), p.definition.title.get(lang.lang), public_results)
+        })
         .collect();
     let mut ctx = tera::Context::new();
     ctx.insert("questionnaires", &list);

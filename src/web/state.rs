@@ -8,7 +8,7 @@ use super::error::ApiError;
 use crate::area::{load_tree, AreaCode, AreaTree};
 use crate::db::{DbError, Pool};
 use crate::insight::{build_table, fetch_counts, SafeTable};
-use crate::questionnaire::{read_catalog, Catalog};
+use crate::questionnaire::{read_catalog, Catalog, Kind};
 use crate::survey::{Wave, Writer};
 
 /// What every handler shares. Built once at start.
@@ -105,7 +105,8 @@ impl AppState {
     /// Blocking: call from a blocking context.
     pub fn safe_table(&self, slug: &str, wave: Option<&Wave>) -> Result<Option<Arc<SafeTable>>, DbError> {
         let catalog = self.catalog();
-        let Some(current) = catalog.current(slug) else {
+        // Identified answers (talent scan) are never part of public results.
+        let Some(current) = catalog.current(slug).filter(|p| p.definition.kind == Kind::Anonymous) else {
             return Ok(None);
         };
         let generation = self.writer.generation();

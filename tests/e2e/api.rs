@@ -163,3 +163,63 @@ async fn a_changed_file_makes_a_new_version_and_old_answers_still_count(backend:
     assert_eq!(count(&mut conn, "responses"), 11);
 }
 on_both_backends!(a_changed_file_makes_a_new_version_and_old_answers_still_count);
+
+async fn every_question_type_through_the_api(backend: Backend) {
+    let app = spawn_app_with(backend, Options { min_cell: Some("3"), ..Options::default() }).await;
+    let body = |veilig: i64, extra: serde_json::Value| {
+        let mut answers = json!({
+            "tevredenheid_buurt": 7,
+            "jaren_buurt": 12,
+            "woonsituatie": "other",
+            "woonsituatie.other": "woonboot",
+            "buitenruimte": "yes",
+            "veilig_buurt": veilig,
+            "dagbesteding": ["pensioen", "vrijwilligerswerk"],
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            answers[k] = v.clone();
+        }
+        json!({ "buurt": "BU07721110", "answers": answers })
+    };
+    for _ in 0..3 {
+        let (status, res) = app.submit("leefbaarheid", &body(4, json!({ "onveilig_door": ["donker"] }))).await;
+        assert_eq!(status, 201, "{res}");
+    }
+    let (_, results) = app.get_json("/api/v1/questionnaires/leefbaarheid/results?level=buurt").await;
+    let q = &area(&results, "BU07721110")["questions"];
+    assert_eq!(q["dagbesteding"]["type"], "multiple_choice");
+    assert_eq!(
+        (q["dagbesteding"]["n"].as_i64(), q["dagbesteding"]["shares"]["pensioen"].as_i64()),
+        (Some(3), Some(100))
+    );
+    assert_eq!(q["woonsituatie"]["shares"]["other"], 100);
+    assert_eq!(q["buitenruimte"]["shares"]["yes"], 100);
+    assert_eq!(q["jaren_buurt"]["mean"], 12.0);
+    // The free text of "anders" is kept apart, never in the results.
+    assert!(!results.to_string().contains("woonboot"));
+    assert_eq!(count(&mut app.db.connect(), "text_answers"), 3);
+
+    // An answer to a question the earlier answers hide is refused.
+    let (status, err) = app.submit("leefbaarheid", &body(8, json!({ "onveilig_door": ["donker"] }))).await;
+    assert_eq!(status, 422);
+    assert!(err["fields"]["onveilig_door"].as_str().unwrap().contains("not asked"), "{err}");
+    // Wrong shapes and values.
+    for (extra, field) in [
+        (json!({ "dagbesteding": ["golf"] }), "dagbesteding"),
+        (json!({ "dagbesteding": [1, 2] }), "dagbesteding"),
+        (json!({ "woonsituatie": ["koop", "huur_particulier"] }), "woonsituatie"),
+        (json!({ "woonsituatie.other": "" }), "woonsituatie"),
+        (json!({ "jaren_buurt": 101 }), "jaren_buurt"),
+        (json!({ "buitenruimte": true }), "buitenruimte"),
+        (json!({ "tevredenheid_buurt.other": "x" }), "tevredenheid_buurt.other"),
+    ] {
+        let (status, err) = app.submit("leefbaarheid", &body(8, extra.clone())).await;
+        assert_eq!(status, 422, "{extra}");
+        assert!(err["fields"][field].is_string(), "{extra}: {err}");
+    }
+    // Identified answers never have public results.
+    let (status, _) = app.get_json("/api/v1/questionnaires/talentenscan/results").await;
+    assert_eq!(status, 404);
+    assert_eq!(app.get("/r/talentenscan").await.status().as_u16(), 404);
+}
+on_both_backends!(every_question_type_through_the_api);

@@ -71,9 +71,10 @@ async fn migrate_and_demo(backend: Backend) {
     let out = buurtpeil(&db, &["demo"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("synthetic responses to geluk added"));
+    assert!(text(&out).contains("synthetic responses to leefbaarheid added"));
     let mut conn = db.connect();
     let seeded = count(&mut conn, "responses");
-    assert!((2500..=3500).contains(&seeded), "{seeded}");
+    assert!((3500..=5500).contains(&seeded), "{seeded}");
     assert_counts_agree(&mut conn);
     // Seeding twice adds nothing.
     assert!(buurtpeil(&db, &["demo"]).status.success());
