@@ -40,24 +40,7 @@ fn text(nl: &str, en: &str) -> LocalText {
 /// A new question of a type with every field the type needs filled in,
 /// so that the designer starts from something valid.
 pub fn blank_question(id: &str, kind: &str) -> RawQuestion {
-    let mut q = RawQuestion {
-        id: id.into(),
-        kind: kind.into(),
-        text: text("Nieuwe vraag", "New question"),
-        help: None,
-        required: false,
-        show_if: None,
-        min: None,
-        max: None,
-        min_label: None,
-        max_label: None,
-        options: None,
-        other: None,
-        max_choices: None,
-        unit: None,
-        max_length: None,
-        format: None,
-    };
+    let mut q = RawQuestion::new(id, kind, text("Nieuwe vraag", "New question"));
     let option = |v: &str, nl: &str, en: &str| super::parse::RawChoice { value: v.into(), label: text(nl, en) };
     match kind {
         "scale" => {
@@ -322,6 +305,7 @@ pub fn delete_draft(conn: &mut AnyConnection, slug: &Slug) -> Result<(), DbError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::questionnaire::QuestionKind;
 
     fn draft() -> Draft {
         Draft::new(Slug::parse("nieuw").unwrap(), Kind::Anonymous, text("Nieuw", "New"))
@@ -331,17 +315,7 @@ mod tests {
     fn a_new_draft_is_valid_and_every_blank_type_too() {
         let mut d = draft();
         assert!(d.check().is_ok());
-        for kind in [
-            "scale",
-            "single_choice",
-            "multiple_choice",
-            "yes_no",
-            "number",
-            "short_text",
-            "long_text",
-            "statement",
-            "consent",
-        ] {
+        for kind in QuestionKind::TYPE_NAMES {
             d.add_question("pagina_1", kind).unwrap();
         }
         let def = d.check().unwrap();

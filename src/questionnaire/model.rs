@@ -141,6 +141,19 @@ pub enum QuestionKind {
 }
 
 impl QuestionKind {
+    /// Every type's name, as files spell it, in the order forms offer them.
+    pub const TYPE_NAMES: [&'static str; 9] = [
+        "scale",
+        "single_choice",
+        "multiple_choice",
+        "yes_no",
+        "number",
+        "short_text",
+        "long_text",
+        "statement",
+        "consent",
+    ];
+
     pub fn type_name(&self) -> &'static str {
         match self {
             QuestionKind::Scale { .. } => "scale",

@@ -81,6 +81,30 @@ pub struct RawQuestion {
     pub format: Option<TextFormat>,
 }
 
+impl RawQuestion {
+    /// A question with only its id, type and text; every other field unset.
+    pub fn new(id: &str, kind: &str, text: LocalText) -> RawQuestion {
+        RawQuestion {
+            id: id.into(),
+            kind: kind.into(),
+            text,
+            help: None,
+            required: false,
+            show_if: None,
+            min: None,
+            max: None,
+            min_label: None,
+            max_label: None,
+            options: None,
+            other: None,
+            max_choices: None,
+            unit: None,
+            max_length: None,
+            format: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawChoice {
@@ -153,8 +177,6 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Definition>, DefinitionError> {
     }
     Ok(out)
 }
-
-const TYPES: &str = "scale, single_choice, multiple_choice, yes_no, number, short_text, long_text, statement, consent";
 
 impl RawDefinition {
     /// Checks everything and builds the domain definition.
@@ -309,7 +331,7 @@ impl RawQuestion {
             "short_text" => &["max_length", "format"],
             "long_text" => &["max_length"],
             "yes_no" | "statement" | "consent" => &[],
-            other => return Err(format!("unknown type {other:?} (known: {TYPES})")),
+            other => return Err(format!("unknown type {other:?} (known: {})", QuestionKind::TYPE_NAMES.join(", "))),
         };
         if let Some((name, _)) = present.iter().find(|(name, here)| *here && !allowed.contains(name)) {
             return Err(format!("{name} does not apply to type {kind}"));
@@ -422,24 +444,10 @@ impl Definition {
     /// The definition in the file format, to edit or write out.
     pub fn to_raw(&self) -> RawDefinition {
         let question = |q: &Question| {
-            let mut raw = RawQuestion {
-                id: q.id.to_string(),
-                kind: q.kind.type_name().into(),
-                text: q.text.clone(),
-                help: q.help.clone(),
-                required: q.required,
-                show_if: q.show_if.as_ref().map(ToString::to_string),
-                min: None,
-                max: None,
-                min_label: None,
-                max_label: None,
-                options: None,
-                other: None,
-                max_choices: None,
-                unit: None,
-                max_length: None,
-                format: None,
-            };
+            let mut raw = RawQuestion::new(q.id.as_str(), q.kind.type_name(), q.text.clone());
+            raw.help = q.help.clone();
+            raw.required = q.required;
+            raw.show_if = q.show_if.as_ref().map(ToString::to_string);
             let options = |o: &[Choice]| {
                 Some(o.iter().map(|o| RawChoice { value: o.value.clone(), label: o.label.clone() }).collect())
             };

@@ -94,6 +94,11 @@ pub struct Partial {
 /// Stores a new partial response under a fresh code.
 pub fn start(conn: &mut AnyConnection, partial: &Partial, today: NaiveDate) -> Result<ResumeCode, DbError> {
     let code = ResumeCode::generate();
+    insert(conn, &code, partial, today)?;
+    Ok(code)
+}
+
+fn insert(conn: &mut AnyConnection, code: &ResumeCode, partial: &Partial, today: NaiveDate) -> Result<(), DbError> {
     diesel::insert_into(pr::table)
         .values((
             pr::code_hash.eq(code.hash()),
@@ -105,7 +110,7 @@ pub fn start(conn: &mut AnyConnection, partial: &Partial, today: NaiveDate) -> R
             pr::updated_on.eq(today),
         ))
         .execute(conn)?;
-    Ok(code)
+    Ok(())
 }
 
 /// The partial response of a code, if it is still kept.
@@ -152,18 +157,7 @@ pub fn restore(
     partial: &Partial,
     today: NaiveDate,
 ) -> Result<(), DbError> {
-    diesel::insert_into(pr::table)
-        .values((
-            pr::code_hash.eq(code.hash()),
-            pr::questionnaire_version_id.eq(partial.version_id),
-            pr::buurt.eq(partial.buurt.as_str()),
-            pr::page.eq(partial.page as i32),
-            pr::answers.eq(serde_json::to_string(&partial.given).unwrap_or_else(|_| "{}".into())),
-            pr::consent_on.eq(partial.consent_on),
-            pr::updated_on.eq(today),
-        ))
-        .execute(conn)?;
-    Ok(())
+    insert(conn, code, partial, today)
 }
 
 /// Deletes partial responses untouched for `RETENTION_DAYS`; returns how many.

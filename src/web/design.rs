@@ -22,8 +22,8 @@ use crate::auth::Role;
 use crate::db::{AnyConnection, DbError};
 use crate::questionnaire::draft::{self, blank_question, Draft};
 use crate::questionnaire::{
-    from_xlsx, parse_json, parse_toml, publish, set_archived, AnswerErrors, Kind, LocalText, RawChoice, RawQuestion,
-    Slug, TextFormat,
+    from_xlsx, parse_json, parse_toml, publish, set_archived, AnswerErrors, Kind, LocalText, QuestionKind, RawChoice,
+    RawQuestion, Slug, TextFormat,
 };
 use crate::survey::{wave, FormValues, NewWave};
 
@@ -341,17 +341,7 @@ struct PageRow {
     questions: Vec<QuestionRow>,
 }
 
-const TYPES: [&str; 9] = [
-    "scale",
-    "single_choice",
-    "multiple_choice",
-    "yes_no",
-    "number",
-    "short_text",
-    "long_text",
-    "statement",
-    "consent",
-];
+const TYPES: [&str; 9] = QuestionKind::TYPE_NAMES;
 
 /// (type, its name in the interface language), for a type choice.
 fn type_options(lang: LangChoice) -> Vec<(&'static str, String)> {
