@@ -53,13 +53,14 @@ fn fill(conn: &mut AnyConnection, tree: &AreaTree, p: &Published, n: usize) {
         // Uneven over buurten, as real response is.
         let b = ((rng.gen::<f64>().powi(2)) * buurten.len() as f64) as usize;
         let mut raw = BTreeMap::new();
-        for q in &p.definition.questions {
+        for q in p.definition.questions() {
             let answer = match &q.kind {
                 QuestionKind::Scale { min, max, .. } => RawAnswer::Number(f64::from(rng.gen_range(*min..=*max))),
-                QuestionKind::SingleChoice { options } => {
+                QuestionKind::SingleChoice { options, .. } => {
                     RawAnswer::Text(options[rng.gen_range(0..options.len())].value.clone())
                 }
-                QuestionKind::Text { .. } => continue,
+                // Free text, and the kinds geluk does not use in aggregates here.
+                _ => continue,
             };
             raw.insert(q.id.to_string(), answer);
         }
@@ -189,9 +190,8 @@ fn results(c: &mut Criterion) {
         let closed: Vec<String> = data
             .questionnaire
             .definition
-            .questions
-            .iter()
-            .filter(|q| !matches!(q.kind, QuestionKind::Text { .. }))
+            .questions()
+            .filter(|q| matches!(q.kind, QuestionKind::Scale { .. } | QuestionKind::SingleChoice { .. }))
             .map(|q| q.id.to_string())
             .collect();
         let mut group = c.benchmark_group(format!("results/{backend}/{n}/geluk"));
