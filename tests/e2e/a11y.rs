@@ -197,6 +197,15 @@ impl<'a> Audit<'a> {
     }
 }
 
+/// Removes the screenshots an earlier run left for this questionnaire.
+fn clear_shots(slug: &str) {
+    for entry in std::fs::read_dir(shot_dir("a11y")).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&format!("{slug}--")) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn report(audits: Vec<Audit>) {
     let pages: usize = audits.iter().map(|a| a.pages).sum();
     let problems: Vec<String> = audits.into_iter().flat_map(|a| a.problems).collect();
@@ -390,6 +399,7 @@ async fn talentenscan<'a>(app: &TestApp, c: &'a Client, axe: &'a str, lang: &'st
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn geluk_passes_axe_in_dutch_and_english() {
     let axe = axe_source();
+    clear_shots("geluk");
     let app = app_with_answers().await;
     let phone = phone().await;
     axe_works_under_the_csp(&app, &phone.c, &axe).await;
@@ -402,6 +412,7 @@ async fn geluk_passes_axe_in_dutch_and_english() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leefbaarheid_passes_axe_in_dutch_and_english() {
     let axe = axe_source();
+    clear_shots("leefbaarheid");
     let app = spawn_app(Backend::Sqlite).await;
     let phone = phone().await;
     let audits = vec![leefbaarheid(&app, &phone.c, &axe, "nl").await, leefbaarheid(&app, &phone.c, &axe, "en").await];
@@ -411,6 +422,7 @@ async fn leefbaarheid_passes_axe_in_dutch_and_english() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn talentenscan_passes_axe_in_dutch_and_english() {
     let axe = axe_source();
+    clear_shots("talentenscan");
     let app = spawn_app(Backend::Sqlite).await;
     let phone = phone().await;
     let audits = vec![talentenscan(&app, &phone.c, &axe, "nl").await, talentenscan(&app, &phone.c, &axe, "en").await];
