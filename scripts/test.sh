@@ -7,10 +7,13 @@
 #   scripts/test.sh -- --nocapture              # args go to `cargo test --all-targets`
 #
 # Works on a fresh Debian 12 machine as root (or as a user with sudo): missing
-# system packages (postgresql, libpq-dev, chromium, chromium-driver) are
-# installed with apt-get. The cluster lives in a temporary directory, listens
-# on 127.0.0.1 only (port BUURTPEIL_TEST_PG_PORT, default 54329, or the next
-# free one), trusts every local login, and is stopped and deleted on exit.
+# system packages (postgresql, libpq-dev, chromium, chromium-driver, npm) are
+# installed with apt-get. axe-core (the accessibility checker of the browser
+# tests) comes from the npm registry at a pinned version, cached in target/axe/
+# and passed to the tests as BUURTPEIL_AXE. The cluster lives in a temporary
+# directory, listens on 127.0.0.1 only (port BUURTPEIL_TEST_PG_PORT, default
+# 54329, or the next free one), trusts every local login, and is stopped and
+# deleted on exit.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -51,6 +54,7 @@ newest_pg_bin >/dev/null || missing+=(postgresql)
 pkg_installed libpq-dev || missing+=(libpq-dev)
 { command -v chromium >/dev/null 2>&1 || pkg_installed chromium; } || missing+=(chromium)
 { command -v chromedriver >/dev/null 2>&1 || pkg_installed chromium-driver; } || missing+=(chromium-driver)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     banner "Installing missing packages: ${missing[*]}"
@@ -65,6 +69,21 @@ fi
 command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust (https://rustup.rs) first"
 
 PG_BIN=$(newest_pg_bin) || die "no PostgreSQL server found under /usr/lib/postgresql"
+
+# --- axe-core from npm, once --------------------------------------------------
+AXE_VERSION=4.10.3
+AXE_DIR=target/axe
+AXE_JS="$PWD/$AXE_DIR/node_modules/axe-core/axe.min.js"
+if [ "$(cat "$AXE_DIR/version" 2>/dev/null)" != "$AXE_VERSION" ] || [ ! -s "$AXE_JS" ]; then
+    banner "Fetching axe-core $AXE_VERSION from npm into $AXE_DIR"
+    rm -rf "$AXE_DIR"
+    mkdir -p "$AXE_DIR"
+    npm install --prefix "$AXE_DIR" --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
+        "axe-core@$AXE_VERSION" || die "could not fetch axe-core $AXE_VERSION from npm"
+    [ -s "$AXE_JS" ] || die "axe-core was installed, but $AXE_JS is missing"
+    echo "$AXE_VERSION" >"$AXE_DIR/version"
+fi
+export BUURTPEIL_AXE="$AXE_JS"
 
 # --- throw-away PostgreSQL cluster -------------------------------------------
 # As root the server must run as another user: `postgres` (created by the
@@ -144,6 +163,7 @@ export BUURTPEIL_CHROMIUM=/usr/bin/chromium
 echo "BUURTPEIL_TEST_PG_URL=$BUURTPEIL_TEST_PG_URL"
 echo "BUURTPEIL_CHROMEDRIVER=$BUURTPEIL_CHROMEDRIVER"
 echo "BUURTPEIL_CHROMIUM=$BUURTPEIL_CHROMIUM"
+echo "BUURTPEIL_AXE=$BUURTPEIL_AXE"
 
 # --- Rust -----------------------------------------------------------------------
 if [ "${BUURTPEIL_SKIP_LINT:-0}" = "1" ]; then

@@ -106,6 +106,8 @@ struct StartErrors {
     buurt: Option<&'static str>,
     consent: bool,
     closed: bool,
+    /// The buurt chosen, shown chosen again (only consent was missing).
+    chosen: Option<AreaCode>,
 }
 
 fn start_page(
@@ -132,6 +134,7 @@ fn start_page(
     ctx.insert("error_key", &errors.buurt);
     ctx.insert("consent_error", &errors.consent);
     ctx.insert("closed", &errors.closed);
+    ctx.insert("chosen", errors.chosen.as_ref().map(|c| c.as_str()).unwrap_or(""));
     ctx.insert("has_progress", &code_from_cookie(req, def.slug.as_str()).is_some());
     let status = if errors.closed {
         StatusCode::FORBIDDEN
@@ -208,6 +211,7 @@ async fn begin(
                 buurt: buurt.is_none().then_some("error_choose_buurt"),
                 consent: !consent,
                 closed: false,
+                chosen: buurt,
             };
             return start_page(&state, &req, lang, &p, "", errors);
         }

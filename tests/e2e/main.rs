@@ -1,8 +1,10 @@
 //! End-to-end tests: the real server on port 0, over real SQLite and
 //! PostgreSQL databases, a real headless Chromium, the real binary.
 
+mod chrome;
 mod helpers;
 
+mod a11y;
 mod accounts;
 mod api;
 mod bad_input;

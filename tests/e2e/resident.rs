@@ -207,7 +207,9 @@ async fn the_talent_scan_asks_consent_and_stores_apart(backend: Backend) {
     let r = app.resident();
     let res = r.post("/s/talentenscan/start", &[("buurt", "BU07721110")]).await;
     assert_eq!(res.status().as_u16(), 400);
-    assert!(res.text().await.unwrap().contains("Zet een vinkje als u wilt meedoen."));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Zet een vinkje als u wilt meedoen."));
+    assert!(html.contains("<option value=\"BU07721110\" selected>"), "the buurt stays chosen");
     // Without a wish for contact, the page with name and e-mail is skipped.
     let end = r
         .answer_all(
