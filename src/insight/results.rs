@@ -29,35 +29,45 @@ pub struct Counts {
 /// wave: one grouped scan of the answers in key order, and the kept
 /// respondent counts.
 pub fn fetch_counts(conn: &mut AnyConnection, version_ids: &[i32], wave: Option<&Wave>) -> Result<Counts, DbError> {
-    let first = wave.map_or(NaiveDate::from_ymd_opt(1, 1, 1), |w| Some(w.opens_on)).unwrap_or_default();
-    let last = wave.and_then(|w| w.closes_on).or(NaiveDate::from_ymd_opt(9999, 12, 31)).unwrap_or_default();
     // Respondents per buurt come from the counts kept beside the responses
     // (a few rows per buurt and day), so results scan the answers only.
-    let responses: Vec<(i32, String, i64)> = response_counts::table
-        .filter(response_counts::questionnaire_version_id.eq_any(version_ids))
-        .filter(response_counts::submitted_on.between(first, last))
-        .select((response_counts::questionnaire_version_id, response_counts::buurt, response_counts::n))
-        .load(conn)?;
-    let answers: Vec<(i32, String, String, String, i32, i64)> = answers::table
-        .filter(answers::questionnaire_version_id.eq_any(version_ids))
-        .filter(answers::submitted_on.between(first, last))
-        // In key order, so the database groups while it scans, no sorting.
-        .group_by((
-            answers::questionnaire_version_id,
-            answers::question_id,
-            answers::buurt,
-            answers::value,
-            answers::choice,
-        ))
-        .select((
-            answers::questionnaire_version_id,
-            answers::question_id,
-            answers::buurt,
-            answers::choice,
-            answers::value,
-            count_star(),
-        ))
-        .load(conn)?;
+    // Without a wave no date is compared: the scan of all answers stays bare.
+    macro_rules! grouped_answers {
+        ($query:expr) => {
+            $query
+                // In key order, so the database groups while it scans, no sorting.
+                .group_by((
+                    answers::questionnaire_version_id,
+                    answers::question_id,
+                    answers::buurt,
+                    answers::value,
+                    answers::choice,
+                ))
+                .select((
+                    answers::questionnaire_version_id,
+                    answers::question_id,
+                    answers::buurt,
+                    answers::choice,
+                    answers::value,
+                    count_star(),
+                ))
+                .load(conn)?
+        };
+    }
+    let counted = response_counts::table.filter(response_counts::questionnaire_version_id.eq_any(version_ids));
+    let columns = (response_counts::questionnaire_version_id, response_counts::buurt, response_counts::n);
+    let all_answers = answers::table.filter(answers::questionnaire_version_id.eq_any(version_ids));
+    let (responses, answers): (Vec<(i32, String, i64)>, Vec<(i32, String, String, String, i32, i64)>) = match wave {
+        None => (counted.select(columns).load(conn)?, grouped_answers!(all_answers)),
+        Some(w) => {
+            // An open-ended wave: a last day both databases compare as a date.
+            let last = w.closes_on.or(NaiveDate::from_ymd_opt(9999, 12, 31)).unwrap_or(w.opens_on);
+            (
+                counted.filter(response_counts::submitted_on.between(w.opens_on, last)).select(columns).load(conn)?,
+                grouped_answers!(all_answers.filter(answers::submitted_on.between(w.opens_on, last))),
+            )
+        }
+    };
     // A wave of some buurten: the rest of the rows are another wave's.
     let in_wave = |buurt: &str| wave.is_none_or(|w| w.buurten.is_empty() || w.buurten.contains(buurt));
     Ok(Counts {
