@@ -396,6 +396,47 @@ async fn talentenscan<'a>(app: &TestApp, c: &'a Client, axe: &'a str, lang: &'st
     a
 }
 
+async fn panelaanmelding<'a>(app: &TestApp, c: &'a Client, axe: &'a str, lang: &'static str) -> Audit<'a> {
+    let mut a = Audit::new(c, axe, "panelaanmelding", lang);
+    a.start(app).await;
+    a.search("witte").await;
+    answer(c, "toestemming", "ja").await;
+    a.begin().await;
+    let p = |n: usize| format!("/s/panelaanmelding/p/{n}");
+    a.at(&p(1)).await;
+    click_and_wait(c, "button[name='actie'][value='verder']").await;
+    assert!(c.find(Locator::Css(".has-error")).await.is_ok(), "the quota questions are required");
+    a.check("page 1 with errors").await;
+    let over_u = [
+        ("q_geslacht", "vrouw"),
+        ("q_leeftijd", "van_40_tot_55"),
+        ("q_opleiding", "midden"),
+        ("q_woonsituatie", "huur"),
+        ("q_thuistaal", "andere"),
+    ];
+    a.page("page 1", &over_u, "verder").await;
+    a.at(&p(2)).await;
+    let contact = [("q_naam", "Samira"), ("q_email", "samira@example.org"), ("q_hulp_nodig", "yes")];
+    a.page("page 2", &contact, "verder").await;
+    // Help asked for: which help.
+    a.at(&p(3)).await;
+    a.page("page 3 (shown when help is needed)", &[("q_hulp_welke", "Een tolk Arabisch")], "verder").await;
+    a.at("/s/panelaanmelding/bedankt").await;
+    a.check("thanks page").await;
+    a
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panelaanmelding_passes_axe_in_dutch_and_english() {
+    let axe = axe_source();
+    clear_shots("panelaanmelding");
+    let app = spawn_app(Backend::Sqlite).await;
+    let phone = phone().await;
+    let audits =
+        vec![panelaanmelding(&app, &phone.c, &axe, "nl").await, panelaanmelding(&app, &phone.c, &axe, "en").await];
+    report(audits);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn geluk_passes_axe_in_dutch_and_english() {
     let axe = axe_source();

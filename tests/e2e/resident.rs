@@ -284,7 +284,7 @@ on_both_backends!(english_by_header_or_switch);
 async fn resident_pages_stay_small() {
     let app = spawn_app(Backend::Sqlite).await;
     let css = app.get("/static/buurtpeil.css").await.text().await.unwrap().len();
-    for slug in ["geluk", "leefbaarheid", "talentenscan"] {
+    for slug in ["geluk", "leefbaarheid", "talentenscan", "panelaanmelding"] {
         for lang in ["nl", "en"] {
             let r = app.resident();
             let mut paths = vec![format!("/s/{slug}"), format!("/s/{slug}/verder"), format!("/s/{slug}/bedankt")];
