@@ -71,6 +71,11 @@ impl Fields {
         Some(self.get(name)).filter(|v| !v.is_empty()).map(str::to_owned)
     }
 
+    /// Whether the form had this field at all (an unticked box has none).
+    fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
     fn checked(&self, name: &str) -> bool {
         !self.get(name).is_empty()
     }
@@ -647,14 +652,17 @@ fn view_of(q: &RawQuestion) -> QuestionFormView {
 fn question_from(f: &Fields, kind: &str) -> std::result::Result<RawQuestion, BTreeMap<&'static str, String>> {
     let mut errors = BTreeMap::new();
     let uses = fields_of(kind);
+    // A field the form did not show (the type just changed) keeps the new
+    // type's starting value, so a changed type is valid at once.
     let mut q = blank_question(f.get("id"), kind);
     q.text = LocalText { nl: f.get("text_nl").into(), en: f.get("text_en").into() };
     q.help = f.text("help");
     q.required = f.checked("required") && kind != "statement";
     q.show_if = f.opt("show_if");
+    let shown = |name: &str| uses.contains(&name) && f.has(name);
     let mut number = |name: &'static str| -> Option<i64> {
         let v = f.get(name);
-        if v.is_empty() || !uses.iter().any(|u| *u == name || (name.starts_with("m") && *u == "min")) {
+        if v.is_empty() {
             return None;
         }
         match v.parse::<i64>() {
@@ -665,31 +673,31 @@ fn question_from(f: &Fields, kind: &str) -> std::result::Result<RawQuestion, BTr
             }
         }
     };
-    if uses.contains(&"min") {
-        q.min = number("min").and_then(|n| i32::try_from(n).ok()).or(q.min);
-        q.max = number("max").and_then(|n| i32::try_from(n).ok()).or(q.max);
+    if shown("min") {
+        q.min = number("min").and_then(|n| i32::try_from(n).ok());
+        q.max = number("max").and_then(|n| i32::try_from(n).ok());
     }
-    if uses.contains(&"max_choices") {
+    if shown("max_choices") {
         q.max_choices = number("max_choices").and_then(|n| usize::try_from(n).ok());
     }
-    if uses.contains(&"max_length") {
+    if shown("max_length") {
         q.max_length = number("max_length").and_then(|n| usize::try_from(n).ok());
     }
-    if uses.contains(&"labels") {
+    if uses.contains(&"labels") && f.has("min_label_nl") {
         q.min_label = f.text("min_label");
         q.max_label = f.text("max_label");
     }
-    if uses.contains(&"unit") {
+    if uses.contains(&"unit") && f.has("unit_nl") {
         q.unit = f.text("unit");
     }
-    if uses.contains(&"format") {
+    if shown("format") {
         q.format = match f.get("format") {
             "email" => Some(TextFormat::Email),
             "phone" => Some(TextFormat::Phone),
             _ => None,
         };
     }
-    if uses.contains(&"options") {
+    if shown("options") {
         q.other = f.checked("other").then_some(true);
         let mut options = Vec::new();
         for line in f.get("options").lines().map(str::trim).filter(|l| !l.is_empty()) {

@@ -674,3 +674,78 @@ async fn a_resident_answers_geluk_with_the_keyboard_only() {
     press_and_wait(c, Key::Enter).await;
     assert_eq!(path(c).await, "/s/talentenscan/p/1");
 }
+
+// ---------------------------------------------------------------- designer
+
+/// A professional in the browser: log in, design a questionnaire with a
+/// condition, preview and publish it, open a wave. Every page passes axe
+/// too: professionals work for the public sector, where WCAG holds as well.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_professional_designs_in_the_browser_and_every_page_passes_axe() {
+    use buurtpeil::auth::Role;
+    let axe = axe_source();
+    clear_shots("ontwerp");
+    let app = spawn_app(Backend::Sqlite).await;
+    add_user(&app, "wijkmanager@eindhoven.nl", Role::Professional);
+    let phone = phone().await;
+    let c = &phone.c;
+    let mut a = Audit::new(c, &axe, "ontwerp", "nl");
+    open(c, &app.url("/ontwerp")).await;
+    a.at("/inloggen").await;
+    a.check("login").await;
+    answer(c, "email", "wijkmanager@eindhoven.nl").await;
+    answer(c, "password", PASSWORD).await;
+    click_and_wait(c, "form[action='/inloggen'] button[type='submit']").await;
+    a.at("/ontwerp").await;
+    a.check("questionnaire list").await;
+    answer(c, "slug", "buurtfeest").await;
+    answer(c, "title_nl", "Buurtfeest").await;
+    answer(c, "title_en", "Street party").await;
+    click_and_wait(c, "form[action='/ontwerp/nieuw'] button[type='submit']").await;
+    a.at("/ontwerp/buurtfeest").await;
+    a.check("editor").await;
+    // The first question becomes a choice.
+    click_and_wait(c, "a[href='/ontwerp/buurtfeest/vraag/vraag_1']").await;
+    a.check("question form").await;
+    c.find(Locator::Css("#type option[value='single_choice']")).await.unwrap().click().await.unwrap();
+    answer(c, "id", "komt").await;
+    answer(c, "text_nl", "Komt u naar het buurtfeest?").await;
+    answer(c, "text_en", "Will you come to the street party?").await;
+    click_and_wait(c, "form button.primary").await;
+    a.at("/ontwerp/buurtfeest/vraag/komt").await;
+    answer(c, "options", "ja | Ja | Yes\nnee | Nee | No\nbla").await;
+    click_and_wait(c, "form button.primary").await;
+    assert!(c.find(Locator::Css("#e_options")).await.is_ok(), "a bad option line is named");
+    a.check("question form with an error").await;
+    answer(c, "options", "ja | Ja | Yes\nnee | Nee | No").await;
+    click_and_wait(c, "form button.primary").await;
+    // A second page, shown only to those who come.
+    click_and_wait(c, "button[name='doe'][value='pagina_erbij']").await;
+    click_and_wait(c, "a[href='/ontwerp/buurtfeest/pagina/pagina_2']").await;
+    a.check("page settings").await;
+    answer(c, "show_if", "komt = \"ja\"").await;
+    click_and_wait(c, "form button.primary").await;
+    a.at("/ontwerp/buurtfeest").await;
+    assert!(c.source().await.unwrap().contains("Dit concept is klaar om te publiceren."));
+    // Preview as a resident, then publish.
+    click_and_wait(c, "a[href='/ontwerp/buurtfeest/voorbeeld/1']").await;
+    a.check("preview, page 1").await;
+    answer(c, "q_komt", "ja").await;
+    click_and_wait(c, "button[name='actie'][value='verder']").await;
+    a.at("/ontwerp/buurtfeest/voorbeeld/2").await;
+    a.check("preview, page 2 (shown by the condition)").await;
+    open(c, &app.url("/ontwerp/buurtfeest")).await;
+    click_and_wait(c, "form[action='/ontwerp/buurtfeest/publiceer'] button").await;
+    a.check("editor after publishing").await;
+    click_and_wait(c, "a[href='/ontwerp/buurtfeest/metingen']").await;
+    a.check("waves").await;
+    answer(c, "naam", "Voorjaar").await;
+    click_and_wait(c, "form[action='/ontwerp/buurtfeest/metingen'] button.primary").await;
+    a.check("waves with one open").await;
+    open(c, &app.url("/beheer")).await;
+    a.check("home").await;
+    // A resident can answer the published questionnaire now.
+    let end = app.resident().answer_all("buurtfeest", "BU07721110", &[&[("q_komt", "nee")]]).await;
+    assert_eq!(end, "/s/buurtfeest/bedankt");
+    report(vec![a]);
+}
