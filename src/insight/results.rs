@@ -16,13 +16,16 @@ use crate::db::{AnyConnection, DbError};
 use crate::questionnaire::{LocalText, Published, QuestionKind};
 use crate::survey::Wave;
 
+/// (version id, buurt, respondents): possibly several rows per buurt.
+pub type RespondentRow = (i32, String, i64);
+/// (version id, question id, buurt, choice, value, answers).
+pub type AnswerRow = (i32, String, String, String, i32, i64);
+
 /// Raw counts as the database returns them.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
-    /// (version id, buurt, responses), possibly several rows per buurt
-    pub responses: Vec<(i32, String, i64)>,
-    /// (version id, question id, buurt, choice, value, answers)
-    pub answers: Vec<(i32, String, String, String, i32, i64)>,
+    pub responses: Vec<RespondentRow>,
+    pub answers: Vec<AnswerRow>,
 }
 
 /// Counts per buurt for the given versions, all of them or those of one
@@ -57,7 +60,7 @@ pub fn fetch_counts(conn: &mut AnyConnection, version_ids: &[i32], wave: Option<
     let counted = response_counts::table.filter(response_counts::questionnaire_version_id.eq_any(version_ids));
     let columns = (response_counts::questionnaire_version_id, response_counts::buurt, response_counts::n);
     let all_answers = answers::table.filter(answers::questionnaire_version_id.eq_any(version_ids));
-    let (responses, answers): (Vec<(i32, String, i64)>, Vec<(i32, String, String, String, i32, i64)>) = match wave {
+    let (responses, answers): (Vec<RespondentRow>, Vec<AnswerRow>) = match wave {
         None => (counted.select(columns).load(conn)?, grouped_answers!(all_answers)),
         Some(w) => {
             // An open-ended wave: a last day both databases compare as a date.
