@@ -3,6 +3,7 @@
 //! filling in a questionnaire page.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,11 +13,15 @@ use serde_json::json;
 
 use crate::helpers::manifest_dir;
 
-/// A running chromedriver, stopped when dropped.
+/// A running chromedriver in a process group of its own, stopped with every
+/// Chromium it started when dropped (also when a test panics before closing
+/// its session), so no browser outlives its test.
 pub struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -47,6 +52,7 @@ pub async fn phone() -> Phone {
     let chromedriver = std::env::var("BUURTPEIL_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     let port = free_port();
     let child = Command::new(&chromedriver)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
