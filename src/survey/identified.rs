@@ -53,3 +53,37 @@ pub fn store_identified(
         .execute(conn)?;
     Ok(id)
 }
+
+/// One identified response as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentifiedResponse {
+    pub id: i64,
+    pub version_id: i32,
+    pub buurt: String,
+    pub submitted_on: NaiveDate,
+    pub consent_on: NaiveDate,
+    pub answers: Value,
+}
+
+/// Every identified response to the given versions, oldest first.
+pub fn identified_responses(
+    conn: &mut AnyConnection,
+    version_ids: &[i32],
+) -> Result<Vec<IdentifiedResponse>, DbError> {
+    let rows: Vec<(i64, i32, String, NaiveDate, NaiveDate, String)> = ir::table
+        .filter(ir::questionnaire_version_id.eq_any(version_ids))
+        .order((ir::submitted_on.asc(), ir::id.asc()))
+        .select((ir::id, ir::questionnaire_version_id, ir::buurt, ir::submitted_on, ir::consent_on, ir::answers))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, version_id, buurt, submitted_on, consent_on, answers)| IdentifiedResponse {
+            id,
+            version_id,
+            buurt,
+            submitted_on,
+            consent_on,
+            answers: serde_json::from_str(&answers).unwrap_or(Value::Null),
+        })
+        .collect())
+}
