@@ -4,12 +4,13 @@
 //! Coordinates (from the top-left corner of the page, in mm):
 //! - municipality name: x 20, baseline y 25;
 //! - address block: x 110, first baseline y 55, then every 5 mm (name,
-//!   street line, postcode and city). It sits inside the window of a
+//!   street line, postcode and city; 5 mm apart). It sits inside the window of a
 //!   standard right-window envelope (window about 90 × 45 mm, 20 mm from the
 //!   right edge and 45–50 mm from the top: x 100–190, y 45–90);
-//! - place and date: x 20, y 100; the letter text from y 112 down, wrapped
-//!   at 78 characters, 5 mm per line, until y 232;
-//! - QR code of the personal link: 40 × 40 mm at x 150–190, y 237–277.
+//! - place and date: x 20, y 100; the letter text from y 108 down, wrapped
+//!   at 78 characters, 4.6 mm per line, until y 235 (repeated blank lines
+//!   count once);
+//! - QR code of the personal link: 40 × 40 mm at x 150–190, y 240–280.
 //!
 //! The text comes from a tera template (`templates/invite/letter.txt`, or a
 //! file given with `--template`) with `{{ naam }}`, `{{ link }}`,
@@ -31,12 +32,12 @@ const PAGE_H: f32 = 297.0;
 const LEFT: f32 = 20.0;
 const ADDRESS_X: f32 = 110.0;
 const ADDRESS_Y: f32 = 55.0;
-const TEXT_TOP: f32 = 112.0;
-const TEXT_BOTTOM: f32 = 232.0;
-const LINE: f32 = 5.0;
+const TEXT_TOP: f32 = 108.0;
+const TEXT_BOTTOM: f32 = 235.0;
+const LINE: f32 = 4.6;
 const WRAP: usize = 78;
 const QR_X: f32 = 150.0;
-const QR_Y: f32 = 237.0;
+const QR_Y: f32 = 240.0;
 const QR_SIZE: f32 = 40.0;
 
 /// What one letter shows.
@@ -146,10 +147,15 @@ fn layout(text: &str) -> Vec<BodyLine> {
         if let Some(h) = raw.strip_prefix("# ") {
             out.extend(wrap(h, WRAP * 3 / 4).into_iter().map(BodyLine::Heading));
         } else if raw.trim().is_empty() {
-            out.push(BodyLine::Text(String::new()));
+            if matches!(out.last(), Some(BodyLine::Text(t)) if !t.is_empty()) || matches!(out.last(), Some(BodyLine::Heading(_))) {
+                out.push(BodyLine::Text(String::new()));
+            }
         } else {
             out.extend(wrap(&raw, WRAP).into_iter().map(BodyLine::Text));
         }
+    }
+    while matches!(out.last(), Some(BodyLine::Text(t)) if t.is_empty()) {
+        out.pop();
     }
     out
 }
@@ -220,7 +226,7 @@ pub fn letters_pdf(template: &LetterTemplate, letters: &[LetterData]) -> Result<
         layer.use_text(clean(&d.gemeente), 14.0, Mm(LEFT), y(25.0), &font);
         let city_line = format!("{}  {}", d.postcode, clean(&d.city).to_uppercase());
         for (k, line) in [clean(&d.name), clean(&d.street_line), city_line].iter().enumerate() {
-            layer.use_text(line.as_str(), 10.0, Mm(ADDRESS_X), y(ADDRESS_Y + k as f32 * LINE), &font);
+            layer.use_text(line.as_str(), 10.0, Mm(ADDRESS_X), y(ADDRESS_Y + k as f32 * 5.0), &font);
         }
         layer.use_text(format!("{}, {}", clean(&d.gemeente), d.date), 10.0, Mm(LEFT), y(100.0), &font);
         let mut top = TEXT_TOP;

@@ -607,3 +607,25 @@ pub fn purge_contacts(
         Ok(n)
     })
 }
+
+/// A campaign in the list: counts only.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CampaignSummary {
+    pub name: String,
+    pub questionnaire: String,
+    pub invitations: i64,
+    pub used: i64,
+}
+
+/// Every campaign, by name.
+pub fn campaigns(conn: &mut AnyConnection) -> Result<Vec<CampaignSummary>, InviteError> {
+    let rows: Vec<(String, String, Option<NaiveDate>)> =
+        inv::table.select((inv::campaign, inv::questionnaire, inv::used_on)).load(conn)?;
+    let mut out: BTreeMap<String, CampaignSummary> = BTreeMap::new();
+    for (name, questionnaire, used) in rows {
+        let e = out.entry(name.clone()).or_insert(CampaignSummary { name, questionnaire, invitations: 0, used: 0 });
+        e.invitations += 1;
+        e.used += i64::from(used.is_some());
+    }
+    Ok(out.into_values().collect())
+}
