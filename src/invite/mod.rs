@@ -24,7 +24,8 @@ pub use invitee::{parse_invitees_csv, parse_postcode, BaseUrl, CampaignName, Inv
 pub use letter::{letters_pdf, LetterData, LetterTemplate, DEFAULT_TEMPLATE};
 pub use mail::{MailData, MailTexts, Mailer, SendError, SmtpMailer};
 pub use store::{
-    campaign_exists, campaign_status, campaigns, create_invitations, find_by_token, mark_used, purge_contacts, BuurtRate,
+    campaign_exists, campaign_status, campaigns, create_invitations, emails_due, find_by_token, letters_due, mark_used,
+    purge_contacts, queue_emails, record_letters, BuurtRate,
     CampaignStatus, CampaignSummary, Channel, Created, Issued, Landing, OutMessage, Recipient, Rendered,
 };
 pub use token::{InviteToken, TOKEN_LEN};
