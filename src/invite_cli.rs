@@ -95,7 +95,8 @@ fn template(path: Option<&Path>) -> Result<LetterTemplate> {
     match path {
         None => Ok(LetterTemplate::default_template()),
         Some(p) => {
-            let source = std::fs::read_to_string(p).with_context(|| format!("{}: cannot read the template", p.display()))?;
+            let source =
+                std::fs::read_to_string(p).with_context(|| format!("{}: cannot read the template", p.display()))?;
             LetterTemplate::parse(&source).with_context(|| p.display().to_string())
         }
     }
@@ -135,13 +136,21 @@ fn send(conn: &mut buurtpeil::db::AnyConnection, campaign: &CampaignName, mailer
         );
     }
     if report.failed > 0 {
-        println!("{} e-mails were refused {} times and are not sent again unless you add --retry-failed", report.failed, invite::MAX_ATTEMPTS);
+        println!(
+            "{} e-mails were refused {} times and are not sent again unless you add --retry-failed",
+            report.failed,
+            invite::MAX_ATTEMPTS
+        );
     }
     if let Some(why) = &report.stopped {
         bail!("sending stopped: {why}; {} e-mails are still queued: run the same command again later", report.retry);
     }
     if report.retry > 0 {
-        bail!("{} e-mails were refused and are still queued: run the same command again later", report.retry);
+        let why = report.last_error.as_deref().unwrap_or("refused");
+        bail!(
+            "{} e-mails were not sent and are still queued (last error: {why}): run the same command again later",
+            report.retry
+        );
     }
     Ok(())
 }
@@ -169,7 +178,8 @@ pub fn run(command: &InviteCommand, url: &DatabaseUrl, questionnaires: &Path) ->
                     i.person_key
                 );
             }
-            let created = invite::create_invitations(&mut conn, &campaign, questionnaire, &base_url, &invitees, today())?;
+            let created =
+                invite::create_invitations(&mut conn, &campaign, questionnaire, &base_url, &invitees, today())?;
             println!(
                 "campaign {campaign}: {} invitations added, {} were there already",
                 created.added, created.existing
@@ -229,7 +239,10 @@ pub fn run(command: &InviteCommand, url: &DatabaseUrl, questionnaires: &Path) ->
             };
             let tree = load_tree(&mut conn)?;
             println!("campaign {campaign} (questionnaire {})", status.questionnaire);
-            println!("{:<12} {:<32} {:>11} {:>8} {:>8} {:>8}", "buurt", "name", "invitations", "invited", "used", "rate");
+            println!(
+                "{:<12} {:<32} {:>11} {:>8} {:>8} {:>8}",
+                "buurt", "name", "invitations", "invited", "used", "rate"
+            );
             for b in status.buurten.iter().chain(std::iter::once(&status.total)) {
                 let name = tree.get(&b.buurt).map(|a| a.name.as_str()).unwrap_or("");
                 let rate = if b.invited == 0 { "-".to_owned() } else { format!("{:.0}%", b.rate()) };

@@ -173,8 +173,10 @@ const COLUMNS: [(&str, &[&str]); 7] = [
 pub fn parse_invitees_csv(file: &str, reader: impl std::io::Read) -> Result<Vec<Invitee>, InviteeError> {
     let mut raw = String::new();
     let mut reader = reader;
-    std::io::Read::read_to_string(&mut reader, &mut raw)
-        .map_err(|e| InviteeError::File { file: file.to_owned(), message: format!("cannot read it as UTF-8 text: {e}") })?;
+    std::io::Read::read_to_string(&mut reader, &mut raw).map_err(|e| InviteeError::File {
+        file: file.to_owned(),
+        message: format!("cannot read it as UTF-8 text: {e}"),
+    })?;
     let raw = raw.trim_start_matches('\u{feff}');
     let first = raw.lines().next().unwrap_or("");
     let delimiter = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };

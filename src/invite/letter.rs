@@ -147,7 +147,9 @@ fn layout(text: &str) -> Vec<BodyLine> {
         if let Some(h) = raw.strip_prefix("# ") {
             out.extend(wrap(h, WRAP * 3 / 4).into_iter().map(BodyLine::Heading));
         } else if raw.trim().is_empty() {
-            if matches!(out.last(), Some(BodyLine::Text(t)) if !t.is_empty()) || matches!(out.last(), Some(BodyLine::Heading(_))) {
+            if matches!(out.last(), Some(BodyLine::Text(t)) if !t.is_empty())
+                || matches!(out.last(), Some(BodyLine::Heading(_)))
+            {
                 out.push(BodyLine::Text(String::new()));
             }
         } else {
@@ -215,7 +217,8 @@ pub fn letters_pdf(template: &LetterTemplate, letters: &[LetterData]) -> Result<
             doc.get_page(page).get_layer(layer)
         };
         let body = layout(&template.render(d)?);
-        let needed = body.iter().map(|l| if matches!(l, BodyLine::Heading(_)) { LINE * 1.4 } else { LINE }).sum::<f32>();
+        let needed =
+            body.iter().map(|l| if matches!(l, BodyLine::Heading(_)) { LINE * 1.4 } else { LINE }).sum::<f32>();
         if TEXT_TOP + needed > TEXT_BOTTOM + LINE {
             return Err(InviteError::Letter(format!(
                 "the letter text of letter {} is {} lines long and does not fit on one page: shorten the template",

@@ -94,9 +94,8 @@ impl SmtpMailer {
     /// `url` like `smtp://127.0.0.1:2525`, `smtp://host:587?tls=required` or
     /// `smtps://user:password@host`; `from` like `Gemeente <noreply@gemeente.nl>`.
     pub fn new(url: &str, from: &str) -> Result<SmtpMailer, InviteError> {
-        let from: Mailbox = from
-            .parse()
-            .map_err(|e| InviteError::Config(format!("the sender address {from:?} is not valid: {e}")))?;
+        let from: Mailbox =
+            from.parse().map_err(|e| InviteError::Config(format!("the sender address {from:?} is not valid: {e}")))?;
         let transport = SmtpTransport::from_url(url)
             .map_err(|e| InviteError::Config(format!("SMTP_URL is not understood ({e}): use smtp://HOST:PORT")))?
             .timeout(Some(Duration::from_secs(30)))

@@ -25,8 +25,8 @@ pub use letter::{letters_pdf, LetterData, LetterTemplate, DEFAULT_TEMPLATE};
 pub use mail::{MailData, MailTexts, Mailer, SendError, SmtpMailer};
 pub use store::{
     campaign_exists, campaign_status, campaigns, create_invitations, emails_due, find_by_token, letters_due, mark_used,
-    purge_contacts, queue_emails, record_letters, BuurtRate,
-    CampaignStatus, CampaignSummary, Channel, Created, Issued, Landing, OutMessage, Recipient, Rendered,
+    purge_contacts, queue_emails, record_letters, BuurtRate, CampaignStatus, CampaignSummary, Channel, Created, Issued,
+    Landing, OutMessage, Recipient, Rendered,
 };
 pub use token::{InviteToken, TOKEN_LEN};
 
@@ -114,11 +114,7 @@ fn letter_data(tree: &AreaTree, i: &Issued, today: NaiveDate, reminder: bool) ->
 /// Writes `bytes` to `out` through a temporary file beside it: the caller
 /// commits in between, so either both the file and the tokens exist, or
 /// neither does.
-fn write_then<T>(
-    out: &Path,
-    bytes: &[u8],
-    commit: impl FnOnce() -> Result<T, InviteError>,
-) -> Result<T, InviteError> {
+fn write_then<T>(out: &Path, bytes: &[u8], commit: impl FnOnce() -> Result<T, InviteError>) -> Result<T, InviteError> {
     let io = |source| InviteError::Io { path: out.display().to_string(), source };
     let tmp = out.with_extension("pdf.part");
     let mut file = std::fs::File::create(&tmp).map_err(io)?;
@@ -282,6 +278,8 @@ pub struct SendReport {
     pub unknown: usize,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
+    /// The last refusal or error, if any.
+    pub last_error: Option<String>,
 }
 
 /// After this many refusals an e-mail is "failed" and needs `--retry-failed`.
@@ -322,6 +320,7 @@ pub fn send_outbox(
                 break;
             }
             Err(e) => {
+                report.last_error = Some(e.to_string());
                 let give_up = msg.attempts >= MAX_ATTEMPTS || matches!(e, SendError::Invalid(_));
                 store::mark_not_sent(conn, id, if give_up { "failed" } else { "pending" }, &e.to_string())?;
                 if give_up {

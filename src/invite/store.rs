@@ -217,9 +217,7 @@ fn due(
         Channel::Letter => query.filter(inv::email.is_null()),
     };
     if let Some(cutoff) = reminder_cutoff {
-        query = query
-            .filter(inv::used_on.is_null())
-            .filter(inv::letter_on.le(cutoff).or(inv::email_on.le(cutoff)));
+        query = query.filter(inv::used_on.is_null()).filter(inv::letter_on.le(cutoff).or(inv::email_on.le(cutoff)));
     }
     let rows: Vec<RecipientRow> = query.load(conn)?;
     Ok(rows.into_iter().filter_map(recipient).collect())
@@ -451,9 +449,7 @@ pub fn mark_sent(conn: &mut AnyConnection, msg: &OutMessage, today: NaiveDate) -
 /// `status` ("pending" to try again, "failed", or "unknown") with the error.
 pub fn mark_not_sent(conn: &mut AnyConnection, id: i32, status: &str, error: &str) -> Result<(), InviteError> {
     let error: String = error.chars().take(500).collect();
-    diesel::update(ob::table.find(id))
-        .set((ob::status.eq(status), ob::last_error.eq(Some(error))))
-        .execute(conn)?;
+    diesel::update(ob::table.find(id)).set((ob::status.eq(status), ob::last_error.eq(Some(error)))).execute(conn)?;
     Ok(())
 }
 

@@ -249,7 +249,9 @@ async fn start(
     match started {
         Ok(Ok(code)) => to_first_page(&req, lang, &p.definition, &code),
         Ok(Err(StartFail::Used)) => invite_error_page(&state, &req, lang, &Landing::Used),
-        Ok(Err(StartFail::Closed)) => no_store(error_page(&state, &req, lang, StatusCode::FORBIDDEN, "error_wave_closed")),
+        Ok(Err(StartFail::Closed)) => {
+            no_store(error_page(&state, &req, lang, StatusCode::FORBIDDEN, "error_wave_closed"))
+        }
         Ok(Err(StartFail::Db(e))) => unavailable(&state, &req, lang, e),
         Err(e) => unavailable(&state, &req, lang, DbError::Connect(e.to_string())),
     }
