@@ -468,7 +468,9 @@ pub enum Landing {
 
 /// Looks a token up by its hash.
 pub fn find_by_token(conn: &mut AnyConnection, token: &InviteToken) -> Result<Landing, InviteError> {
-    let row: Option<(Option<NaiveDate>, i32, String, String, Option<NaiveDate>)> = tk::table
+    // (voided_on, invitation id, questionnaire, buurt, used_on)
+    type Row = (Option<NaiveDate>, i32, String, String, Option<NaiveDate>);
+    let row: Option<Row> = tk::table
         .inner_join(inv::table)
         .filter(tk::token_hash.eq(token.hash()))
         .select((tk::voided_on, inv::id, inv::questionnaire, inv::buurt, inv::used_on))
