@@ -7,10 +7,13 @@
 #   scripts/test.sh -- --nocapture              # args go to `cargo test --all-targets`
 #
 # Works on a fresh Debian 12 machine as root (or as a user with sudo): missing
-# system packages (postgresql, libpq-dev, chromium, chromium-driver, npm) are
+# system packages (postgresql, libpq-dev, chromium, chromium-driver, npm,
+# poppler-utils, zbar-tools, python3-venv) are
 # installed with apt-get. axe-core (the accessibility checker of the browser
 # tests) comes from the npm registry at a pinned version, cached in target/axe/
-# and passed to the tests as BUURTPEIL_AXE. The cluster lives in a temporary
+# and passed to the tests as BUURTPEIL_AXE; aiosmtpd (the e-mail tests' SMTP
+# server) is installed into target/smtp-venv and passed as BUURTPEIL_SMTP_PYTHON.
+# The cluster lives in a temporary
 # directory, listens on 127.0.0.1 only (port BUURTPEIL_TEST_PG_PORT, default
 # 54329, or the next free one), trusts every local login, and is stopped and
 # deleted on exit.
@@ -55,6 +58,11 @@ pkg_installed libpq-dev || missing+=(libpq-dev)
 { command -v chromium >/dev/null 2>&1 || pkg_installed chromium; } || missing+=(chromium)
 { command -v chromedriver >/dev/null 2>&1 || pkg_installed chromium-driver; } || missing+=(chromium-driver)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# Invitations: letters are read back with pdftotext/pdftoppm and zbarimg;
+# e-mails go to a test SMTP server (aiosmtpd in a venv).
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     banner "Installing missing packages: ${missing[*]}"
@@ -84,6 +92,17 @@ if [ "$(cat "$AXE_DIR/version" 2>/dev/null)" != "$AXE_VERSION" ] || [ ! -s "$AXE
     echo "$AXE_VERSION" >"$AXE_DIR/version"
 fi
 export BUURTPEIL_AXE="$AXE_JS"
+
+# --- aiosmtpd for the e-mail tests, once ----------------------------------------
+SMTP_VENV=target/smtp-venv
+if ! "$SMTP_VENV/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
+    banner "Creating $SMTP_VENV with aiosmtpd from PyPI"
+    rm -rf "$SMTP_VENV"
+    python3 -m venv "$SMTP_VENV" || die "could not create a Python venv in $SMTP_VENV"
+    "$SMTP_VENV/bin/pip" install --quiet --disable-pip-version-check aiosmtpd \
+        || die "could not install aiosmtpd into $SMTP_VENV"
+fi
+export BUURTPEIL_SMTP_PYTHON="$PWD/$SMTP_VENV/bin/python"
 
 # --- throw-away PostgreSQL cluster -------------------------------------------
 # As root the server must run as another user: `postgres` (created by the
@@ -164,6 +183,7 @@ echo "BUURTPEIL_TEST_PG_URL=$BUURTPEIL_TEST_PG_URL"
 echo "BUURTPEIL_CHROMEDRIVER=$BUURTPEIL_CHROMEDRIVER"
 echo "BUURTPEIL_CHROMIUM=$BUURTPEIL_CHROMIUM"
 echo "BUURTPEIL_AXE=$BUURTPEIL_AXE"
+echo "BUURTPEIL_SMTP_PYTHON=$BUURTPEIL_SMTP_PYTHON"
 
 # --- Rust -----------------------------------------------------------------------
 if [ "${BUURTPEIL_SKIP_LINT:-0}" = "1" ]; then

@@ -12,6 +12,7 @@ use buurtpeil::db::{connect, DatabaseUrl};
 use buurtpeil::questionnaire::{load_catalog, load_dir};
 use buurtpeil::web::Application;
 
+mod invite_cli;
 mod users;
 
 /// Demo data goes to its own file unless DATABASE_URL says otherwise, so it
@@ -57,6 +58,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Invitations: create, print letters, send e-mails, remind, status, purge
+    Invite {
+        #[command(subcommand)]
+        command: invite_cli::InviteCommand,
     },
 }
 
@@ -166,6 +172,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::User { command } => {
             let url = DatabaseUrl::parse(&database_url(&cli, false))?;
             users::run(command, &url)?;
+        }
+        Command::Invite { command } => {
+            let url = DatabaseUrl::parse(&database_url(&cli, false))?;
+            invite_cli::run(command, &url, &cli.questionnaires)?;
         }
     }
     Ok(())

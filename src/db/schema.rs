@@ -136,3 +136,59 @@ diesel::table! {
         disabled -> Bool,
     }
 }
+
+// Invitations (migration 2026-11-28-000005_invitations).
+diesel::table! {
+    invitations (id) {
+        id -> Integer,
+        campaign -> Text,
+        questionnaire -> Text,
+        base_url -> Text,
+        person_key -> Nullable<Text>,
+        name -> Text,
+        street_line -> Text,
+        postcode -> Text,
+        city -> Text,
+        email -> Nullable<Text>,
+        buurt -> Text,
+        created_on -> Date,
+        letter_on -> Nullable<Date>,
+        email_on -> Nullable<Date>,
+        used_on -> Nullable<Date>,
+        purged_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    invitation_tokens (token_hash) {
+        token_hash -> Text,
+        invitation_id -> Integer,
+        channel -> Text,
+        round -> Integer,
+        issued_on -> Date,
+        voided_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    invitation_outbox (id) {
+        id -> Integer,
+        invitation_id -> Integer,
+        channel -> Text,
+        round -> Integer,
+        status -> Text,
+        attempts -> Integer,
+        recipient -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        created_on -> Date,
+        attempted_at -> Nullable<Timestamp>,
+        sent_on -> Nullable<Date>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(invitation_tokens -> invitations (invitation_id));
+diesel::joinable!(invitation_outbox -> invitations (invitation_id));
+diesel::allow_tables_to_appear_in_same_query!(invitations, invitation_tokens, invitation_outbox);

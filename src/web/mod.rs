@@ -4,6 +4,7 @@ mod accounts;
 mod api;
 mod design;
 mod error;
+mod invite;
 mod lang;
 mod render;
 mod resident;

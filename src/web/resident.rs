@@ -34,7 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Forms hold answers: never cache them, never let a shared phone's back
 /// button show someone else's.
-fn no_store(mut res: HttpResponse) -> HttpResponse {
+pub(super) fn no_store(mut res: HttpResponse) -> HttpResponse {
     res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     res
 }
@@ -172,7 +172,7 @@ async fn known_buurt(state: &web::Data<AppState>, raw: &str) -> Option<AreaCode>
 }
 
 /// Runs a database job off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     state: &web::Data<AppState>,
     job: impl FnOnce(&mut crate::db::AnyConnection) -> Result<T, DbError> + Send + 'static,
 ) -> Result<T, DbError> {
@@ -180,12 +180,12 @@ async fn blocking<T: Send + 'static>(
     web::block(move || job(&mut *state.pool.get()?)).await.map_err(|e| DbError::Connect(e.to_string()))?
 }
 
-fn unavailable(state: &AppState, req: &HttpRequest, lang: LangChoice, e: DbError) -> HttpResponse {
+pub(super) fn unavailable(state: &AppState, req: &HttpRequest, lang: LangChoice, e: DbError) -> HttpResponse {
     tracing::error!("resident page: {e}");
     error_page(state, req, lang, StatusCode::SERVICE_UNAVAILABLE, "error_try_later")
 }
 
-fn today() -> chrono::NaiveDate {
+pub(super) fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
 
@@ -216,13 +216,7 @@ async fn begin(
             return start_page(&state, &req, lang, &p, "", errors);
         }
     };
-    let new = Partial {
-        version_id: p.id,
-        buurt: buurt.clone(),
-        page: 0,
-        given: BTreeMap::new(),
-        consent_on: identified.then(today),
-    };
+    let new = new_partial(&p, buurt.clone());
     let slug_owned = p.definition.slug.to_string();
     let started = blocking(&state, move |conn| {
         Ok(match wave::opening(conn, &slug_owned, today(), buurt.as_str())? {
@@ -232,15 +226,26 @@ async fn begin(
     })
     .await;
     match started {
-        Ok(Some(code)) => {
-            let first = p.definition.shown_pages(&BTreeMap::new()).iter().position(|s| *s).unwrap_or(0);
-            let mut res = see_other(format!("/s/{}/p/{}{}", p.definition.slug, first + 1, lang_query(lang)));
-            let _ = res.add_cookie(&resume_cookie(&req, p.definition.slug.as_str(), Some(&code)));
-            res
-        }
+        Ok(Some(code)) => to_first_page(&req, lang, &p.definition, &code),
         Ok(None) => start_page(&state, &req, lang, &p, "", StartErrors { closed: true, ..StartErrors::default() }),
         Err(e) => unavailable(&state, &req, lang, e),
     }
+}
+
+/// A new, empty partial response for a buurt (consent given today for
+/// identified questionnaires): what `begin` and an invitation start.
+pub(super) fn new_partial(p: &Published, buurt: AreaCode) -> Partial {
+    let identified = p.definition.kind == Kind::Identified;
+    Partial { version_id: p.id, buurt, page: 0, given: BTreeMap::new(), consent_on: identified.then(today) }
+}
+
+/// After a partial response was stored under `code`: the resume cookie and
+/// a redirect to the first page shown.
+pub(super) fn to_first_page(req: &HttpRequest, lang: LangChoice, def: &Definition, code: &ResumeCode) -> HttpResponse {
+    let first = def.shown_pages(&BTreeMap::new()).iter().position(|s| *s).unwrap_or(0);
+    let mut res = see_other(format!("/s/{}/p/{}{}", def.slug, first + 1, lang_query(lang)));
+    let _ = res.add_cookie(&resume_cookie(req, def.slug.as_str(), Some(code)));
+    res
 }
 
 /// The form values kept so far, as answers to check.

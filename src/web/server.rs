@@ -87,8 +87,13 @@ impl Application {
             listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?.port();
         let server = HttpServer::new(move || {
             App::new()
-                // Path and status only: no IP address, no query, no body.
-                .wrap(Logger::new("%U %s %b %Dms"))
+                // Path and status only: no IP address, no query, no body,
+                // and no invitation token (`/i/{token}` is logged as `/i/…`).
+                .wrap(
+                    Logger::new("%{path}xi %s %b %Dms").custom_request_replace("path", |req| {
+                        super::invite::loggable_path(req.path()).into_owned()
+                    }),
+                )
                 .wrap(Compress::default())
                 .wrap(
                     DefaultHeaders::new()
@@ -114,6 +119,7 @@ impl Application {
                 .configure(super::results_page::routes)
                 .configure(super::accounts::routes)
                 .configure(super::design::routes)
+                .configure(super::invite::routes)
                 .route("/", web::get().to(index))
                 .route("/static/buurtpeil.css", web::get().to(stylesheet))
                 .default_service(web::to(not_found))

@@ -1,0 +1,3 @@
+DROP TABLE invitation_outbox;
+DROP TABLE invitation_tokens;
+DROP TABLE invitations;
