@@ -12,6 +12,7 @@ use buurtpeil::db::{connect, DatabaseUrl};
 use buurtpeil::questionnaire::{load_catalog, load_dir};
 use buurtpeil::web::Application;
 
+mod lottery_cli;
 mod users;
 
 /// Demo data goes to its own file unless DATABASE_URL says otherwise, so it
@@ -58,6 +59,13 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Import or purge residents' registers (per campaign)
+    Register {
+        #[command(subcommand)]
+        command: lottery_cli::RegisterCommand,
+    },
+    /// Draw residents by lot (stratified, reproducible), or verify a draw
+    Draw(lottery_cli::DrawCli),
 }
 
 #[derive(Subcommand)]
@@ -167,6 +175,19 @@ fn run(cli: Cli) -> Result<()> {
             let url = DatabaseUrl::parse(&database_url(&cli, false))?;
             users::run(command, &url)?;
         }
+        Command::Register { command } => {
+            let url = DatabaseUrl::parse(&database_url(&cli, false))?;
+            lottery_cli::register(command, &url)?;
+        }
+        Command::Draw(draw) => match &draw.command {
+            Some(lottery_cli::DrawCommand::Verify { protocol, register }) => {
+                std::process::exit(lottery_cli::run_verify(protocol, register))
+            }
+            None => {
+                let url = DatabaseUrl::parse(&database_url(&cli, false))?;
+                lottery_cli::run_draw(&draw.args, &url)?;
+            }
+        },
     }
     Ok(())
 }

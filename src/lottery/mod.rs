@@ -13,7 +13,7 @@ pub use draw::{
 };
 pub use protocol::{verify, Difference, Protocol, RegisterSummary, SelectionSummary, Verification, CANONICAL_FORM};
 pub use register::{
-    normalise_addition, parse_register, parse_register_known, Address, Birth, Gender, Person, PersonId, Postcode,
+    normalise_addition, parse_allocation, parse_register, parse_register_known, Address, Birth, Gender, Person, PersonId, Postcode,
     RegisterError, RegisterErrors, MAX_PERSON_ID,
 };
 pub use store::{
