@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use buurtpeil::area::{load_tree, AreaTree, Level};
 use buurtpeil::db::{connect, AnyConnection, DatabaseUrl};
 use buurtpeil::lottery::{
-    draw, drawn_since, find_campaign, load_protocol, parse_allocation, parse_register, parse_register_known, purge,
+    draw, drawn_since, find_campaign, load_protocol, parse_allocation, parse_register, parse_register_known, purge, register_hash,
     save_draw, save_register, verify, Allocation, DrawParams, Person, Protocol, Seed,
 };
 
@@ -194,7 +194,8 @@ pub fn run_draw(args: &DrawArgs, url: &DatabaseUrl) -> Result<()> {
     }
     let pool = connect(url, 1)?;
     let mut conn = pool.get()?;
-    if find_campaign(&mut conn, campaign)?.is_some() {
+    let existing = find_campaign(&mut conn, campaign)?;
+    if existing.is_some() {
         if let Some(p) = load_protocol(&mut conn, campaign)? {
             bail!("campaign {campaign:?} was already drawn on {}; a campaign is drawn once — use a new campaign name", p.drawn_on);
         }
@@ -202,7 +203,19 @@ pub fn run_draw(args: &DrawArgs, url: &DatabaseUrl) -> Result<()> {
     let tree = known_areas(&mut conn)?;
     let allocation = allocation(&args.allocation, &tree)?;
     let people = read_register(register, &tree)?;
-    store(&mut conn, campaign, &people)?;
+    if let Some(c) = &existing {
+        let hash = register_hash(&people);
+        if c.register_hash != hash {
+            bail!(
+                "{}: this is not the register of campaign {:?} (its hash is {}, the stored one {}); \
+                 use the same file or a new campaign name",
+                register.display(),
+                c.name,
+                hash,
+                c.register_hash
+            );
+        }
+    }
 
     let mut params = DrawParams {
         size,
@@ -221,6 +234,9 @@ pub fn run_draw(args: &DrawArgs, url: &DatabaseUrl) -> Result<()> {
     eprintln!("drawing {size}…");
     let result = draw(&people, &params, &seed).with_context(|| format!("campaign {campaign:?}: cannot draw"))?;
     let protocol = Protocol::new(campaign.trim(), &result, &params, &seed, args.seed_source.trim(), Utc::now());
+    // Only a draw that worked stores anything: the register (if new), then
+    // the protocol file, then the selection.
+    store(&mut conn, campaign, &people)?;
     std::fs::write(out, protocol.to_json())
         .with_context(|| format!("{}: cannot write the protocol", out.display()))?;
     if let Err(e) = save_draw(&mut conn, campaign, &protocol, &result.selected) {

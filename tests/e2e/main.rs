@@ -13,6 +13,7 @@ mod cli;
 mod compose;
 mod concurrency;
 mod design;
+mod lottery;
 mod privacy;
 mod resident;
 mod schema;
