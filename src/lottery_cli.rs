@@ -10,8 +10,8 @@ use clap::{Args, Subcommand};
 use buurtpeil::area::{load_tree, AreaTree, Level};
 use buurtpeil::db::{connect, AnyConnection, DatabaseUrl};
 use buurtpeil::lottery::{
-    draw, drawn_since, find_campaign, load_protocol, parse_allocation, parse_register, parse_register_known, purge, register_hash,
-    save_draw, save_register, verify, Allocation, DrawParams, Person, Protocol, Seed,
+    draw, drawn_since, find_campaign, load_protocol, parse_allocation, parse_register, parse_register_known, purge,
+    register_hash, save_draw, save_register, verify, Allocation, DrawParams, Person, Protocol, Seed,
 };
 
 #[derive(Subcommand)]
@@ -197,7 +197,10 @@ pub fn run_draw(args: &DrawArgs, url: &DatabaseUrl) -> Result<()> {
     let existing = find_campaign(&mut conn, campaign)?;
     if existing.is_some() {
         if let Some(p) = load_protocol(&mut conn, campaign)? {
-            bail!("campaign {campaign:?} was already drawn on {}; a campaign is drawn once — use a new campaign name", p.drawn_on);
+            bail!(
+                "campaign {campaign:?} was already drawn on {}; a campaign is drawn once — use a new campaign name",
+                p.drawn_on
+            );
         }
     }
     let tree = known_areas(&mut conn)?;
@@ -237,8 +240,7 @@ pub fn run_draw(args: &DrawArgs, url: &DatabaseUrl) -> Result<()> {
     // Only a draw that worked stores anything: the register (if new), then
     // the protocol file, then the selection.
     store(&mut conn, campaign, &people)?;
-    std::fs::write(out, protocol.to_json())
-        .with_context(|| format!("{}: cannot write the protocol", out.display()))?;
+    std::fs::write(out, protocol.to_json()).with_context(|| format!("{}: cannot write the protocol", out.display()))?;
     if let Err(e) = save_draw(&mut conn, campaign, &protocol, &result.selected) {
         let _ = std::fs::remove_file(out);
         return Err(e.into());

@@ -152,11 +152,11 @@ pub fn verify(protocol: &Protocol, people: &[Person]) -> Verification {
         });
     }
     if register_hash != protocol.register.hash {
-        differences.push(Difference::RegisterHash { expected: protocol.register.hash.clone(), found: register_hash.clone() });
+        differences
+            .push(Difference::RegisterHash { expected: protocol.register.hash.clone(), found: register_hash.clone() });
     }
     if people.len() as u64 != protocol.register.size {
-        differences
-            .push(Difference::RegisterSize { expected: protocol.register.size, found: people.len() as u64 });
+        differences.push(Difference::RegisterSize { expected: protocol.register.size, found: people.len() as u64 });
     }
     let outcome = draw(people, &protocol.parameters, &protocol.seed);
     let selection_hash = match outcome {
@@ -165,8 +165,10 @@ pub fn verify(protocol: &Protocol, people: &[Person]) -> Verification {
             None
         }
         Ok(d) => {
-            let rerun = Protocol::new(&protocol.campaign, &d, &protocol.parameters, &protocol.seed, "", protocol.created_at);
-            let buurten: std::collections::BTreeSet<&String> = protocol.strata.keys().chain(rerun.strata.keys()).collect();
+            let rerun =
+                Protocol::new(&protocol.campaign, &d, &protocol.parameters, &protocol.seed, "", protocol.created_at);
+            let buurten: std::collections::BTreeSet<&String> =
+                protocol.strata.keys().chain(rerun.strata.keys()).collect();
             for buurt in buurten {
                 let (a, b) = (protocol.strata.get(buurt), rerun.strata.get(buurt));
                 let fields: [(&'static str, fn(&Stratum) -> Option<u64>); 5] = [

@@ -237,7 +237,8 @@ const COLUMNS: [(&str, &[&str]); 13] = [
     ("buurtcode", &["buurtcode", "bucode", "buurt", "neighbourhoodcode", "neighborhoodcode"]),
     ("geslacht", &["geslacht", "gender", "sex", "geslachtsaanduiding"]),
 ];
-const BIRTH_COLUMNS: [&str; 6] = ["geboortedatum", "birthdate", "dateofbirth", "geboortejaar", "birthyear", "yearofbirth"];
+const BIRTH_COLUMNS: [&str; 6] =
+    ["geboortedatum", "birthdate", "dateofbirth", "geboortejaar", "birthyear", "yearofbirth"];
 const EMAIL_COLUMNS: [&str; 4] = ["email", "emailadres", "emailaddress", "mail"];
 
 fn simplify(header: &str) -> String {
@@ -305,7 +306,11 @@ fn parse(file: &str, reader: impl Read, tree: Option<&AreaTree>) -> Result<Vec<P
             file: file.into(),
             errors: missing
                 .into_iter()
-                .map(|m| RegisterError { line: 0, field: "-".into(), reason: format!("the header has {m} (found: {found})") })
+                .map(|m| RegisterError {
+                    line: 0,
+                    field: "-".into(),
+                    reason: format!("the header has {m} (found: {found})"),
+                })
                 .collect(),
         });
     }
@@ -350,7 +355,10 @@ fn parse(file: &str, reader: impl Read, tree: Option<&AreaTree>) -> Result<Vec<P
             if get("geslachtsnaam").is_empty() {
                 err(&header("geslachtsnaam"), "is empty".into());
             } else if joined.chars().count() > MAX_TEXT || joined.chars().any(char::is_control) {
-                err(&header("geslachtsnaam"), format!("the name is longer than {MAX_TEXT} characters or holds control characters"));
+                err(
+                    &header("geslachtsnaam"),
+                    format!("the name is longer than {MAX_TEXT} characters or holds control characters"),
+                );
             }
             joined
         };
@@ -493,7 +501,11 @@ pub fn parse_allocation(
         let raw_code = record.get(code_col).unwrap_or("").trim();
         let code = match AreaCode::parse(Level::Buurt, raw_code) {
             Ok(c) if tree.is_some_and(|t| t.buurt(c.as_str()).is_none()) => {
-                errors.push(RegisterError { line, field: field(code_col), reason: format!("{c} is not a known buurt") });
+                errors.push(RegisterError {
+                    line,
+                    field: field(code_col),
+                    reason: format!("{c} is not a known buurt"),
+                });
                 None
             }
             Ok(c) => Some(c),
@@ -577,7 +589,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    pub const SAMPLE: &str = "persoon_id,naam,straat,huisnummer,toevoeging,postcode,woonplaats,buurtcode,geboortejaar,geslacht,email\n\
+    pub const SAMPLE: &str =
+        "persoon_id,naam,straat,huisnummer,toevoeging,postcode,woonplaats,buurtcode,geboortejaar,geslacht,email\n\
         P001,Anna de Vries,Markt,1,,5611 AB,Eindhoven,BU07721110,1980,V,anna@example.nl\n\
         P002,Bram de Vries,Markt,1,,5611AB,Eindhoven,BU07721110,1982,M,\n\
         P003,Chris Jansen,Bergstraat,12,a,5611 AC,Eindhoven,BU07721120,2001,X,\n";
@@ -618,7 +631,10 @@ mod tests {
         let text = err.to_string();
         assert_eq!(err.errors.len(), 3, "{text}");
         assert!(text.contains("r.csv, line 2, field postcode:"), "{text}");
-        assert!(text.contains("r.csv, line 3, field persoon_id: person id P001 appears twice (first on line 2)"), "{text}");
+        assert!(
+            text.contains("r.csv, line 3, field persoon_id: person id P001 appears twice (first on line 2)"),
+            "{text}"
+        );
         assert!(text.contains("r.csv, line 4, field geslacht:"), "{text}");
         assert!(text.contains("3 problems found"), "{text}");
     }

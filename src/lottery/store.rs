@@ -26,7 +26,9 @@ pub struct Campaign {
 pub enum StoreError {
     #[error(transparent)]
     Db(#[from] DbError),
-    #[error("campaign {0:?} does not exist; import its register first (buurtpeil register import --campaign NAME FILE)")]
+    #[error(
+        "campaign {0:?} does not exist; import its register first (buurtpeil register import --campaign NAME FILE)"
+    )]
     UnknownCampaign(String),
     #[error("campaign {name:?} already holds a different register (hash {hash}); use a new campaign name for a new register")]
     OtherRegister { name: String, hash: String },
@@ -182,10 +184,8 @@ pub fn load_register(conn: &mut AnyConnection, name: &str) -> Result<Vec<Person>
     if let Some(on) = c.purged_on {
         return Err(StoreError::Purged { name: c.name, on });
     }
-    let rows: Vec<PersonRow> = register_people::table
-        .filter(register_people::campaign_id.eq(c.id))
-        .select(person_columns!())
-        .load(conn)?;
+    let rows: Vec<PersonRow> =
+        register_people::table.filter(register_people::campaign_id.eq(c.id)).select(person_columns!()).load(conn)?;
     let mut people = rows.into_iter().map(person_from_row).collect::<Result<Vec<_>, _>>()?;
     people.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(people)
@@ -204,9 +204,7 @@ pub fn save_draw(
         return Err(StoreError::Purged { name: c.name, on });
     }
     conn.transaction::<_, StoreError, _>(|conn| {
-        if let Some(on) =
-            draws::table.find(c.id).select(draws::drawn_on).first::<NaiveDate>(conn).optional()?
-        {
+        if let Some(on) = draws::table.find(c.id).select(draws::drawn_on).first::<NaiveDate>(conn).optional()? {
             return Err(StoreError::AlreadyDrawn { name: c.name.clone(), on });
         }
         diesel::insert_into(draws::table)

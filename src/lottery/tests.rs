@@ -176,10 +176,11 @@ fn verify_matches_and_reports_tampering() {
     let back = Protocol::from_json(&json).unwrap();
     assert_eq!(back, protocol);
     assert!(verify(&back, &people).is_match());
-    let keys: Vec<usize> = ["\"algorithm\"", "\"parameters\"", "\"register\"", "\"strata\"", "\"selection\"", "\"created_at\""]
-        .iter()
-        .map(|k| json.find(k).unwrap())
-        .collect();
+    let keys: Vec<usize> =
+        ["\"algorithm\"", "\"parameters\"", "\"register\"", "\"strata\"", "\"selection\"", "\"created_at\""]
+            .iter()
+            .map(|k| json.find(k).unwrap())
+            .collect();
     assert!(keys.windows(2).all(|w| w[0] < w[1]), "stable key order");
 
     let mut tampered = people.clone();

@@ -75,13 +75,30 @@ async fn draw_verify_exclude_and_purge(backend: Backend) {
 
     let out = buurtpeil(&db, &["register", "import", "--campaign", "beraad-2027", path(&register)]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("400 people in 4 buurten") && text(&out).contains("storing the register"), "{}", text(&out));
+    assert!(
+        text(&out).contains("400 people in 4 buurten") && text(&out).contains("storing the register"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(count(&mut db.connect(), "register_people"), 400);
 
     let args = [
-        "draw", "--campaign", "beraad-2027", "--register", path(&register), "--size", "40", "--seed",
-        "dobbelstenen 6 2 5 1 3 4", "--seed-source", "dice thrown at the council meeting of 2027-01-14",
-        "--one-per-address", "--reference-date", "2027-01-31", "--protocol", path(&protocol),
+        "draw",
+        "--campaign",
+        "beraad-2027",
+        "--register",
+        path(&register),
+        "--size",
+        "40",
+        "--seed",
+        "dobbelstenen 6 2 5 1 3 4",
+        "--seed-source",
+        "dice thrown at the council meeting of 2027-01-14",
+        "--one-per-address",
+        "--reference-date",
+        "2027-01-31",
+        "--protocol",
+        path(&protocol),
     ];
     let out = buurtpeil(&db, &args);
     assert!(out.status.success(), "{}", text(&out));
@@ -132,8 +149,19 @@ async fn draw_verify_exclude_and_purge(backend: Backend) {
     let out = buurtpeil(
         &db,
         &[
-            "draw", "--campaign", "enquete-2027", "--register", path(&register), "--size", "200", "--seed", "lotto 3 9 27",
-            "--exclude-months", "12", "--protocol", path(&second),
+            "draw",
+            "--campaign",
+            "enquete-2027",
+            "--register",
+            path(&register),
+            "--size",
+            "200",
+            "--seed",
+            "lotto 3 9 27",
+            "--exclude-months",
+            "12",
+            "--protocol",
+            path(&second),
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
@@ -161,7 +189,11 @@ on_both_backends!(draw_verify_exclude_and_purge);
 
 /// Every column of every lottery table, as text, for the purged campaign
 /// holds none of the register's personal values.
-fn assert_personal_data_gone(conn: &mut buurtpeil::db::AnyConnection, campaign: &str, people: &[buurtpeil::lottery::Person]) {
+fn assert_personal_data_gone(
+    conn: &mut buurtpeil::db::AnyConnection,
+    campaign: &str,
+    people: &[buurtpeil::lottery::Person],
+) {
     use diesel::sql_types::Text;
     use diesel::RunQueryDsl;
     #[derive(diesel::QueryableByName)]
@@ -171,7 +203,23 @@ fn assert_personal_data_gone(conn: &mut buurtpeil::db::AnyConnection, campaign: 
     }
     let tables: [(&str, &[&str]); 5] = [
         ("campaigns", &["name", "created_on", "register_hash", "register_size", "purged_on"]),
-        ("register_people", &["person_id", "name", "street", "house_number", "house_addition", "postcode", "city", "buurt", "birth_year", "birth_date", "gender", "email"]),
+        (
+            "register_people",
+            &[
+                "person_id",
+                "name",
+                "street",
+                "house_number",
+                "house_addition",
+                "postcode",
+                "city",
+                "buurt",
+                "birth_year",
+                "birth_date",
+                "gender",
+                "email",
+            ],
+        ),
         ("draws", &["drawn_on", "selection_hash", "protocol"]),
         ("draw_selected", &["person_id"]),
         ("drawn_hashes", &["person_hash", "drawn_on"]),
@@ -191,7 +239,13 @@ fn assert_personal_data_gone(conn: &mut buurtpeil::db::AnyConnection, campaign: 
     }
     assert!(!cells.is_empty());
     for p in people {
-        let values = [p.id.as_str(), p.name.as_str(), p.email.as_deref().unwrap_or("-"), "Dorpsstraat", p.address.postcode.as_str()];
+        let values = [
+            p.id.as_str(),
+            p.name.as_str(),
+            p.email.as_deref().unwrap_or("-"),
+            "Dorpsstraat",
+            p.address.postcode.as_str(),
+        ];
         for cell in &cells {
             for v in values {
                 assert!(!cell.contains(v), "a personal value ({v}) is left after the purge");
@@ -207,7 +261,17 @@ async fn draw_errors_are_clear(backend: Backend) {
     std::fs::write(&register, register_csv(60)).unwrap();
     let protocol = dir.path().join("p.json");
     let run = |campaign: &str, extra: &[&str]| {
-        let mut args = vec!["draw", "--campaign", campaign, "--register", path(&register), "--seed", "s", "--protocol", path(&protocol)];
+        let mut args = vec![
+            "draw",
+            "--campaign",
+            campaign,
+            "--register",
+            path(&register),
+            "--seed",
+            "s",
+            "--protocol",
+            path(&protocol),
+        ];
         if !extra.contains(&"--size") {
             args.extend(["--size", "5"]);
         }
@@ -241,7 +305,10 @@ async fn draw_errors_are_clear(backend: Backend) {
     std::fs::write(&empty, register_csv(0)).unwrap();
     fails(buurtpeil(&db, &["register", "import", "--campaign", "c", path(&empty)]), "holds no people");
     std::fs::write(&empty, register_csv(5).replace("BU07721120", "BU07729999")).unwrap();
-    fails(buurtpeil(&db, &["register", "import", "--campaign", "c", path(&empty)]), "field BU_CODE: BU07729999 is not a known buurt");
+    fails(
+        buurtpeil(&db, &["register", "import", "--campaign", "c", path(&empty)]),
+        "field BU_CODE: BU07729999 is not a known buurt",
+    );
     std::fs::write(&empty, register_csv(5).replace("56", "06").replace("V;", "Q;")).unwrap();
     let out = buurtpeil(&db, &["register", "import", "--campaign", "c", path(&empty)]);
     fails(out, "problems found");
@@ -253,7 +320,10 @@ async fn draw_errors_are_clear(backend: Backend) {
     fails(run("d", &[]), "already drawn");
     assert!(buurtpeil(&db, &["register", "import", "--campaign", "a", path(&register)]).status.success());
     std::fs::write(&register, register_csv(61)).unwrap();
-    fails(buurtpeil(&db, &["register", "import", "--campaign", "a", path(&register)]), "already holds a different register");
+    fails(
+        buurtpeil(&db, &["register", "import", "--campaign", "a", path(&register)]),
+        "already holds a different register",
+    );
     fails(run("d", &[]), "already drawn");
     fails(run("a", &[]), "this is not the register of campaign");
 }
