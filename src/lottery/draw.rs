@@ -276,7 +276,7 @@ pub fn largest_remainder(size: u64, weights: &BTreeMap<AreaCode, u64>) -> BTreeM
     }
     // Largest remainder first; BTreeMap order made equal ones code-ordered,
     // and the sort is stable.
-    remainders.sort_by(|a, b| b.0.cmp(&a.0));
+    remainders.sort_by_key(|r| std::cmp::Reverse(r.0));
     for (_, code) in remainders.into_iter().take((size - given) as usize) {
         *out.get_mut(code).expect("known stratum") += 1;
     }

@@ -88,6 +88,8 @@ impl Protocol {
     }
 }
 
+type StratumField = fn(&Stratum) -> Option<u64>;
+
 /// One way in which a re-run differs from the protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Difference {
@@ -171,7 +173,7 @@ pub fn verify(protocol: &Protocol, people: &[Person]) -> Verification {
                 protocol.strata.keys().chain(rerun.strata.keys()).collect();
             for buurt in buurten {
                 let (a, b) = (protocol.strata.get(buurt), rerun.strata.get(buurt));
-                let fields: [(&'static str, fn(&Stratum) -> Option<u64>); 5] = [
+                let fields: [(&'static str, StratumField); 5] = [
                     ("register", |s| Some(s.register)),
                     ("eligible", |s| Some(s.eligible)),
                     ("eligible addresses", |s| s.eligible_addresses),

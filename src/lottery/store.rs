@@ -251,7 +251,7 @@ pub fn selected_people(conn: &mut AnyConnection, name: &str) -> Result<Vec<Perso
     if let Some(on) = c.purged_on {
         return Err(StoreError::Purged { name: c.name, on });
     }
-    if !draws::table.find(c.id).select(draws::campaign_id).first::<i32>(conn).optional()?.is_some() {
+    if draws::table.find(c.id).select(draws::campaign_id).first::<i32>(conn).optional()?.is_none() {
         return Err(StoreError::NotDrawn(c.name));
     }
     let rows: Vec<PersonRow> = register_people::table
