@@ -11,6 +11,7 @@ pub mod demo;
 pub mod i18n;
 pub mod insight;
 pub mod invite;
+pub mod lottery;
 pub mod questionnaire;
 pub mod survey;
 pub mod web;

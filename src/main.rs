@@ -13,6 +13,7 @@ use buurtpeil::questionnaire::{load_catalog, load_dir};
 use buurtpeil::web::Application;
 
 mod invite_cli;
+mod lottery_cli;
 mod users;
 
 /// Demo data goes to its own file unless DATABASE_URL says otherwise, so it
@@ -64,6 +65,13 @@ enum Command {
         #[command(subcommand)]
         command: invite_cli::InviteCommand,
     },
+    /// Import or purge residents' registers (per campaign)
+    Register {
+        #[command(subcommand)]
+        command: lottery_cli::RegisterCommand,
+    },
+    /// Draw residents by lot (stratified, reproducible), or verify a draw
+    Draw(lottery_cli::DrawCli),
 }
 
 #[derive(Subcommand)]
@@ -177,6 +185,19 @@ fn run(cli: Cli) -> Result<()> {
             let url = DatabaseUrl::parse(&database_url(&cli, false))?;
             invite_cli::run(command, &url, &cli.questionnaires)?;
         }
+        Command::Register { command } => {
+            let url = DatabaseUrl::parse(&database_url(&cli, false))?;
+            lottery_cli::register(command, &url)?;
+        }
+        Command::Draw(draw) => match &draw.command {
+            Some(lottery_cli::DrawCommand::Verify { protocol, register }) => {
+                std::process::exit(lottery_cli::run_verify(protocol, register))
+            }
+            None => {
+                let url = DatabaseUrl::parse(&database_url(&cli, false))?;
+                lottery_cli::run_draw(&draw.args, &url)?;
+            }
+        },
     }
     Ok(())
 }

@@ -192,3 +192,60 @@ diesel::table! {
 diesel::joinable!(invitation_tokens -> invitations (invitation_id));
 diesel::joinable!(invitation_outbox -> invitations (invitation_id));
 diesel::allow_tables_to_appear_in_same_query!(invitations, invitation_tokens, invitation_outbox);
+
+diesel::table! {
+    campaigns (id) {
+        id -> Integer,
+        name -> Text,
+        created_on -> Date,
+        register_hash -> Text,
+        register_size -> Integer,
+        purged_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    register_people (campaign_id, person_id) {
+        campaign_id -> Integer,
+        person_id -> Text,
+        name -> Text,
+        street -> Text,
+        house_number -> Integer,
+        house_addition -> Text,
+        postcode -> Text,
+        city -> Text,
+        buurt -> Text,
+        birth_year -> Integer,
+        birth_date -> Nullable<Date>,
+        gender -> Text,
+        email -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    draws (campaign_id) {
+        campaign_id -> Integer,
+        drawn_on -> Date,
+        selection_hash -> Text,
+        protocol -> Text,
+    }
+}
+
+diesel::table! {
+    draw_selected (campaign_id, person_id) {
+        campaign_id -> Integer,
+        person_id -> Text,
+    }
+}
+
+diesel::table! {
+    drawn_hashes (campaign_id, person_hash) {
+        campaign_id -> Integer,
+        person_hash -> Text,
+        drawn_on -> Date,
+    }
+}
+
+diesel::joinable!(register_people -> campaigns (campaign_id));
+diesel::joinable!(draws -> campaigns (campaign_id));
+diesel::allow_tables_to_appear_in_same_query!(campaigns, register_people, draws, draw_selected, drawn_hashes);

@@ -14,6 +14,7 @@ mod compose;
 mod concurrency;
 mod design;
 mod invite;
+mod lottery;
 mod privacy;
 mod resident;
 mod schema;

@@ -1,0 +1,330 @@
+//! Drawing residents by lot with the real binary: import, draw, verify,
+//! exclusion of people drawn recently, purge, and every error a council can
+//! make, on SQLite and PostgreSQL.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use buurtpeil::lottery::{draw, load_register, parse_register, selected_people, Protocol};
+
+use crate::helpers::*;
+use crate::on_both_backends;
+
+fn buurtpeil(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_buurtpeil"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+const BUURTEN: [&str; 4] = ["BU07721110", "BU07721120", "BU07721130", "BU07721140"];
+
+/// A deterministic register: `n` people over four buurten, one to four per
+/// address, some under 16, BRP-style headers with `;` and CRLF.
+fn register_csv(n: usize) -> String {
+    let mut out = String::from("pseudoniem;geslachtsnaam;voornamen;straatnaam;huisnummer;huisletter;postcode;woonplaats;BU_CODE;geboortedatum;geslacht;e-mail\r\n");
+    let mut address = 0;
+    let mut i = 0;
+    while i < n {
+        address += 1;
+        let b = address % BUURTEN.len();
+        for _ in 0..(1 + address * 7 % 4) {
+            if i == n {
+                break;
+            }
+            let year = if i % 9 == 0 { 2015 } else { 1940 + (i * 13 % 65) };
+            let gender = ["M", "V", "X"][i % 3];
+            let letter = if address % 5 == 0 { "a" } else { "" };
+            out.push_str(&format!(
+                "id-{i:05};Jansen{i};Sam;Dorpsstraat;{};{letter};56{:02} AB;Eindhoven;{};{year}-0{}-1{};{gender};sam{i}@example.nl\r\n",
+                address / 4 + 1,
+                10 + b,
+                BUURTEN[b],
+                1 + i % 9,
+                i % 9
+            ));
+            i += 1;
+        }
+    }
+    out
+}
+
+fn setup(db: &TestDb) {
+    let areas = manifest_dir().join("data/cbs/eindhoven_buurten_2024.csv");
+    let out = buurtpeil(db, &["areas", "import", areas.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+async fn draw_verify_exclude_and_purge(backend: Backend) {
+    let db = TestDb::new(backend);
+    setup(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let register = dir.path().join("register.csv");
+    std::fs::write(&register, register_csv(400)).unwrap();
+    let protocol = dir.path().join("protocol.json");
+
+    let out = buurtpeil(&db, &["register", "import", "--campaign", "beraad-2027", path(&register)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("400 people in 4 buurten") && text(&out).contains("storing the register"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(count(&mut db.connect(), "register_people"), 400);
+
+    let args = [
+        "draw",
+        "--campaign",
+        "beraad-2027",
+        "--register",
+        path(&register),
+        "--size",
+        "40",
+        "--seed",
+        "dobbelstenen 6 2 5 1 3 4",
+        "--seed-source",
+        "dice thrown at the council meeting of 2027-01-14",
+        "--one-per-address",
+        "--reference-date",
+        "2027-01-31",
+        "--protocol",
+        path(&protocol),
+    ];
+    let out = buurtpeil(&db, &args);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("drew 40 of"), "{}", text(&out));
+    let published = Protocol::from_json(&std::fs::read_to_string(&protocol).unwrap()).unwrap();
+    assert_eq!(published.selection.count, 40);
+    assert_eq!(published.seed_source, "dice thrown at the council meeting of 2027-01-14");
+
+    let out = buurtpeil(&db, &["draw", "verify", "--protocol", path(&protocol), "--register", path(&register)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("MATCH"), "{}", text(&out));
+
+    // Stored and loaded again, the register gives the same hash and the same draw.
+    let mut conn = db.connect();
+    let stored = load_register(&mut conn, "beraad-2027").unwrap();
+    let from_file = parse_register("r", register_csv(400).as_bytes()).unwrap();
+    let again = draw(&stored, &published.parameters, &published.seed).unwrap();
+    assert_eq!(again.register_hash, published.register.hash);
+    assert_eq!(again.selection_hash, published.selection.hash);
+    assert_eq!(draw(&from_file, &published.parameters, &published.seed).unwrap(), again);
+    let selected = selected_people(&mut conn, "beraad-2027").unwrap();
+    assert_eq!(selected.len(), 40);
+    let addresses: std::collections::HashSet<String> = selected.iter().map(|p| p.address.key()).collect();
+    assert_eq!(addresses.len(), 40, "one per address");
+    assert!(selected.iter().all(|p| p.email.is_some() && p.birth.age_on(published.parameters.reference_date) >= 16));
+
+    // Tampered register: one birth date changed.
+    let tampered = dir.path().join("tampered.csv");
+    std::fs::write(&tampered, register_csv(400).replacen("1953-0", "1954-0", 1)).unwrap();
+    let out = buurtpeil(&db, &["draw", "verify", "--protocol", path(&protocol), "--register", path(&tampered)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("MISMATCH") && text(&out).contains("register hash: protocol"), "{}", text(&out));
+    // Tampered protocol: another seed.
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, std::fs::read_to_string(&protocol).unwrap().replace("6 2 5 1 3 4", "6 2 5 1 3 5")).unwrap();
+    let out = buurtpeil(&db, &["draw", "verify", "--protocol", path(&forged), "--register", path(&register)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("selection hash: protocol"), "{}", text(&out));
+    // Unreadable input: exit 2.
+    std::fs::write(&forged, "{ not json").unwrap();
+    let out = buurtpeil(&db, &["draw", "verify", "--protocol", path(&forged), "--register", path(&register)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = buurtpeil(&db, &["draw", "verify", "--protocol", path(&protocol), "--register", "/does/not/exist"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    // A later campaign leaves out everyone drawn within 12 months.
+    let second = dir.path().join("second.json");
+    let out = buurtpeil(
+        &db,
+        &[
+            "draw",
+            "--campaign",
+            "enquete-2027",
+            "--register",
+            path(&register),
+            "--size",
+            "200",
+            "--seed",
+            "lotto 3 9 27",
+            "--exclude-months",
+            "12",
+            "--protocol",
+            path(&second),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("40 people of this register were drawn since"), "{}", text(&out));
+    let later = selected_people(&mut conn, "enquete-2027").unwrap();
+    assert!(later.iter().all(|p| !selected.iter().any(|q| q.id == p.id)), "nobody drawn twice");
+    let out = buurtpeil(&db, &["draw", "verify", "--protocol", path(&second), "--register", path(&register)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // Purge: no personal field is left anywhere.
+    let out = buurtpeil(&db, &["register", "purge", "--campaign", "beraad-2027"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("400 people and 40 selections removed"), "{}", text(&out));
+    assert_personal_data_gone(&mut conn, "beraad-2027", &from_file);
+    assert_eq!(count(&mut conn, "register_people"), 400, "the other campaign keeps its register");
+    assert_eq!(count(&mut conn, "drawn_hashes"), 240, "hashes survive the purge");
+    assert!(selected_people(&mut conn, "beraad-2027").unwrap_err().to_string().contains("purged"));
+    // The protocol still verifies against the register file kept by the council.
+    let out = buurtpeil(&db, &["draw", "verify", "--protocol", path(&protocol), "--register", path(&register)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = buurtpeil(&db, &["register", "import", "--campaign", "beraad-2027", path(&register)]);
+    assert!(!out.status.success() && text(&out).contains("purged"), "{}", text(&out));
+}
+on_both_backends!(draw_verify_exclude_and_purge);
+
+/// Every column of every lottery table, as text, for the purged campaign
+/// holds none of the register's personal values.
+fn assert_personal_data_gone(
+    conn: &mut buurtpeil::db::AnyConnection,
+    campaign: &str,
+    people: &[buurtpeil::lottery::Person],
+) {
+    use diesel::sql_types::Text;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Cell {
+        #[diesel(sql_type = Text)]
+        v: String,
+    }
+    let tables: [(&str, &[&str]); 5] = [
+        ("campaigns", &["name", "created_on", "register_hash", "register_size", "purged_on"]),
+        (
+            "register_people",
+            &[
+                "person_id",
+                "name",
+                "street",
+                "house_number",
+                "house_addition",
+                "postcode",
+                "city",
+                "buurt",
+                "birth_year",
+                "birth_date",
+                "gender",
+                "email",
+            ],
+        ),
+        ("draws", &["drawn_on", "selection_hash", "protocol"]),
+        ("draw_selected", &["person_id"]),
+        ("drawn_hashes", &["person_hash", "drawn_on"]),
+    ];
+    let id = format!("(SELECT id FROM campaigns WHERE name = '{campaign}')");
+    let mut cells = Vec::new();
+    for (table, columns) in tables {
+        let filter = if table == "campaigns" { format!("id = {id}") } else { format!("campaign_id = {id}") };
+        for column in columns {
+            let q = format!("SELECT CAST({column} AS TEXT) AS v FROM {table} WHERE {filter} AND {column} IS NOT NULL");
+            let rows: Vec<Cell> = buurtpeil::on_backend!(&mut *conn, |c| diesel::sql_query(&q).load(c)).unwrap();
+            if table == "register_people" || table == "draw_selected" {
+                assert!(rows.is_empty(), "{table}.{column} still holds {} values", rows.len());
+            }
+            cells.extend(rows.into_iter().map(|r| r.v));
+        }
+    }
+    assert!(!cells.is_empty());
+    for p in people {
+        let values = [
+            p.id.as_str(),
+            p.name.as_str(),
+            p.email.as_deref().unwrap_or("-"),
+            "Dorpsstraat",
+            p.address.postcode.as_str(),
+        ];
+        for cell in &cells {
+            for v in values {
+                assert!(!cell.contains(v), "a personal value ({v}) is left after the purge");
+            }
+        }
+    }
+}
+
+async fn draw_errors_are_clear(backend: Backend) {
+    let db = TestDb::new(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let register = dir.path().join("register.csv");
+    std::fs::write(&register, register_csv(60)).unwrap();
+    let protocol = dir.path().join("p.json");
+    let run = |campaign: &str, extra: &[&str]| {
+        let mut args = vec![
+            "draw",
+            "--campaign",
+            campaign,
+            "--register",
+            path(&register),
+            "--seed",
+            "s",
+            "--protocol",
+            path(&protocol),
+        ];
+        if !extra.contains(&"--size") {
+            args.extend(["--size", "5"]);
+        }
+        args.extend(extra);
+        buurtpeil(&db, &args)
+    };
+    let fails = |out: Output, expected: &str| {
+        assert!(!out.status.success(), "expected failure with {expected:?}");
+        assert!(text(&out).contains(expected), "{expected:?} not in: {}", text(&out));
+        assert!(!text(&out).contains("panicked"), "{}", text(&out));
+    };
+    fails(run("a", &[]), "no buurten are known yet");
+    setup(&db);
+    fails(run("a", &["--size", "1000"]), "larger than the eligible people");
+    fails(run("a", &["--size", "0"]), "at least 1");
+    fails(run("a", &["--reference-date", "31-01-2027"]), "not a date like 2027-01-31");
+    fails(run("a", &["--allocation", "random"]), "use proportional, equal, or a CSV file");
+    let alloc = dir.path().join("alloc.csv");
+    std::fs::write(&alloc, "buurt,aantal\nBU07729999,5\n").unwrap();
+    fails(run("a", &["--allocation", path(&alloc)]), "alloc.csv, line 2, field buurt: BU07729999 is not a known buurt");
+    std::fs::write(&alloc, "buurt,aantal\nBU07721150,5\n").unwrap();
+    fails(run("a", &["--allocation", path(&alloc)]), "names BU07721150, which has no one in the register");
+    std::fs::write(&alloc, "buurt,aantal\nBU07721110,5\nBU07721120,1\n").unwrap();
+    fails(run("a", &["--allocation", path(&alloc)]), "asks 6 in total, but --size is 5");
+    std::fs::write(&alloc, "buurt;aantal\nBU07721110;40\n").unwrap();
+    fails(run("a", &["--allocation", path(&alloc), "--size", "40"]), "asks 40 from BU07721110, which has only");
+    fails(run("b", &["--size", "60", "--one-per-address"]), "eligible addresses");
+    assert_eq!(count(&mut db.connect(), "campaigns"), 0, "a failed draw stores nothing");
+
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, register_csv(0)).unwrap();
+    fails(buurtpeil(&db, &["register", "import", "--campaign", "c", path(&empty)]), "holds no people");
+    std::fs::write(&empty, register_csv(5).replace("BU07721120", "BU07729999")).unwrap();
+    fails(
+        buurtpeil(&db, &["register", "import", "--campaign", "c", path(&empty)]),
+        "field BU_CODE: BU07729999 is not a known buurt",
+    );
+    std::fs::write(&empty, register_csv(5).replace("56", "06").replace("V;", "Q;")).unwrap();
+    let out = buurtpeil(&db, &["register", "import", "--campaign", "c", path(&empty)]);
+    fails(out, "problems found");
+    assert_eq!(count(&mut db.connect(), "register_people"), 0, "a failed import stores nothing");
+    fails(buurtpeil(&db, &["register", "purge", "--campaign", "nope"]), "does not exist");
+
+    let ok = run("d", &[]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    fails(run("d", &[]), "already drawn");
+    assert!(buurtpeil(&db, &["register", "import", "--campaign", "a", path(&register)]).status.success());
+    std::fs::write(&register, register_csv(61)).unwrap();
+    fails(
+        buurtpeil(&db, &["register", "import", "--campaign", "a", path(&register)]),
+        "already holds a different register",
+    );
+    fails(run("d", &[]), "already drawn");
+    fails(run("a", &[]), "this is not the register of campaign");
+}
+on_both_backends!(draw_errors_are_clear);
