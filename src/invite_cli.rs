@@ -23,9 +23,9 @@ pub enum InviteCommand {
         /// Where the links point, e.g. https://peil.gemeente.nl
         #[arg(long)]
         base_url: String,
-        /// The invitees: a CSV file
+        /// The invitees: a CSV file; without it, the people the campaign's draw selected
         #[arg(long = "from")]
-        from: PathBuf,
+        from: Option<PathBuf>,
     },
     /// Print a letter for every invitation without one: one PDF, new tokens
     Letters {
@@ -85,6 +85,22 @@ pub enum InviteCommand {
         #[arg(long)]
         campaign: String,
     },
+}
+
+/// A drawn person as an invitee: the address as one line for the envelope.
+fn invitee_of(p: &buurtpeil::lottery::Person) -> Result<invite::Invitee> {
+    let a = &p.address;
+    let street_line = format!("{} {}{}", a.street, a.house_number, a.addition);
+    invite::Invitee::parse(
+        p.id.as_str(),
+        &p.name,
+        &street_line,
+        a.postcode.as_str(),
+        &a.city,
+        p.buurt.as_str(),
+        p.email.as_deref().unwrap_or(""),
+    )
+    .map_err(|e| anyhow::anyhow!("person {}: {e}", p.id.as_str()))
 }
 
 fn today() -> chrono::NaiveDate {
@@ -167,9 +183,18 @@ pub fn run(command: &InviteCommand, url: &DatabaseUrl, questionnaires: &Path) ->
             if catalog.current(questionnaire).is_none() {
                 bail!("there is no questionnaire {questionnaire:?}");
             }
-            let name = from.display().to_string();
-            let file = std::fs::File::open(from).with_context(|| format!("{name}: cannot open the file"))?;
-            let invitees = invite::parse_invitees_csv(&name, file)?;
+            let (name, invitees) = match from {
+                Some(from) => {
+                    let name = from.display().to_string();
+                    let file = std::fs::File::open(from).with_context(|| format!("{name}: cannot open the file"))?;
+                    let invitees = invite::parse_invitees_csv(&name, file)?;
+                    (name, invitees)
+                }
+                None => {
+                    let drawn = buurtpeil::lottery::selected_people(&mut conn, campaign.as_str())?;
+                    (format!("the draw of {campaign}"), drawn.iter().map(invitee_of).collect::<Result<Vec<_>>>()?)
+                }
+            };
             let tree = load_tree(&mut conn)?;
             if let Some(i) = invitees.iter().find(|i| tree.buurt(i.buurt.as_str()).is_none()) {
                 bail!(

@@ -151,7 +151,13 @@ pub fn register(command: &RegisterCommand, url: &DatabaseUrl) -> Result<()> {
         }
         RegisterCommand::Purge { campaign } => {
             let pool = connect(url, 1)?;
-            let purged = purge(&mut *pool.get()?, campaign, today())?;
+            let mut conn = pool.get()?;
+            let purged = purge(&mut conn, campaign, today())?;
+            // The invitations' names and addresses go too: one command erases
+            // every personal field of a campaign.
+            let name = buurtpeil::invite::CampaignName::parse(campaign)?;
+            let contacts = buurtpeil::invite::purge_contacts(&mut conn, &name, today())?;
+            println!("campaign {campaign:?}: the contact details of {contacts} invitations erased");
             println!(
                 "campaign {campaign:?} purged: {} people and {} selections removed; \
                  kept: register hash and size, the draw's protocol, hashes of those drawn",

@@ -38,7 +38,7 @@ pub enum StoreError {
     AlreadyDrawn { name: String, on: NaiveDate },
     #[error("campaign {0:?} has not been drawn yet")]
     NotDrawn(String),
-    #[error("the campaign name is empty, longer than 100 characters or holds control characters")]
+    #[error("the campaign name must be 1 to 64 lower-case letters, digits, - or _")]
     BadName,
     #[error("stored person {0} no longer parses; the database was changed outside buurtpeil")]
     Corrupt(String),
@@ -54,12 +54,11 @@ impl From<diesel::result::Error> for StoreError {
 /// limits on bound parameters).
 const CHUNK: usize = 1000;
 
+/// A campaign's name follows the one rule of `invite::CampaignName`, so the
+/// register, the draw and the invitations of a campaign share it.
 pub fn check_campaign_name(name: &str) -> Result<&str, StoreError> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 100 || n.chars().any(char::is_control) {
-        return Err(StoreError::BadName);
-    }
-    Ok(n)
+    crate::invite::CampaignName::parse(name).map_err(|_| StoreError::BadName)?;
+    Ok(name.trim())
 }
 
 pub fn find_campaign(conn: &mut AnyConnection, name: &str) -> Result<Option<Campaign>, StoreError> {

@@ -66,10 +66,7 @@ pub struct IdentifiedResponse {
 }
 
 /// Every identified response to the given versions, oldest first.
-pub fn identified_responses(
-    conn: &mut AnyConnection,
-    version_ids: &[i32],
-) -> Result<Vec<IdentifiedResponse>, DbError> {
+pub fn identified_responses(conn: &mut AnyConnection, version_ids: &[i32]) -> Result<Vec<IdentifiedResponse>, DbError> {
     let rows: Vec<(i64, i32, String, NaiveDate, NaiveDate, String)> = ir::table
         .filter(ir::questionnaire_version_id.eq_any(version_ids))
         .order((ir::submitted_on.asc(), ir::id.asc()))

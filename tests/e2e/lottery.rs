@@ -328,3 +328,83 @@ async fn draw_errors_are_clear(backend: Backend) {
     fails(run("a", &[]), "this is not the register of campaign");
 }
 on_both_backends!(draw_errors_are_clear);
+
+/// A whole campaign by CLI: draw, invite the people drawn, print their
+/// letters, and one purge erases every personal field, invitations included.
+async fn a_campaign_from_draw_to_letters_to_purge(backend: Backend) {
+    let db = TestDb::new(backend);
+    setup(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let register = dir.path().join("register.csv");
+    std::fs::write(&register, register_csv(300)).unwrap();
+    let protocol = dir.path().join("protocol.json");
+    let out = buurtpeil(
+        &db,
+        &[
+            "draw",
+            "--campaign",
+            "g1000",
+            "--register",
+            path(&register),
+            "--size",
+            "20",
+            "--seed",
+            "dobbelstenen 3-5-1",
+            "--protocol",
+            path(&protocol),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = buurtpeil(
+        &db,
+        &[
+            "invite",
+            "create",
+            "--campaign",
+            "g1000",
+            "--questionnaire",
+            "panelaanmelding",
+            "--base-url",
+            "https://peil.example.nl",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("20 invitations added"), "{}", text(&out));
+    let letters = dir.path().join("letters.pdf");
+    let out = buurtpeil(&db, &["invite", "letters", "--campaign", "g1000", "--out", path(&letters)]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(std::fs::metadata(&letters).unwrap().len() > 1000);
+    let out = buurtpeil(&db, &["invite", "status", "--campaign", "g1000"]);
+    assert!(out.status.success() && text(&out).contains("20"), "{}", text(&out));
+    // Inviting from a campaign that was never drawn says so.
+    let out = buurtpeil(
+        &db,
+        &[
+            "invite",
+            "create",
+            "--campaign",
+            "nooit",
+            "--questionnaire",
+            "geluk",
+            "--base-url",
+            "https://peil.example.nl",
+        ],
+    );
+    assert!(!out.status.success());
+    // One purge: the register and the invitations' names and addresses.
+    let out = buurtpeil(&db, &["register", "purge", "--campaign", "g1000"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("contact details of 20 invitations erased"), "{}", text(&out));
+    let mut conn = db.connect();
+    assert_eq!(count(&mut conn, "register_people"), 0);
+    use buurtpeil::db::schema::invitations as inv;
+    use diesel::prelude::*;
+    let left: Vec<(String, String, Option<String>)> =
+        inv::table.select((inv::name, inv::street_line, inv::email)).load(&mut conn).unwrap();
+    assert_eq!(left.len(), 20, "the counts stay");
+    assert!(
+        left.iter().all(|(n, s, e)| !n.contains("Jansen") && !s.contains("Dorpsstraat") && e.is_none()),
+        "{left:?}"
+    );
+}
+on_both_backends!(a_campaign_from_draw_to_letters_to_purge);
