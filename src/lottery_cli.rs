@@ -10,8 +10,8 @@ use clap::{Args, Subcommand};
 use buurtpeil::area::{load_tree, AreaTree, Level};
 use buurtpeil::db::{connect, AnyConnection, DatabaseUrl};
 use buurtpeil::lottery::{
-    draw, drawn_since, find_campaign, load_protocol, parse_allocation, parse_register, parse_register_known, purge,
-    register_hash, save_draw, save_register, verify, Allocation, DrawParams, Person, Protocol, Seed,
+    draw_campaign, find_campaign, parse_allocation, parse_register, parse_register_known, purge, save_register, verify,
+    Allocation, CampaignDraw, DrawParams, Person, Protocol, Seed,
 };
 
 #[derive(Subcommand)]
@@ -200,33 +200,10 @@ pub fn run_draw(args: &DrawArgs, url: &DatabaseUrl) -> Result<()> {
     }
     let pool = connect(url, 1)?;
     let mut conn = pool.get()?;
-    let existing = find_campaign(&mut conn, campaign)?;
-    if existing.is_some() {
-        if let Some(p) = load_protocol(&mut conn, campaign)? {
-            bail!(
-                "campaign {campaign:?} was already drawn on {}; a campaign is drawn once — use a new campaign name",
-                p.drawn_on
-            );
-        }
-    }
     let tree = known_areas(&mut conn)?;
     let allocation = allocation(&args.allocation, &tree)?;
     let people = read_register(register, &tree)?;
-    if let Some(c) = &existing {
-        let hash = register_hash(&people);
-        if c.register_hash != hash {
-            bail!(
-                "{}: this is not the register of campaign {:?} (its hash is {}, the stored one {}); \
-                 use the same file or a new campaign name",
-                register.display(),
-                c.name,
-                hash,
-                c.register_hash
-            );
-        }
-    }
-
-    let mut params = DrawParams {
+    let params = DrawParams {
         size,
         allocation,
         min_age: args.min_age,
@@ -235,22 +212,24 @@ pub fn run_draw(args: &DrawArgs, url: &DatabaseUrl) -> Result<()> {
         exclude_months: args.exclude_months,
         excluded: vec![],
     };
-    if let Some(since) = params.exclude_since() {
-        let earlier = drawn_since(&mut conn, since)?;
-        params.exclude_matching(&people, &earlier);
-        eprintln!("{} people of this register were drawn since {since} and are left out", params.excluded.len());
-    }
     eprintln!("drawing {size}…");
-    let result = draw(&people, &params, &seed).with_context(|| format!("campaign {campaign:?}: cannot draw"))?;
-    let protocol = Protocol::new(campaign.trim(), &result, &params, &seed, args.seed_source.trim(), Utc::now());
-    // Only a draw that worked stores anything: the register (if new), then
-    // the protocol file, then the selection.
-    store(&mut conn, campaign, &people)?;
-    std::fs::write(out, protocol.to_json()).with_context(|| format!("{}: cannot write the protocol", out.display()))?;
-    if let Err(e) = save_draw(&mut conn, campaign, &protocol, &result.selected) {
-        let _ = std::fs::remove_file(out);
-        return Err(e.into());
+    let total = people.len();
+    let step = (total / 10).max(1000);
+    let mut next = step;
+    let request = CampaignDraw { campaign, people: &people, params, seed, seed_source: &args.seed_source };
+    let outcome = draw_campaign(&mut conn, request, today(), Utc::now(), &mut |done| {
+        if done >= next || done == total {
+            eprintln!("storing the register: {done} / {total}");
+            next = done + step;
+        }
+    })?;
+    if outcome.excluded > 0 {
+        eprintln!("{} people of this register were drawn in earlier campaigns and are left out", outcome.excluded);
     }
+    let result = outcome.draw;
+    std::fs::write(out, outcome.protocol.to_json()).with_context(|| {
+        format!("{}: cannot write the protocol (the draw is stored; the council's page shows it)", out.display())
+    })?;
     let eligible: u64 = result.strata.values().map(|s| s.eligible).sum();
     println!(
         "campaign {:?}: drew {} of {} eligible people ({} in the register) over {} buurten",

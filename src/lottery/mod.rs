@@ -2,11 +2,13 @@
 //! verifiable protocol (issue #4; see docs/lottery.md). Domain only: the CLI
 //! and the web map these types to commands and pages.
 
+mod campaign;
 mod draw;
 mod protocol;
 mod register;
 mod store;
 
+pub use campaign::{draw_campaign, CampaignDraw, CampaignError, CampaignOutcome};
 pub use draw::{
     canonical_register, draw, drawn_hash, largest_remainder, register_hash, selection_hash, stream_key, Allocation,
     Draw, DrawError, DrawParams, DrawnHash, Seed, Stratum, Stream, ALGORITHM, ALGORITHM_VERSION,
