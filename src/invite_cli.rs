@@ -87,22 +87,6 @@ pub enum InviteCommand {
     },
 }
 
-/// A drawn person as an invitee: the address as one line for the envelope.
-fn invitee_of(p: &buurtpeil::lottery::Person) -> Result<invite::Invitee> {
-    let a = &p.address;
-    let street_line = format!("{} {}{}", a.street, a.house_number, a.addition);
-    invite::Invitee::parse(
-        p.id.as_str(),
-        &p.name,
-        &street_line,
-        a.postcode.as_str(),
-        &a.city,
-        p.buurt.as_str(),
-        p.email.as_deref().unwrap_or(""),
-    )
-    .map_err(|e| anyhow::anyhow!("person {}: {e}", p.id.as_str()))
-}
-
 fn today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
 }
@@ -192,7 +176,14 @@ pub fn run(command: &InviteCommand, url: &DatabaseUrl, questionnaires: &Path) ->
                 }
                 None => {
                     let drawn = buurtpeil::lottery::selected_people(&mut conn, campaign.as_str())?;
-                    (format!("the draw of {campaign}"), drawn.iter().map(invitee_of).collect::<Result<Vec<_>>>()?)
+                    (
+                        format!("the draw of {campaign}"),
+                        drawn
+                            .iter()
+                            .map(invite::Invitee::of_person)
+                            .collect::<Result<Vec<_>, _>>()
+                            .map_err(anyhow::Error::msg)?,
+                    )
                 }
             };
             let tree = load_tree(&mut conn)?;

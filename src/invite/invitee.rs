@@ -156,6 +156,25 @@ impl Invitee {
     }
 }
 
+impl Invitee {
+    /// A person drawn by lot, as an invitee: the address as one line for
+    /// the envelope.
+    pub fn of_person(p: &crate::lottery::Person) -> Result<Invitee, String> {
+        let a = &p.address;
+        let street_line = format!("{} {}{}", a.street, a.house_number, a.addition);
+        Invitee::parse(
+            p.id.as_str(),
+            &p.name,
+            &street_line,
+            a.postcode.as_str(),
+            &a.city,
+            p.buurt.as_str(),
+            p.email.as_deref().unwrap_or(""),
+        )
+        .map_err(|e| format!("person {}: {e}", p.id.as_str()))
+    }
+}
+
 /// The columns of an invitee CSV file, with their Dutch alternatives.
 const COLUMNS: [(&str, &[&str]); 7] = [
     ("person_key", &["person_key", "sleutel"]),

@@ -6,6 +6,7 @@ mod design;
 mod error;
 mod invite;
 mod lang;
+mod lottery;
 mod render;
 mod resident;
 mod results_page;

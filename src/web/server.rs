@@ -120,6 +120,7 @@ impl Application {
                 .configure(super::accounts::routes)
                 .configure(super::design::routes)
                 .configure(super::invite::routes)
+                .configure(super::lottery::routes)
                 .route("/", web::get().to(index))
                 .route("/static/buurtpeil.css", web::get().to(stylesheet))
                 .default_service(web::to(not_found))

@@ -408,3 +408,99 @@ async fn a_campaign_from_draw_to_letters_to_purge(backend: Backend) {
     );
 }
 on_both_backends!(a_campaign_from_draw_to_letters_to_purge);
+
+/// The council does the same in the browser: upload and draw, read and
+/// download the protocol (which verifies), invite the people drawn, print
+/// their letters; every mistake gets a message and changes nothing.
+async fn the_council_draws_and_invites_on_its_pages(backend: Backend) {
+    use buurtpeil::auth::Role;
+    let app = spawn_app(backend).await;
+    let council = app.logged_in("griffie@eindhoven.nl", Role::Council).await;
+    let csrf = csrf_of(&council.get("/beheer/loting").await.text().await.unwrap());
+    let register = register_csv(200);
+    let upload = |fields: Vec<(&'static str, String)>, file: Option<Vec<u8>>| {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in fields {
+            form = form.text(k, v);
+        }
+        if let Some(bytes) = file {
+            form = form.part("register", reqwest::multipart::Part::bytes(bytes).file_name("brp.csv"));
+        }
+        council.client.post(app.url("/beheer/loting")).multipart(form).send()
+    };
+    let good = |campaign: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("campagne", campaign.to_owned()),
+            ("aantal", "12".to_owned()),
+            ("verdeling", "proportional".to_owned()),
+            ("minimumleeftijd", "16".to_owned()),
+            ("zaad", "4 6 1 3 (dobbelstenen)".to_owned()),
+            ("zaadbron", "gegooid in de raadsvergadering van 1 maart".to_owned()),
+        ]
+    };
+    // Mistakes: a message each, nothing stored.
+    let with = |mut fields: Vec<(&'static str, String)>, key: &'static str, value: &str| {
+        fields.retain(|(k, _)| *k != key);
+        fields.push((key, value.to_owned()));
+        fields
+    };
+    for (fields, file, status, message) in [
+        (good("beraad"), None, 422, "Kies eerst een bestand."),
+        (with(good("beraad"), "aantal", "twaalf"), Some(register.clone().into_bytes()), 422, "heel getal"),
+        (with(good("beraad"), "zaad", ""), Some(register.clone().into_bytes()), 422, "startgetal"),
+        (with(good("Beraad!"), "campagne", "Beraad!"), Some(register.clone().into_bytes()), 422, "campaign name"),
+        (with(good("beraad"), "aantal", "100000"), Some(register.clone().into_bytes()), 422, "cannot draw"),
+        (good("beraad"), Some(b"pseudoniem;naam\r\nx;y\r\n".to_vec()), 422, "brp.csv"),
+        (with(good("beraad"), "csrf", "vals"), Some(register.clone().into_bytes()), 403, ""),
+    ] {
+        let res = upload(fields, file).await.unwrap();
+        assert_eq!(res.status().as_u16(), status, "{message}");
+        assert!(res.text().await.unwrap().contains(message), "{message}");
+    }
+    assert_eq!(count(&mut app.db.connect(), "campaigns"), 0, "nothing stored by a failed draw");
+    // The draw.
+    let res = upload(good("beraad"), Some(register.clone().into_bytes())).await.unwrap();
+    assert_eq!(location(&res), "/beheer/loting/beraad");
+    let page = council.get("/beheer/loting/beraad").await.text().await.unwrap();
+    assert!(page.contains("gegooid in de raadsvergadering") && page.contains("Binnenstad"));
+    // Drawn once only.
+    let res = upload(good("beraad"), Some(register.clone().into_bytes())).await.unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(res.text().await.unwrap().contains("already drawn"));
+    // The downloaded protocol verifies against the register.
+    let protocol = council.get("/beheer/loting/beraad/protocol.json").await.text().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.json"), &protocol).unwrap();
+    std::fs::write(dir.path().join("r.csv"), &register).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_buurtpeil"))
+        .args(["draw", "verify", "--protocol"])
+        .arg(dir.path().join("p.json"))
+        .arg("--register")
+        .arg(dir.path().join("r.csv"))
+        .output()
+        .unwrap();
+    assert!(out.status.success() && text(&out).contains("MATCH"), "{}", text(&out));
+    // Invite the people drawn, then print their letters.
+    let res = council
+        .post_from(
+            "/beheer/loting/beraad",
+            "/beheer/loting/beraad/uitnodigen",
+            &[("vragenlijst", "panelaanmelding"), ("basis", "https://peil.example.nl")],
+        )
+        .await;
+    assert_eq!(location(&res), "/beheer/campagnes/beraad");
+    let res = council.post_from("/beheer/loting/beraad", "/beheer/loting/beraad/brieven", &[]).await;
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(res.bytes().await.unwrap().starts_with(b"%PDF"));
+    let res = council.post_from("/beheer/loting/beraad", "/beheer/loting/beraad/brieven", &[]).await;
+    assert_eq!(res.status().as_u16(), 409, "each letter once; a lost one is reprinted by CLI with a new code");
+    let status = council.get("/beheer/campagnes/beraad").await.text().await.unwrap();
+    assert!(status.contains("12"), "12 invited");
+    // Professionals design questionnaires; they do not draw lots.
+    let pro = app.logged_in("wijk@eindhoven.nl", Role::Professional).await;
+    assert_eq!(pro.get("/beheer/loting").await.status().as_u16(), 403);
+    assert_eq!(pro.get("/beheer/loting/beraad").await.status().as_u16(), 403);
+    assert_eq!(council.get("/beheer/loting/onbekend").await.status().as_u16(), 404);
+}
+on_both_backends!(the_council_draws_and_invites_on_its_pages);
