@@ -79,6 +79,7 @@ impl Draft {
                 title,
                 intro: None,
                 purpose,
+                invitation_only: None,
                 questions: None,
                 pages: Some(vec![RawPage {
                     id: "pagina_1".into(),

@@ -257,6 +257,8 @@ pub struct Definition {
     pub intro: Option<LocalText>,
     /// Why an identified questionnaire asks, who reads it, how long it is kept.
     pub purpose: Option<LocalText>,
+    /// Answered only through an invitation (a lottery), never by open link.
+    pub invitation_only: bool,
     pub pages: Vec<Page>,
 }
 

@@ -28,6 +28,9 @@ pub struct RawDefinition {
     pub intro: Option<LocalText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<LocalText>,
+    /// Only residents with an invitation (a lottery) may answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation_only: Option<bool>,
     /// All questions on one page; the alternative to `pages`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<Vec<RawQuestion>>,
@@ -246,7 +249,15 @@ impl RawDefinition {
             }
             pages.push(Page { id, title: rp.title, show_if, questions });
         }
-        Ok(Definition { slug, kind: self.kind, title: self.title, intro: self.intro, purpose: self.purpose, pages })
+        Ok(Definition {
+            slug,
+            kind: self.kind,
+            title: self.title,
+            intro: self.intro,
+            purpose: self.purpose,
+            invitation_only: self.invitation_only.unwrap_or(false),
+            pages,
+        })
     }
 }
 
@@ -486,6 +497,7 @@ impl Definition {
             title: self.title.clone(),
             intro: self.intro.clone(),
             purpose: self.purpose.clone(),
+            invitation_only: self.invitation_only.then_some(true),
             questions: None,
             pages: Some(
                 self.pages

@@ -98,6 +98,9 @@ async fn submit(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let published = find(&state, &slug)?;
+    if published.definition.invitation_only {
+        return Err(ApiError::Forbidden("this questionnaire is answered through a personal invitation only".into()));
+    }
     if state.catalog().is_archived(&slug) {
         return Err(ApiError::Forbidden("this questionnaire is archived and takes no more responses".into()));
     }

@@ -453,6 +453,7 @@ async fn save_general(
     d.raw.title = f.text("title").unwrap_or(LocalText { nl: String::new(), en: String::new() });
     d.raw.intro = f.text("intro");
     d.raw.purpose = f.text("purpose");
+    d.raw.invitation_only = f.checked("invitation_only").then_some(true);
     store(&state, &req, d).await?;
     Ok(see_other(format!("/ontwerp/{slug}")))
 }

@@ -161,6 +161,9 @@ async fn start(
     let Some(p) = open(&state, &slug) else {
         return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire");
     };
+    if p.definition.invitation_only {
+        return error_page(&state, &req, lang, StatusCode::FORBIDDEN, "error_invitation_only");
+    }
     let search: String = query.get("zoek").map(|s| s.chars().take(100).collect()).unwrap_or_default();
     start_page(&state, &req, lang, &p, &search, StartErrors::default())
 }
@@ -201,6 +204,9 @@ async fn begin(
     let Some(p) = open(&state, &slug) else {
         return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire");
     };
+    if p.definition.invitation_only {
+        return error_page(&state, &req, lang, StatusCode::FORBIDDEN, "error_invitation_only");
+    }
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
     let identified = p.definition.kind == Kind::Identified;
     let consent = !identified || field("toestemming") == "ja";

@@ -430,7 +430,10 @@ async fn panelaanmelding<'a>(app: &TestApp, c: &'a Client, axe: &'a str, lang: &
 async fn panelaanmelding_passes_axe_in_dutch_and_english() {
     let axe = axe_source();
     clear_shots("panelaanmelding");
-    let app = spawn_app(Backend::Sqlite).await;
+    // Residents reach it through an invitation; its pages are the same.
+    let open = all_open_questionnaires();
+    let app =
+        spawn_app_with(Backend::Sqlite, Options { questionnaires: open.path().into(), ..Options::default() }).await;
     let phone = phone().await;
     let audits =
         vec![panelaanmelding(&app, &phone.c, &axe, "nl").await, panelaanmelding(&app, &phone.c, &axe, "en").await];

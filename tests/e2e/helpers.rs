@@ -114,6 +114,17 @@ impl Default for Options {
     }
 }
 
+/// The shipped questionnaires with every one open to an open link (the
+/// panel sign-up is by invitation only), for tests of the pages themselves.
+pub fn all_open_questionnaires() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(manifest_dir().join("questionnaires")).unwrap().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap().replace("invitation_only = true", "");
+        std::fs::write(dir.path().join(entry.file_name()), text).unwrap();
+    }
+    dir
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, Options::default()).await
 }

@@ -588,3 +588,51 @@ async fn emails_resume_without_doubles_or_losses(backend: Backend) {
     assert!(text(&out).contains("outbox email: sent 28"), "{}", text(&out));
 }
 on_both_backends!(emails_resume_without_doubles_or_losses);
+
+/// A resident drawn by lot signs up for the panel through their letter:
+/// consent, the quota questions, contact; stored with the invitation's buurt
+/// among the identified responses, nothing among anonymous ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drawn_resident_signs_up_for_the_panel() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let mut conn = app.db.connect();
+    let campaign = CampaignName::parse("g1000-2027").unwrap();
+    let people = vec![invitee("p1", "Samira", "BU07721130", None)];
+    let base = BaseUrl::parse("http://peil.example.nl").unwrap();
+    invite::create_invitations(&mut conn, &campaign, "panelaanmelding", &base, &people, today()).unwrap();
+    let issued: Vec<Issued> = invite::letters_due(&mut conn, &campaign).unwrap().into_iter().map(Issued::new).collect();
+    invite::record_letters(&mut conn, &issued, 0, today()).unwrap();
+    let r = app.resident();
+    // Consent first: the purpose is shown, and nothing starts without the tick.
+    let res = r.post("/i/start", &[("code", issued[0].token.as_str())]).await;
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Waarom we dit vragen") && html.contains("Zet een vinkje"));
+    assert!(!html.contains("anoniem"), "a sign-up by name never claims to be anonymous");
+    let res = r.post("/i/start", &[("code", issued[0].token.as_str()), ("toestemming", "ja")]).await;
+    assert_eq!(res.status().as_u16(), 303, "{}", res.text().await.unwrap());
+    let pages: [&[(&str, &str)]; 2] = [
+        &[
+            ("q_geslacht", "vrouw"),
+            ("q_leeftijd", "van_25_tot_40"),
+            ("q_opleiding", "hoog"),
+            ("q_woonsituatie", "huur"),
+            ("q_thuistaal", "andere"),
+        ],
+        &[("q_naam", "Samira"), ("q_email", "samira@example.org"), ("q_hulp_nodig", "no")],
+    ];
+    let mut at = location(&res);
+    for fields in pages {
+        let n: usize = at.rsplit('/').next().unwrap().split('?').next().unwrap().parse().unwrap();
+        let res = r.next("panelaanmelding", n, fields).await;
+        assert_eq!(res.status().as_u16(), 303, "{}", res.text().await.unwrap());
+        at = location(&res);
+    }
+    assert_eq!(at, "/s/panelaanmelding/bedankt");
+    assert_eq!(count(&mut conn, "identified_responses"), 1);
+    assert_eq!(count(&mut conn, "responses"), 0);
+    use buurtpeil::db::schema::identified_responses as ir;
+    use diesel::prelude::*;
+    let (buurt, answers): (String, String) = ir::table.select((ir::buurt, ir::answers)).first(&mut conn).unwrap();
+    assert_eq!(buurt, "BU07721130", "the buurt came with the invitation");
+    assert!(answers.contains("\"leeftijd\":\"van_25_tot_40\"") && answers.contains("samira@example.org"));
+}

@@ -253,6 +253,13 @@ async fn the_talent_scan_asks_consent_and_stores_apart(backend: Backend) {
     // Identified answers never reach the API.
     let (status, _) = app.submit("talentenscan", &serde_json::json!({"buurt": "BU07721110", "answers": {}})).await;
     assert_eq!(status, 403);
+    // The panel sign-up is by invitation only: no open link, no API.
+    assert_eq!(app.get("/s/panelaanmelding").await.status().as_u16(), 403);
+    let res = app.resident().post("/s/panelaanmelding/start", &[("buurt", "BU07721110"), ("toestemming", "ja")]).await;
+    assert_eq!(res.status().as_u16(), 403);
+    assert!(res.text().await.unwrap().contains("alleen voor inwoners die een uitnodiging kregen"));
+    let (status, _) = app.submit("panelaanmelding", &serde_json::json!({"buurt": "BU07721110", "answers": {}})).await;
+    assert_eq!(status, 403);
 }
 on_both_backends!(the_talent_scan_asks_consent_and_stores_apart);
 
@@ -282,7 +289,9 @@ on_both_backends!(english_by_header_or_switch);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resident_pages_stay_small() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let open = all_open_questionnaires();
+    let app =
+        spawn_app_with(Backend::Sqlite, Options { questionnaires: open.path().into(), ..Options::default() }).await;
     let css = app.get("/static/buurtpeil.css").await.text().await.unwrap().len();
     for slug in ["geluk", "leefbaarheid", "talentenscan", "panelaanmelding"] {
         for lang in ["nl", "en"] {
