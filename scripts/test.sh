@@ -7,7 +7,8 @@
 #   scripts/test.sh -- --nocapture              # args go to `cargo test --all-targets`
 #
 # Works on a fresh Debian 12 machine as root (or as a user with sudo): missing
-# system packages (postgresql, libpq-dev, chromium, chromium-driver, npm) are
+# system packages (postgresql, libpq-dev, chromium, chromium-driver, npm, and
+# cmake + libclang-dev to build the HiGHS solver) are
 # installed with apt-get. axe-core (the accessibility checker of the browser
 # tests) comes from the npm registry at a pinned version, cached in target/axe/
 # and passed to the tests as BUURTPEIL_AXE. The cluster lives in a temporary
@@ -55,6 +56,9 @@ pkg_installed libpq-dev || missing+=(libpq-dev)
 { command -v chromium >/dev/null 2>&1 || pkg_installed chromium; } || missing+=(chromium)
 { command -v chromedriver >/dev/null 2>&1 || pkg_installed chromium-driver; } || missing+=(chromium-driver)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# HiGHS (LP/MIP solver of the panel selection) is built from source by highs-sys.
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+pkg_installed libclang-dev || missing+=(libclang-dev)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     banner "Installing missing packages: ${missing[*]}"

@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod i18n;
 pub mod insight;
+pub mod panel;
 pub mod questionnaire;
 pub mod survey;
 pub mod web;

@@ -12,6 +12,7 @@ use buurtpeil::db::{connect, DatabaseUrl};
 use buurtpeil::questionnaire::{load_catalog, load_dir};
 use buurtpeil::web::Application;
 
+mod panel_cli;
 mod users;
 
 /// Demo data goes to its own file unless DATABASE_URL says otherwise, so it
@@ -57,6 +58,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Select a citizens' panel (G1000) from volunteers by lot, with quotas
+    Panel {
+        #[command(subcommand)]
+        command: panel_cli::PanelCommand,
     },
 }
 
@@ -167,6 +173,7 @@ fn run(cli: Cli) -> Result<()> {
             let url = DatabaseUrl::parse(&database_url(&cli, false))?;
             users::run(command, &url)?;
         }
+        Command::Panel { command } => panel_cli::run(command)?,
     }
     Ok(())
 }
