@@ -13,8 +13,8 @@ use super::model::Instance;
 /// One run on the instance's volunteers (indices into the pool, via the
 /// types); `None` when this run got stuck (the caller retries).
 pub(crate) fn legacy_once(inst: &Instance, rng: &mut impl Rng) -> Option<Vec<usize>> {
-    // Flatten types to people; a person's quota rows and household.
-    let mut people: Vec<(usize, usize)> = Vec::new(); // (pool index, type)
+    // Flatten types to people: (pool index, type).
+    let mut people: Vec<(usize, usize)> = Vec::new();
     for (t, ty) in inst.types.iter().enumerate() {
         people.extend(ty.members.iter().map(|&i| (i, t)));
     }
@@ -24,12 +24,28 @@ pub(crate) fn legacy_once(inst: &Instance, rng: &mut impl Rng) -> Option<Vec<usi
     let household_of_type: Vec<Option<usize>> =
         (0..inst.types.len()).map(|t| inst.households.iter().position(|h| h.contains(&t))).collect();
     let mut available = vec![true; people.len()];
+    let mut left = vec![0usize; inst.quotas.len()];
+    for &(_, t) in &people {
+        for &q in &rows_of_type[t] {
+            left[q] += 1;
+        }
+    }
+    let remove = |p: usize, available: &mut Vec<bool>, left: &mut Vec<usize>| {
+        if available[p] {
+            available[p] = false;
+            for &q in &rows_of_type[people[p].1] {
+                left[q] -= 1;
+            }
+        }
+    };
     let mut count = vec![0u32; inst.quotas.len()];
     let mut chosen = Vec::new();
     for q in 0..inst.quotas.len() {
         if inst.quotas[q].max == 0 {
-            for (p, &(_, t)) in people.iter().enumerate() {
-                available[p] &= !rows_of_type[t].contains(&q);
+            for p in 0..people.len() {
+                if rows_of_type[people[p].1].contains(&q) {
+                    remove(p, &mut available, &mut left);
+                }
             }
         }
     }
@@ -39,12 +55,10 @@ pub(crate) fn legacy_once(inst: &Instance, rng: &mut impl Rng) -> Option<Vec<usi
             if count[q] >= row.min {
                 continue;
             }
-            let left =
-                people.iter().enumerate().filter(|(p, (_, t))| available[*p] && rows_of_type[*t].contains(&q)).count();
-            if left == 0 {
+            if left[q] == 0 {
                 return None;
             }
-            let ratio = f64::from(row.min - count[q]) / left as f64 + rng.gen::<f64>() * 1e-9;
+            let ratio = f64::from(row.min - count[q]) / left[q] as f64 + rng.gen::<f64>() * 1e-9;
             if best.is_none_or(|(r, _)| ratio > r) {
                 best = Some((ratio, q));
             }
@@ -58,18 +72,22 @@ pub(crate) fn legacy_once(inst: &Instance, rng: &mut impl Rng) -> Option<Vec<usi
         let p = candidates[rng.gen_range(0..candidates.len())];
         let (person, t) = people[p];
         chosen.push(person);
-        available[p] = false;
+        remove(p, &mut available, &mut left);
         for &q in &rows_of_type[t] {
             count[q] += 1;
             if count[q] >= inst.quotas[q].max {
-                for (o, &(_, u)) in people.iter().enumerate() {
-                    available[o] &= !rows_of_type[u].contains(&q);
+                for o in 0..people.len() {
+                    if rows_of_type[people[o].1].contains(&q) {
+                        remove(o, &mut available, &mut left);
+                    }
                 }
             }
         }
         if let Some(h) = household_of_type[t] {
-            for (o, &(_, u)) in people.iter().enumerate() {
-                available[o] &= household_of_type[u] != Some(h);
+            for o in 0..people.len() {
+                if household_of_type[people[o].1] == Some(h) {
+                    remove(o, &mut available, &mut left);
+                }
             }
         }
     }

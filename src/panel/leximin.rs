@@ -24,7 +24,7 @@ use super::PanelError;
 pub const DUAL_TOLERANCE: f64 = 1e-6;
 /// The initial portfolio's random weights come from this fixed seed, so the
 /// distribution depends only on the input files, never on the draw's seed.
-const PORTFOLIO_SEED: u64 = 0x6c65_7869_6d69_6e;
+const PORTFOLIO_SEED: u64 = 0x006c_6578_696d_696e;
 
 /// A distribution over compositions (members per type) and each type's
 /// per-member selection probability.
