@@ -16,7 +16,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::model::Instance;
-use super::solver::{best_panel, master_dual, master_primal};
+use super::solver::master_primal;
+use super::warm::{MasterDual, Pricing};
 use super::PanelError;
 
 /// Pricing must beat the master LP by more than this to add a panel; types
@@ -55,6 +56,7 @@ pub(crate) fn leximin(inst: &Instance) -> Result<TypeDistribution, PanelError> {
     let mut panels: Vec<Vec<u32>> = Vec::new();
     let mut seen: HashSet<Vec<u32>> = HashSet::new();
     let mut fixed: Vec<Option<f64>> = vec![None; types];
+    let mut pricing = Pricing::new(inst);
     // Initial portfolio: a panel for every type that can be on one, with
     // random weights for diversity; types that can never be selected get 0.
     let mut covered = vec![false; types];
@@ -63,7 +65,7 @@ pub(crate) fn leximin(inst: &Instance) -> Result<TypeDistribution, PanelError> {
             continue;
         }
         let weights: Vec<f64> = (0..types).map(|u| rng.gen::<f64>() + if covered[u] { 0.0 } else { 1.0 }).collect();
-        match best_panel(inst, &weights, Some(t))? {
+        match pricing.best(inst, &weights, Some(t))? {
             None => fixed[t] = Some(0.0),
             Some(panel) => {
                 for (u, &c) in panel.iter().enumerate() {
@@ -78,7 +80,7 @@ pub(crate) fn leximin(inst: &Instance) -> Result<TypeDistribution, PanelError> {
     if panels.is_empty() {
         return Err(PanelError::Solver("no feasible panel was found although the quotas can be met".into()));
     }
-    let stats = solve_levels(inst, &mut panels, &mut seen, &mut fixed, true)?;
+    let stats = solve_levels(inst, &mut panels, &mut seen, &mut fixed, Some(&mut pricing))?;
     finish(inst, panels, &fixed, stats)
 }
 
@@ -89,7 +91,7 @@ pub(crate) fn leximin_over(inst: &Instance, mut panels: Vec<Vec<u32>>) -> Result
     let mut seen: HashSet<Vec<u32>> = panels.iter().cloned().collect();
     let mut fixed: Vec<Option<f64>> =
         (0..inst.types.len()).map(|t| (!panels.iter().any(|p| p[t] > 0)).then_some(0.0)).collect();
-    let stats = solve_levels(inst, &mut panels, &mut seen, &mut fixed, false)?;
+    let stats = solve_levels(inst, &mut panels, &mut seen, &mut fixed, None)?;
     finish(inst, panels, &fixed, stats)
 }
 
@@ -98,19 +100,24 @@ fn solve_levels(
     panels: &mut Vec<Vec<u32>>,
     seen: &mut HashSet<Vec<u32>>,
     fixed: &mut [Option<f64>],
-    pricing: bool,
+    mut pricing: Option<&mut Pricing>,
 ) -> Result<SolveStats, PanelError> {
     let mut stats = SolveStats::default();
+    let mut master = MasterDual::new(inst, fixed);
+    for panel in panels.iter() {
+        master.add_panel(panel);
+    }
     while fixed.iter().any(Option::is_none) {
         stats.levels += 1;
         loop {
             stats.pricing_rounds += 1;
-            let (value, y_hat, y) = master_dual(inst, panels, fixed)?;
+            let (value, y_hat, y) = master.solve()?;
             let weights: Vec<f64> = y.iter().enumerate().map(|(t, &y)| y / inst.size(t) as f64).collect();
-            if pricing {
-                if let Some(best) = best_panel(inst, &weights, None)? {
+            if let Some(pricing) = pricing.as_deref_mut() {
+                if let Some(best) = pricing.best(inst, &weights, None)? {
                     let score: f64 = best.iter().zip(&weights).map(|(&c, w)| c as f64 * w).sum();
                     if score > y_hat + DUAL_TOLERANCE && seen.insert(best.clone()) {
+                        master.add_panel(&best);
                         panels.push(best);
                         continue;
                     }
@@ -123,6 +130,7 @@ fn solve_levels(
             for t in 0..fixed.len() {
                 if fixed[t].is_none() && y[t] > DUAL_TOLERANCE {
                     fixed[t] = Some(level);
+                    master.fix(t, level);
                     any = true;
                 }
             }
@@ -133,6 +141,7 @@ fn solve_levels(
                     .max_by(|&a, &b| y[a].total_cmp(&y[b]))
                     .expect("an unfixed type is left");
                 fixed[t] = Some(level);
+                master.fix(t, level);
             }
             break;
         }

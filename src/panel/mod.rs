@@ -16,6 +16,7 @@ mod protocol;
 mod solver;
 #[cfg(test)]
 mod tests;
+mod warm;
 
 use std::fmt;
 
