@@ -67,6 +67,19 @@ pub fn run(command: &PanelCommand) -> Result<()> {
         PanelCommand::Select { common, .. } | PanelCommand::Replace { common, .. } => common,
     };
     let started = Instant::now();
+    // A replacement continues the previous selection: its household rule
+    // applies unless other columns are given.
+    let previous = match command {
+        PanelCommand::Replace { protocol, .. } => {
+            let bytes = read(protocol)?;
+            Some((Protocol::parse(&protocol.display().to_string(), &bytes)?, bytes))
+        }
+        PanelCommand::Select { .. } => None,
+    };
+    let household_columns = match (&previous, common.one_per_household.is_empty()) {
+        (Some((p, _)), true) => p.one_per_household.clone().unwrap_or_default(),
+        _ => common.one_per_household.clone(),
+    };
     let (people_bytes, features_bytes) = (read(&common.people)?, read(&common.features)?);
     let features = Features::parse(&common.features.display().to_string(), features_bytes.as_slice())?;
     let pool = Pool::parse(
@@ -74,14 +87,14 @@ pub fn run(command: &PanelCommand) -> Result<()> {
         people_bytes.as_slice(),
         &features,
         &common.id_column,
-        &common.one_per_household,
+        &household_columns,
     )?;
     let seed = Seed::parse(&common.seed)?;
     let algorithm: Algorithm = common.algorithm.parse()?;
-    let households = (!common.one_per_household.is_empty()).then(|| common.one_per_household.clone());
+    let households = (!household_columns.is_empty()).then_some(household_columns);
     let mut options = SelectOptions { size: 0, seed: seed.clone(), algorithm, one_per_household: households.is_some() };
-    let (selection, mut protocol) = match command {
-        PanelCommand::Select { size, .. } => {
+    let (selection, mut protocol) = match (command, previous) {
+        (PanelCommand::Select { size, .. }, _) => {
             options.size = *size;
             let selection = panel::select(&features, &pool, &options)?;
             let seconds = started.elapsed().as_secs_f64();
@@ -89,10 +102,7 @@ pub fn run(command: &PanelCommand) -> Result<()> {
                 Protocol::new(&selection, &pool, &people_bytes, &features_bytes, *size, &seed, households, seconds);
             (selection, protocol)
         }
-        PanelCommand::Replace { protocol, dropped, .. } => {
-            let previous_bytes = read(protocol)?;
-            let previous = Protocol::parse(&protocol.display().to_string(), &previous_bytes)?;
-            options.one_per_household = previous.one_per_household.is_some() || options.one_per_household;
+        (PanelCommand::Replace { dropped, .. }, Some((previous, previous_bytes))) => {
             let selection = panel::replace(&features, &pool, &previous.panel, dropped, &options)?;
             let seconds = started.elapsed().as_secs_f64();
             let size = previous.panel.len() as u32;
@@ -103,6 +113,7 @@ pub fn run(command: &PanelCommand) -> Result<()> {
             protocol.dropped = dropped.clone();
             (selection, protocol)
         }
+        (PanelCommand::Replace { .. }, None) => unreachable!("the protocol of a replacement is read above"),
     };
     protocol.seconds = started.elapsed().as_secs_f64();
     protocol.write(&common.out, &selection, &pool)?;

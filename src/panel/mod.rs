@@ -67,12 +67,30 @@ impl PanelError {
 pub struct InfeasibleQuotas {
     pub size: u32,
     pub conflicts: Vec<String>,
+    /// For replacements: how many members remain (the quotas in `conflicts`
+    /// are then what is left after them).
+    pub remaining: Option<u32>,
 }
 
 impl fmt::Display for InfeasibleQuotas {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "the quotas cannot all be met by a panel of {} from these volunteers.", self.size)?;
-        write!(f, "The closest possible panel misses these quotas (change them, or find more volunteers):")?;
+        match self.remaining {
+            None => {
+                writeln!(f, "the quotas cannot all be met by a panel of {} from these volunteers.", self.size)?;
+                write!(f, "The closest possible panel misses these quotas (change them, or find more volunteers):")?;
+            }
+            Some(remaining) => {
+                writeln!(
+                    f,
+                    "no {} replacement(s) from the volunteers not selected can complete the {} remaining members so that the quotas are met.",
+                    self.size, remaining
+                )?;
+                write!(
+                    f,
+                    "The closest choice misses these quotas (counted after the remaining members; widen them, or replace with other people):"
+                )?;
+            }
+        }
         for c in &self.conflicts {
             write!(f, "\n  - {c}")?;
         }
@@ -237,7 +255,11 @@ pub fn replace(
         }
     }
     if !over.is_empty() {
-        return Err(PanelError::Infeasible(InfeasibleQuotas { size: panel.len() as u32, conflicts: over }));
+        return Err(PanelError::Infeasible(InfeasibleQuotas {
+            size: panel.len() as u32,
+            conflicts: over,
+            remaining: None,
+        }));
     }
     let taken_households: Vec<&str> = if options.one_per_household {
         remaining.iter().filter_map(|&i| pool.people[i].household.as_deref()).collect()
@@ -250,7 +272,14 @@ pub fn replace(
         .collect();
     let size = dropped.len() as u32;
     let inst = Instance::build(features, pool, &eligible, size, options.one_per_household, Some(&already));
-    let mut selection = run(features, pool, inst, eligible, &SelectOptions { size, ..options.clone() })?;
+    let mut selection =
+        run(features, pool, inst, eligible, &SelectOptions { size, ..options.clone() }).map_err(|e| match e {
+            PanelError::Infeasible(mut i) => {
+                i.remaining = Some(remaining.len() as u32);
+                PanelError::Infeasible(i)
+            }
+            other => other,
+        })?;
     selection.panel.extend(remaining);
     selection.panel.sort_unstable();
     Ok(selection)
@@ -412,5 +441,5 @@ fn explain(
             }
         })
         .collect();
-    InfeasibleQuotas { size: inst.k, conflicts: lines }
+    InfeasibleQuotas { size: inst.k, conflicts: lines, remaining: None }
 }
