@@ -292,6 +292,9 @@ fn run(
     eligible: Vec<usize>,
     options: &SelectOptions,
 ) -> Result<Selection, PanelError> {
+    if inst.k == 0 {
+        return Err(PanelError::Input("the panel size must be at least 1".into()));
+    }
     if (eligible.len() as u64) < u64::from(inst.k) {
         return Err(PanelError::Input(format!(
             "a panel of {} needs at least {} volunteers, but only {} can be chosen",
