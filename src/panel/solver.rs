@@ -34,7 +34,7 @@ pub(crate) fn quota_conflicts(inst: &Instance) -> Result<Vec<QuotaConflict>, Pan
     let under: Vec<Variable> = inst.quotas.iter().map(|_| vars.add(variable().min(0))).collect();
     let over: Vec<Variable> = inst.quotas.iter().map(|_| vars.add(variable().min(0))).collect();
     let objective: Expression = under.iter().chain(&over).copied().sum();
-    let mut model = vars.minimise(objective).using(highs);
+    let mut model = vars.minimise(objective).using(highs).set_option("threads", 1);
     let total: Expression = c.iter().copied().sum();
     model = model.with(constraint!(total == (inst.k as f64)));
     for (i, q) in inst.quotas.iter().enumerate() {
@@ -79,7 +79,7 @@ pub(crate) fn master_primal(
     let mut vars = ProblemVariables::new();
     let lambda: Vec<Variable> = panels.iter().map(|_| vars.add(variable().min(0))).collect();
     let margin = vars.add(variable().min(-slack).max(0.0));
-    let mut model = vars.maximise(margin).using(highs);
+    let mut model = vars.maximise(margin).using(highs).set_option("threads", 1);
     let total: Expression = lambda.iter().copied().sum();
     model = model.with(constraint!(total == 1.0));
     let mut columns: Vec<Expression> = vec![Expression::default(); inst.types.len()];

@@ -12,6 +12,14 @@ fn status_error(what: &str, status: HighsModelStatus) -> PanelError {
     PanelError::Solver(format!("{what}: HiGHS ended with {status:?}"))
 }
 
+/// No log, and one thread: HiGHS's worker threads spin while waiting, which
+/// on a small machine costs more than the parallelism brings for models of
+/// this size.
+pub(crate) fn quiet_single_thread(model: &mut Model) {
+    model.make_quiet();
+    model.set_option("threads", 1);
+}
+
 /// The dual of the leximin master LP over the portfolio: minimise
 /// `ŷ − Σ_fixed p_t·y_t` subject to `Σ_unfixed y_t = 1`, `y ≥ 0` and
 /// `Σ_t y_t·c_{P,t}/n_t ≤ ŷ` for every panel P. Its value is the largest
@@ -36,7 +44,7 @@ impl MasterDual {
         let y_hat = p.add_column::<f64, _>(1.0, ..);
         p.add_row(1.0..=1.0, u.iter().map(|&c| (c, 1.0)));
         let mut model = p.optimise(Sense::Minimise);
-        model.make_quiet();
+        quiet_single_thread(&mut model);
         let sizes = (0..types).map(|t| inst.size(t) as f64).collect();
         let mut master = MasterDual { model: Some(model), u, v, y_hat, sizes };
         for (t, f) in fixed.iter().enumerate() {
@@ -110,7 +118,10 @@ impl Pricing {
             p.add_row(..=1.0, h.iter().map(|&t| (c[t], 1.0)));
         }
         let mut model = p.optimise(Sense::Maximise);
-        model.make_quiet();
+        quiet_single_thread(&mut model);
+        // Feasibility jump (a start heuristic) costs more than it saves on
+        // these small MIPs, which are solved hundreds of times.
+        model.set_option("mip_heuristic_run_feasibility_jump", false);
         // Pricing must be exact: a panel missed by the default gap (1e-4)
         // would stop the column generation early.
         model.set_option("mip_rel_gap", 1e-9);
