@@ -4,7 +4,7 @@
 # ---- build ------------------------------------------------------------------
 FROM rust:1-bookworm AS builder
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq-dev \
+ && apt-get install -y --no-install-recommends libpq-dev cmake libclang-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . .

@@ -8,7 +8,8 @@
 #
 # Works on a fresh Debian 12 machine as root (or as a user with sudo): missing
 # system packages (postgresql, libpq-dev, chromium, chromium-driver, npm,
-# poppler-utils, zbar-tools, python3-venv) are
+# poppler-utils, zbar-tools, python3-venv, and cmake + libclang-dev to build
+# the HiGHS solver) are
 # installed with apt-get. axe-core (the accessibility checker of the browser
 # tests) comes from the npm registry at a pinned version, cached in target/axe/
 # and passed to the tests as BUURTPEIL_AXE; aiosmtpd (the e-mail tests' SMTP
@@ -63,6 +64,9 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+# HiGHS (LP/MIP solver of the panel selection) is built from source by highs-sys.
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+pkg_installed libclang-dev || missing+=(libclang-dev)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     banner "Installing missing packages: ${missing[*]}"

@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod insight;
 pub mod invite;
 pub mod lottery;
+pub mod panel;
 pub mod questionnaire;
 pub mod survey;
 pub mod web;

@@ -14,6 +14,7 @@ use buurtpeil::web::Application;
 
 mod invite_cli;
 mod lottery_cli;
+mod panel_cli;
 mod users;
 
 /// Demo data goes to its own file unless DATABASE_URL says otherwise, so it
@@ -72,6 +73,11 @@ enum Command {
     },
     /// Draw residents by lot (stratified, reproducible), or verify a draw
     Draw(lottery_cli::DrawCli),
+    /// Select a citizens' panel (G1000) from volunteers by lot, with quotas
+    Panel {
+        #[command(subcommand)]
+        command: panel_cli::PanelCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -198,6 +204,7 @@ fn run(cli: Cli) -> Result<()> {
                 lottery_cli::run_draw(&draw.args, &url)?;
             }
         },
+        Command::Panel { command } => panel_cli::run(command)?,
     }
     Ok(())
 }

@@ -1,0 +1,218 @@
+//! LEXIMIN selection probabilities by column generation (Flanigan, Gölz,
+//! Gupta, Hennig, Procaccia, *Fair algorithms for selecting citizens'
+//! assemblies*, Nature 2021), on agent types instead of single agents.
+//!
+//! A portfolio of feasible panels grows; the master LP (solved in its dual
+//! form) finds the largest smallest probability of the types not yet fixed;
+//! pricing asks the MIP for the panel with the largest dual weight; when no
+//! panel improves on the LP by more than [`DUAL_TOLERANCE`], the types with a
+//! positive dual value are fixed at that probability and the next level
+//! starts. The distribution over the final portfolio gives every type at
+//! least its leximin probability.
+
+use std::collections::HashSet;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::model::Instance;
+use super::solver::master_primal;
+use super::warm::{MasterDual, Pricing};
+use super::PanelError;
+
+/// Pricing must beat the master LP by more than this to add a panel; types
+/// with a dual value above it are fixed.
+pub const DUAL_TOLERANCE: f64 = 1e-6;
+/// The initial portfolio's random weights come from this fixed seed, so the
+/// distribution depends only on the input files, never on the draw's seed.
+const PORTFOLIO_SEED: u64 = 0x006c_6578_696d_696e;
+
+/// A distribution over compositions (members per type) and each type's
+/// per-member selection probability.
+#[derive(Debug, Clone)]
+pub(crate) struct TypeDistribution {
+    /// Compositions with their probabilities, most likely first.
+    pub panels: Vec<(Vec<u32>, f64)>,
+    pub type_probability: Vec<f64>,
+    pub stats: SolveStats,
+}
+
+/// Work done by the solver, for the protocol.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct SolveStats {
+    /// Feasible panels generated (the portfolio).
+    pub columns: usize,
+    /// Leximin levels (each fixes at least one type's probability).
+    pub levels: usize,
+    /// Master LP solves, each followed by a pricing MIP.
+    pub pricing_rounds: usize,
+}
+
+/// LEXIMIN over all feasible panels by column generation. The instance must
+/// have at least one feasible panel.
+pub(crate) fn leximin(inst: &Instance) -> Result<TypeDistribution, PanelError> {
+    let types = inst.types.len();
+    let mut rng = ChaCha8Rng::seed_from_u64(PORTFOLIO_SEED);
+    let mut panels: Vec<Vec<u32>> = Vec::new();
+    let mut seen: HashSet<Vec<u32>> = HashSet::new();
+    let mut fixed: Vec<Option<f64>> = vec![None; types];
+    let mut pricing = Pricing::new(inst);
+    // Initial portfolio: a panel for every type that can be on one, with
+    // random weights for diversity; types that can never be selected get 0.
+    let mut covered = vec![false; types];
+    for t in 0..types {
+        if covered[t] {
+            continue;
+        }
+        let weights: Vec<f64> = (0..types).map(|u| rng.gen::<f64>() + if covered[u] { 0.0 } else { 1.0 }).collect();
+        match pricing.best(inst, &weights, Some(t))? {
+            None => fixed[t] = Some(0.0),
+            Some(panel) => {
+                for (u, &c) in panel.iter().enumerate() {
+                    covered[u] |= c > 0;
+                }
+                if seen.insert(panel.clone()) {
+                    panels.push(panel);
+                }
+            }
+        }
+    }
+    if panels.is_empty() {
+        return Err(PanelError::Solver("no feasible panel was found although the quotas can be met".into()));
+    }
+    let stats = solve_levels(inst, &mut panels, &mut seen, &mut fixed, Some(&mut pricing))?;
+    finish(inst, panels, &fixed, stats)
+}
+
+/// The leximin LP sequence on a fixed set of panels (no pricing): the exact
+/// optimum when `panels` holds every feasible panel. Used to check the
+/// column generation, and for tiny pools.
+pub(crate) fn leximin_over(inst: &Instance, mut panels: Vec<Vec<u32>>) -> Result<TypeDistribution, PanelError> {
+    let mut seen: HashSet<Vec<u32>> = panels.iter().cloned().collect();
+    let mut fixed: Vec<Option<f64>> =
+        (0..inst.types.len()).map(|t| (!panels.iter().any(|p| p[t] > 0)).then_some(0.0)).collect();
+    let stats = solve_levels(inst, &mut panels, &mut seen, &mut fixed, None)?;
+    finish(inst, panels, &fixed, stats)
+}
+
+fn solve_levels(
+    inst: &Instance,
+    panels: &mut Vec<Vec<u32>>,
+    seen: &mut HashSet<Vec<u32>>,
+    fixed: &mut [Option<f64>],
+    mut pricing: Option<&mut Pricing>,
+) -> Result<SolveStats, PanelError> {
+    let mut stats = SolveStats::default();
+    let mut master = MasterDual::new(inst, fixed);
+    for panel in panels.iter() {
+        master.add_panel(panel);
+    }
+    while fixed.iter().any(Option::is_none) {
+        stats.levels += 1;
+        loop {
+            stats.pricing_rounds += 1;
+            let (value, y_hat, y) = master.solve()?;
+            let weights: Vec<f64> = y.iter().enumerate().map(|(t, &y)| y / inst.size(t) as f64).collect();
+            if let Some(pricing) = pricing.as_deref_mut() {
+                if let Some(best) = pricing.best(inst, &weights, None)? {
+                    let score: f64 = best.iter().zip(&weights).map(|(&c, w)| c as f64 * w).sum();
+                    if score > y_hat + DUAL_TOLERANCE && seen.insert(best.clone()) {
+                        master.add_panel(&best);
+                        panels.push(best);
+                        continue;
+                    }
+                }
+            }
+            // Converged: the types with a positive dual value cannot do
+            // better than `value` in any optimal distribution.
+            let level = (value - 1e-10).clamp(0.0, 1.0);
+            let mut any = false;
+            for t in 0..fixed.len() {
+                if fixed[t].is_none() && y[t] > DUAL_TOLERANCE {
+                    fixed[t] = Some(level);
+                    master.fix(t, level);
+                    any = true;
+                }
+            }
+            if !any {
+                // Numerically flat duals: fix the type with the largest one.
+                let t = (0..fixed.len())
+                    .filter(|&t| fixed[t].is_none())
+                    .max_by(|&a, &b| y[a].total_cmp(&y[b]))
+                    .expect("an unfixed type is left");
+                fixed[t] = Some(level);
+                master.fix(t, level);
+            }
+            break;
+        }
+    }
+    stats.columns = panels.len();
+    Ok(stats)
+}
+
+fn finish(
+    inst: &Instance,
+    panels: Vec<Vec<u32>>,
+    fixed: &[Option<f64>],
+    stats: SolveStats,
+) -> Result<TypeDistribution, PanelError> {
+    let target: Vec<f64> = fixed.iter().map(|f| f.unwrap_or(0.0)).collect();
+    let lambda = master_primal(inst, &panels, &target, 1e-7)?;
+    let mut support: Vec<(Vec<u32>, f64)> = panels.into_iter().zip(lambda).filter(|(_, l)| *l > 1e-9).collect();
+    let total: f64 = support.iter().map(|(_, l)| l).sum();
+    for (_, l) in &mut support {
+        *l /= total;
+    }
+    support.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut type_probability = vec![0.0; inst.types.len()];
+    for (panel, l) in &support {
+        for (t, &c) in panel.iter().enumerate() {
+            type_probability[t] += l * c as f64 / inst.size(t) as f64;
+        }
+    }
+    Ok(TypeDistribution { panels: support, type_probability, stats })
+}
+
+/// How many compositions (members per type, any quotas) a panel could have,
+/// up to `cap`: tells whether enumerating them is cheap.
+pub(crate) fn compositions(inst: &Instance, cap: u64) -> u64 {
+    let k = inst.k as usize;
+    let mut ways = vec![0u64; k + 1];
+    ways[0] = 1;
+    for t in 0..inst.types.len() {
+        let n = inst.size(t) as usize;
+        let mut next = vec![0u64; k + 1];
+        for (s, &w) in ways.iter().enumerate() {
+            if w > 0 {
+                for c in 0..=n.min(k - s) {
+                    next[s + c] = next[s + c].saturating_add(w).min(cap);
+                }
+            }
+        }
+        ways = next;
+    }
+    ways[k]
+}
+
+/// Every feasible composition, or `None` when there are more than `limit`.
+pub(crate) fn enumerate_panels(inst: &Instance, limit: usize) -> Option<Vec<Vec<u32>>> {
+    fn go(inst: &Instance, t: usize, left: u32, current: &mut Vec<u32>, out: &mut Vec<Vec<u32>>, limit: usize) -> bool {
+        if t == inst.types.len() {
+            if left == 0 && inst.is_feasible(current) {
+                out.push(current.clone());
+            }
+            return out.len() <= limit;
+        }
+        for c in 0..=left.min(inst.size(t)) {
+            current.push(c);
+            let ok = go(inst, t + 1, left - c, current, out, limit);
+            current.pop();
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+    let mut out = Vec::new();
+    go(inst, 0, inst.k, &mut Vec::new(), &mut out, limit).then_some(out)
+}

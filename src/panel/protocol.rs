@@ -1,0 +1,132 @@
+//! The published protocol of a selection (JSON) and the output folder:
+//! `panel.csv`, `probabilities.csv`, `protocol.json`.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::PanelError;
+use super::{Algorithm, Pool, Selection, SolveStats};
+
+/// Version of the selection procedure (algorithm, draw, file formats);
+/// raised whenever the same inputs could give another result.
+pub const ALGORITHM_VERSION: &str = "buurtpeil-panel/1";
+
+/// One panel of the distribution with its probability: the ids of its
+/// members when every group has one volunteer, otherwise how many members it
+/// takes from each group (see [`Protocol::groups`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProtocolPanel {
+    pub probability: f64,
+    /// `[group, count]` pairs.
+    pub groups: Vec<(usize, u32)>,
+}
+
+/// Everything needed to check a selection: inputs' hashes, parameters,
+/// the distribution, the drawn panel.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Protocol {
+    pub procedure: String,
+    pub software: String,
+    /// `selection` or `replacement`.
+    pub mode: String,
+    pub algorithm: Algorithm,
+    pub people_sha256: String,
+    pub features_sha256: String,
+    pub panel_size: u32,
+    pub seed: String,
+    pub random_generator: String,
+    pub one_per_household: Option<Vec<String>>,
+    /// For a replacement: the protocol it continues and who dropped out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_protocol_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<String>,
+    /// Groups of interchangeable volunteers (ids); every member of a group
+    /// has the same probability.
+    pub groups: Vec<Vec<String>>,
+    pub distribution: Vec<ProtocolPanel>,
+    /// The drawn panel (ids, in people-file order).
+    pub panel: Vec<String>,
+    pub min_probability: f64,
+    pub probabilities_estimated: bool,
+    pub seconds: f64,
+    pub solver: SolveStats,
+}
+
+/// SHA-256 of bytes as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Protocol {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        selection: &Selection,
+        pool: &Pool,
+        people_bytes: &[u8],
+        features_bytes: &[u8],
+        size: u32,
+        seed: &super::Seed,
+        households: Option<Vec<String>>,
+        seconds: f64,
+    ) -> Self {
+        let id = |i: &usize| pool.people[*i].id.clone();
+        Protocol {
+            procedure: ALGORITHM_VERSION.to_owned(),
+            software: format!("buurtpeil {}", env!("CARGO_PKG_VERSION")),
+            mode: "selection".to_owned(),
+            algorithm: selection.algorithm,
+            people_sha256: sha256_hex(people_bytes),
+            features_sha256: sha256_hex(features_bytes),
+            panel_size: size,
+            seed: seed.as_str().to_owned(),
+            random_generator: "ChaCha20 (rand_chacha 0.3) keyed with SHA-256 of the seed text".to_owned(),
+            one_per_household: households,
+            previous_protocol_sha256: None,
+            dropped: Vec::new(),
+            groups: selection.groups.iter().map(|g| g.iter().map(id).collect()).collect(),
+            distribution: selection
+                .distribution
+                .iter()
+                .map(|s| ProtocolPanel { probability: s.probability, groups: s.composition.clone() })
+                .collect(),
+            panel: selection.panel.iter().map(id).collect(),
+            min_probability: selection.min_probability(),
+            probabilities_estimated: selection.algorithm == Algorithm::Legacy,
+            seconds,
+            solver: selection.stats.clone(),
+        }
+    }
+
+    pub fn parse(file: &str, bytes: &[u8]) -> Result<Self, PanelError> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| PanelError::Input(format!("{file} is not a buurtpeil panel protocol: {e}")))
+    }
+
+    /// Writes `panel.csv` (the panel's rows of the people file),
+    /// `probabilities.csv` (id, probability for every eligible volunteer)
+    /// and `protocol.json` into `dir` (created when missing).
+    pub fn write(&self, dir: &Path, selection: &Selection, pool: &Pool) -> Result<(), PanelError> {
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| PanelError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let panel_path = dir.join("panel.csv");
+        std::fs::write(&panel_path, pool.rows_csv(&selection.panel)).map_err(io(&panel_path))?;
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["id", "probability"]).expect("in memory");
+        for &i in &selection.eligible {
+            w.write_record([pool.people[i].id.as_str(), &format!("{:.9}", selection.probabilities[i])])
+                .expect("in memory");
+        }
+        let probabilities_path = dir.join("probabilities.csv");
+        std::fs::write(&probabilities_path, w.into_inner().expect("in memory")).map_err(io(&probabilities_path))?;
+        let protocol_path = dir.join("protocol.json");
+        let json = serde_json::to_string_pretty(self).expect("plain data");
+        std::fs::write(&protocol_path, json + "\n").map_err(io(&protocol_path))?;
+        Ok(())
+    }
+}

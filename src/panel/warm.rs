@@ -1,0 +1,164 @@
+//! The two models of the column generation kept alive between rounds, on the
+//! HiGHS binding directly: the master LP (dual form) gets one row per new
+//! panel and is re-solved from its last basis; the pricing MIP only gets new
+//! objective weights.
+
+use highs::{Col, HighsModelStatus, Model, RowProblem, Sense};
+
+use super::model::Instance;
+use super::PanelError;
+
+fn status_error(what: &str, status: HighsModelStatus) -> PanelError {
+    PanelError::Solver(format!("{what}: HiGHS ended with {status:?}"))
+}
+
+/// No log, and one thread: HiGHS's worker threads spin while waiting, which
+/// on a small machine costs more than the parallelism brings for models of
+/// this size.
+pub(crate) fn quiet_single_thread(model: &mut Model) {
+    model.make_quiet();
+    model.set_option("threads", 1);
+}
+
+/// The dual of the leximin master LP over the portfolio: minimise
+/// `ŷ − Σ_fixed p_t·y_t` subject to `Σ_unfixed y_t = 1`, `y ≥ 0` and
+/// `Σ_t y_t·c_{P,t}/n_t ≤ ŷ` for every panel P. Its value is the largest
+/// smallest probability of the unfixed types given the fixed ones. Each
+/// type's dual `y_t` split in two columns: `u_t` while the type is unfixed
+/// (counted in `Σ u = 1`) and `v_t` once it is fixed (cost `−p_t`); the
+/// other column is held at 0. Fixing a type only changes bounds and a cost.
+pub(crate) struct MasterDual {
+    model: Option<Model>,
+    u: Vec<Col>,
+    v: Vec<Col>,
+    y_hat: Col,
+    sizes: Vec<f64>,
+}
+
+impl MasterDual {
+    pub fn new(inst: &Instance, fixed: &[Option<f64>]) -> Self {
+        let types = inst.types.len();
+        let mut p = RowProblem::default();
+        let u: Vec<Col> = (0..types).map(|_| p.add_column(0.0, 0.0..)).collect();
+        let v: Vec<Col> = (0..types).map(|_| p.add_column(0.0, 0.0..=0.0)).collect();
+        let y_hat = p.add_column::<f64, _>(1.0, ..);
+        p.add_row(1.0..=1.0, u.iter().map(|&c| (c, 1.0)));
+        let mut model = p.optimise(Sense::Minimise);
+        quiet_single_thread(&mut model);
+        let sizes = (0..types).map(|t| inst.size(t) as f64).collect();
+        let mut master = MasterDual { model: Some(model), u, v, y_hat, sizes };
+        for (t, f) in fixed.iter().enumerate() {
+            if let Some(f) = f {
+                master.fix(t, *f);
+            }
+        }
+        master
+    }
+
+    fn model(&mut self) -> &mut Model {
+        self.model.as_mut().expect("the model is put back after every solve")
+    }
+
+    /// `Σ_t (c_t / n_t)(u_t + v_t) − ŷ ≤ 0` for a new panel.
+    pub fn add_panel(&mut self, panel: &[u32]) {
+        let mut factors = Vec::new();
+        for (t, &c) in panel.iter().enumerate() {
+            if c > 0 {
+                let w = f64::from(c) / self.sizes[t];
+                factors.push((self.u[t], w));
+                factors.push((self.v[t], w));
+            }
+        }
+        factors.push((self.y_hat, -1.0));
+        self.model().add_row(..=0.0, factors);
+    }
+
+    pub fn fix(&mut self, t: usize, probability: f64) {
+        let (u, v) = (self.u[t], self.v[t]);
+        let model = self.model();
+        model.change_column_bounds(u, 0.0..=0.0);
+        model.change_column_bounds(v, 0.0..);
+        model.change_column_cost(v, -probability);
+    }
+
+    /// (value, ŷ, y): the best smallest probability of the unfixed types.
+    pub fn solve(&mut self) -> Result<(f64, f64, Vec<f64>), PanelError> {
+        let model = self.model.take().expect("the model is put back after every solve");
+        let solved = model.try_solve().map_err(|e| PanelError::Solver(format!("master LP: {e:?}")))?;
+        let status = solved.status();
+        if status != HighsModelStatus::Optimal {
+            return Err(status_error("master LP", status));
+        }
+        let value = solved.objective_value();
+        let solution = solved.get_solution();
+        let columns = solution.columns();
+        let y = (0..self.u.len()).map(|t| (columns[self.u[t].index()] + columns[self.v[t].index()]).max(0.0)).collect();
+        let y_hat = columns[self.y_hat.index()];
+        self.model = Some(Model::from(solved));
+        Ok((value, y_hat, y))
+    }
+}
+
+/// The pricing MIP: the quota-feasible composition with the largest weight.
+pub(crate) struct Pricing {
+    model: Option<Model>,
+    c: Vec<Col>,
+}
+
+impl Pricing {
+    pub fn new(inst: &Instance) -> Self {
+        let mut p = RowProblem::default();
+        let c: Vec<Col> = (0..inst.types.len()).map(|t| p.add_integer_column(0.0, 0.0..=inst.size(t) as f64)).collect();
+        let k = f64::from(inst.k);
+        p.add_row(k..=k, c.iter().map(|&v| (v, 1.0)));
+        for q in &inst.quotas {
+            p.add_row(f64::from(q.min)..=f64::from(q.max), q.types.iter().map(|&t| (c[t], 1.0)));
+        }
+        for h in &inst.households {
+            p.add_row(..=1.0, h.iter().map(|&t| (c[t], 1.0)));
+        }
+        let mut model = p.optimise(Sense::Maximise);
+        quiet_single_thread(&mut model);
+        // Feasibility jump (a start heuristic) costs more than it saves on
+        // these small MIPs, which are solved hundreds of times.
+        model.set_option("mip_heuristic_run_feasibility_jump", false);
+        // Pricing must be exact: a panel missed by the default gap (1e-4)
+        // would stop the column generation early.
+        model.set_option("mip_rel_gap", 1e-9);
+        model.set_option("mip_abs_gap", 1e-10);
+        Pricing { model: Some(model), c }
+    }
+
+    /// The best composition for these weights, optionally with at least one
+    /// member of type `force`; `None` when there is none.
+    pub fn best(
+        &mut self,
+        inst: &Instance,
+        weights: &[f64],
+        force: Option<usize>,
+    ) -> Result<Option<Vec<u32>>, PanelError> {
+        let mut model = self.model.take().expect("the model is put back after every solve");
+        for (&c, &w) in self.c.iter().zip(weights) {
+            model.change_column_cost(c, w);
+        }
+        if let Some(t) = force {
+            model.change_column_bounds(self.c[t], 1.0..=inst.size(t) as f64);
+        }
+        let solved = model.try_solve().map_err(|e| PanelError::Solver(format!("pricing MIP: {e:?}")))?;
+        let status = solved.status();
+        let panel = match status {
+            HighsModelStatus::Optimal => {
+                let solution = solved.get_solution();
+                Some(self.c.iter().map(|c| solution.columns()[c.index()].round().max(0.0) as u32).collect())
+            }
+            HighsModelStatus::Infeasible => None,
+            other => return Err(status_error("pricing MIP", other)),
+        };
+        let mut model = Model::from(solved);
+        if let Some(t) = force {
+            model.change_column_bounds(self.c[t], 0.0..=inst.size(t) as f64);
+        }
+        self.model = Some(model);
+        Ok(panel)
+    }
+}
