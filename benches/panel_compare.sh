@@ -36,7 +36,7 @@ print(json.dumps({"pool": sys.argv[2], "tool": p["software"], "requested": "lexi
                   "note": f"{p['solver']['columns']} panels, {p['solver']['levels']} levels, {p['solver']['pricing_rounds']} pricing rounds"}))
 PY
     for algorithm in $PY_ALGORITHMS; do
-        "$VENV/bin/python" benches/panel_compare.py "$dir/people.csv" "$dir/features.csv" "$k" "$algorithm" \
+        "$VENV/bin/python" benches/panel_compare.py "$dir/people.csv" "$dir/features.csv" "$k" "$algorithm" | tail -n 1 \
             | python3 -c "import json,sys; r=json.loads(sys.stdin.read()); r['pool']='$size'; print(json.dumps(r))" \
             | tee -a "$RESULTS"
     done

@@ -119,9 +119,6 @@ impl Pricing {
         }
         let mut model = p.optimise(Sense::Maximise);
         quiet_single_thread(&mut model);
-        // Feasibility jump (a start heuristic) costs more than it saves on
-        // these small MIPs, which are solved hundreds of times.
-        model.set_option("mip_heuristic_run_feasibility_jump", false);
         // Pricing must be exact: a panel missed by the default gap (1e-4)
         // would stop the column generation early.
         model.set_option("mip_rel_gap", 1e-9);
