@@ -204,6 +204,10 @@ fn run(cli: Cli) -> Result<()> {
                 lottery_cli::run_draw(&draw.args, &url)?;
             }
         },
+        Command::Panel { command: panel_cli::PanelCommand::Volunteers { questionnaire, out } } => {
+            let url = DatabaseUrl::parse(&database_url(&cli, false))?;
+            panel_cli::volunteers(&url, &cli.questionnaires, questionnaire, out)?;
+        }
         Command::Panel { command } => panel_cli::run(command)?,
     }
     Ok(())

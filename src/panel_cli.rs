@@ -7,10 +7,23 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
+use buurtpeil::db::{connect, DatabaseUrl};
 use buurtpeil::panel::{self, sha256_hex, Algorithm, Features, Pool, Protocol, Seed, SelectOptions};
+use buurtpeil::questionnaire::{load_catalog, load_dir};
+use buurtpeil::survey::identified_responses;
 
 #[derive(Subcommand)]
 pub enum PanelCommand {
+    /// Write the sign-ups of a questionnaire (e.g. panelaanmelding) as a
+    /// people file for `panel select`: id, buurt, the quota answers, contact
+    Volunteers {
+        /// The sign-up questionnaire's short name
+        #[arg(long, default_value = "panelaanmelding")]
+        questionnaire: String,
+        /// Where to write the people file (CSV)
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Select a panel from the volunteers (LEXIMIN by default) and write
     /// panel.csv, probabilities.csv and protocol.json to --out
     Select {
@@ -62,9 +75,32 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("{}: cannot read the file", path.display()))
 }
 
+/// `panel volunteers`: the sign-ups, read from the database.
+pub fn volunteers(url: &DatabaseUrl, questionnaires: &Path, slug: &str, out: &Path) -> Result<()> {
+    let pool = connect(url, 1)?;
+    let mut conn = pool.get()?;
+    let catalog = load_catalog(&mut conn, &load_dir(questionnaires)?)?;
+    let Some(current) = catalog.current(slug) else {
+        anyhow::bail!("there is no questionnaire {slug:?}");
+    };
+    let ids: Vec<i32> = catalog.versions(slug).iter().map(|v| v.id).collect();
+    let signups = identified_responses(&mut conn, &ids)?;
+    let csv = panel::volunteers_csv(&current.definition, &signups);
+    std::fs::write(out, csv).with_context(|| format!("{}: cannot write the people file", out.display()))?;
+    let (features, _) = panel::volunteer_columns(&current.definition);
+    println!(
+        "{} sign-ups written to {} (features: {}); it holds names and contact details: keep it safe and delete it after the selection",
+        signups.len(),
+        out.display(),
+        features.join(", ")
+    );
+    Ok(())
+}
+
 pub fn run(command: &PanelCommand) -> Result<()> {
     let common = match command {
         PanelCommand::Select { common, .. } | PanelCommand::Replace { common, .. } => common,
+        PanelCommand::Volunteers { .. } => anyhow::bail!("panel volunteers reads the database: see main"),
     };
     let started = Instant::now();
     // A replacement continues the previous selection: its household rule
@@ -74,7 +110,7 @@ pub fn run(command: &PanelCommand) -> Result<()> {
             let bytes = read(protocol)?;
             Some((Protocol::parse(&protocol.display().to_string(), &bytes)?, bytes))
         }
-        PanelCommand::Select { .. } => None,
+        PanelCommand::Select { .. } | PanelCommand::Volunteers { .. } => None,
     };
     let household_columns = match (&previous, common.one_per_household.is_empty()) {
         (Some((p, _)), true) => p.one_per_household.clone().unwrap_or_default(),
@@ -94,6 +130,7 @@ pub fn run(command: &PanelCommand) -> Result<()> {
     let households = (!household_columns.is_empty()).then_some(household_columns);
     let mut options = SelectOptions { size: 0, seed: seed.clone(), algorithm, one_per_household: households.is_some() };
     let (selection, mut protocol) = match (command, previous) {
+        (PanelCommand::Volunteers { .. }, _) => anyhow::bail!("panel volunteers reads the database: see main"),
         (PanelCommand::Select { size, .. }, _) => {
             options.size = *size;
             let selection = panel::select(&features, &pool, &options)?;

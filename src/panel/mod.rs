@@ -16,6 +16,7 @@ mod protocol;
 mod solver;
 #[cfg(test)]
 mod tests;
+mod volunteers;
 mod warm;
 
 use std::fmt;
@@ -28,6 +29,7 @@ pub use input::{Feature, Features, Person, Pool, Quota};
 pub use leximin::{SolveStats, DUAL_TOLERANCE};
 pub use protocol::{sha256_hex, Protocol, ProtocolPanel, ALGORITHM_VERSION};
 pub use solver::QuotaConflict;
+pub use volunteers::{volunteer_columns, volunteers_csv};
 
 use model::Instance;
 

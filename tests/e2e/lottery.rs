@@ -504,3 +504,59 @@ async fn the_council_draws_and_invites_on_its_pages(backend: Backend) {
     assert_eq!(council.get("/beheer/loting/onbekend").await.status().as_u16(), 404);
 }
 on_both_backends!(the_council_draws_and_invites_on_its_pages);
+
+/// The sign-ups become the volunteers of a LEXIMIN panel: `panel volunteers`
+/// writes them in the Sortition Foundation format and `panel select` reads
+/// that file as it is.
+async fn sign_ups_become_a_panel(backend: Backend) {
+    use buurtpeil::questionnaire::{load_catalog, load_dir, RawAnswer};
+    let db = TestDb::new(backend);
+    setup(&db);
+    let mut conn = db.connect();
+    let catalog = load_catalog(&mut conn, &load_dir(&manifest_dir().join("questionnaires")).unwrap()).unwrap();
+    let p = catalog.current("panelaanmelding").unwrap();
+    let today = chrono::Local::now().date_naive();
+    for i in 0..16 {
+        let raw: std::collections::BTreeMap<String, RawAnswer> = [
+            ("geslacht", ["vrouw", "man"][i % 2]),
+            ("leeftijd", ["jonger_25", "van_25_tot_40", "van_40_tot_55", "vanaf_70"][i % 4]),
+            ("opleiding", ["laag", "midden", "hoog"][i % 3]),
+            ("woonsituatie", ["huur", "koop"][i % 2]),
+            ("thuistaal", ["nederlands", "andere"][(i / 3) % 2]),
+            ("naam", if i == 0 { "=HYPERLINK(\"x\")" } else { "Kim" }),
+            ("hulp_nodig", "no"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), RawAnswer::Text(v.to_owned())))
+        .collect();
+        let answers = p.definition.check_answers(&p.definition.drop_hidden(&raw)).unwrap();
+        let buurt = buurtpeil::area::AreaCode::parse(buurtpeil::area::Level::Buurt, BUURTEN[i % 4]).unwrap();
+        buurtpeil::survey::store_identified(&mut conn, p.id, &buurt, &answers, today, today).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let people = dir.path().join("people.csv");
+    let out = buurtpeil(&db, &["panel", "volunteers", "--out", path(&people)]);
+    assert!(out.status.success() && text(&out).contains("16 sign-ups"), "{}", text(&out));
+    let csv = std::fs::read_to_string(&people).unwrap();
+    assert!(csv.starts_with("id,buurt,geslacht,leeftijd,opleiding,woonsituatie,thuistaal,hulp_nodig,naam"), "{csv}");
+    assert!(csv.contains("'=HYPERLINK"), "a name never runs as a spreadsheet formula");
+    let features = dir.path().join("features.csv");
+    std::fs::write(
+        &features,
+        "feature,value,min,max\ngeslacht,vrouw,2,2\ngeslacht,man,2,2\ngeslacht,anders,0,0\nthuistaal,nederlands,1,3\nthuistaal,andere,1,3\n",
+    )
+    .unwrap();
+    let panel = dir.path().join("panel");
+    let out = Command::new(env!("CARGO_BIN_EXE_buurtpeil"))
+        .args(["panel", "select", "--people", path(&people), "--features", path(&features)])
+        .args(["--size", "4", "--seed", "publieke trekking 7 12", "--out", path(&panel)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let chosen = std::fs::read_to_string(panel.join("panel.csv")).unwrap();
+    assert_eq!(chosen.lines().count(), 5, "a header and four members: {chosen}");
+    let probabilities = std::fs::read_to_string(panel.join("probabilities.csv")).unwrap();
+    let total: f64 = probabilities.lines().skip(1).filter_map(|l| l.split(',').nth(1)?.parse::<f64>().ok()).sum();
+    assert!((total - 4.0).abs() < 1e-6, "probabilities sum to the panel size: {total}");
+}
+on_both_backends!(sign_ups_become_a_panel);
