@@ -5,6 +5,7 @@
 
 pub mod area;
 pub mod auth;
+pub mod code;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -4,11 +4,8 @@
 //! of four): one secret means one hash and no weaker second way in. Only the
 //! SHA-256 of the symbols is stored.
 
-use rand::Rng;
-use sha2::{Digest, Sha256};
+use crate::code;
 
-/// Crockford base32, as for resume codes: no I, L, O, U.
-const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// 28 symbols × 5 bits = 140 bits.
 pub const TOKEN_LEN: usize = 28;
 
@@ -24,34 +21,17 @@ impl std::fmt::Debug for InviteToken {
 impl InviteToken {
     /// A fresh token from `OsRng`.
     pub fn generate() -> InviteToken {
-        let mut rng = rand::rngs::OsRng;
-        InviteToken((0..TOKEN_LEN).map(|_| ALPHABET[rng.gen_range(0..32)] as char).collect())
+        InviteToken(code::generate(TOKEN_LEN))
     }
 
-    /// Reads a link's token or a typed code: case, spaces and dashes do not
-    /// matter; O, I and L are read as 0, 1 and 1.
+    /// Reads a link's token or a typed code (see `code::read`).
     pub fn parse(s: &str) -> Option<InviteToken> {
-        if s.len() > 100 {
-            return None;
-        }
-        let mut out = String::with_capacity(TOKEN_LEN);
-        for c in s.chars().filter(|c| !c.is_whitespace() && *c != '-') {
-            let c = match c.to_ascii_uppercase() {
-                'O' => '0',
-                'I' | 'L' => '1',
-                c => c,
-            };
-            if !c.is_ascii() || !ALPHABET.contains(&(c as u8)) {
-                return None;
-            }
-            out.push(c);
-        }
-        (out.len() == TOKEN_LEN).then_some(InviteToken(out))
+        code::read(s, TOKEN_LEN, 100).map(InviteToken)
     }
 
     /// As printed to type: `ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2345`.
     pub fn display(&self) -> String {
-        self.0.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or("")).collect::<Vec<_>>().join("-")
+        code::grouped(&self.0)
     }
 
     /// As used in a link.
@@ -61,7 +41,7 @@ impl InviteToken {
 
     /// What is stored: the hex SHA-256 of the symbols.
     pub fn hash(&self) -> String {
-        hex::encode(Sha256::digest(self.0.as_bytes()))
+        code::hash(&self.0)
     }
 }
 

@@ -7,19 +7,15 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use rand::Rng;
-use sha2::{Digest, Sha256};
 
 use crate::area::{AreaCode, Level};
+use crate::code;
 use crate::db::schema::partial_responses as pr;
 use crate::db::{AnyConnection, DbError};
 
 /// Days an untouched partial response is kept.
 pub const RETENTION_DAYS: u64 = 30;
 
-/// Crockford base32: no I, L, O, U, so a code read aloud or typed from paper
-/// survives the usual confusions.
-const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const CODE_LEN: usize = 12;
 
 /// 12 symbols, 60 random bits: short enough to write down, too many to guess.
@@ -34,34 +30,17 @@ impl std::fmt::Debug for ResumeCode {
 
 impl ResumeCode {
     pub fn generate() -> ResumeCode {
-        let mut rng = rand::rngs::OsRng;
-        ResumeCode((0..CODE_LEN).map(|_| ALPHABET[rng.gen_range(0..32)] as char).collect())
+        ResumeCode(code::generate(CODE_LEN))
     }
 
-    /// Reads a typed code: case, spaces and dashes do not matter, and O, I
-    /// and L are read as 0, 1 and 1.
+    /// Reads a typed code (see `code::read`).
     pub fn parse(s: &str) -> Option<ResumeCode> {
-        if s.len() > 64 {
-            return None;
-        }
-        let mut out = String::with_capacity(CODE_LEN);
-        for c in s.chars().filter(|c| !c.is_whitespace() && *c != '-') {
-            let c = match c.to_ascii_uppercase() {
-                'O' => '0',
-                'I' | 'L' => '1',
-                c => c,
-            };
-            if !c.is_ascii() || !ALPHABET.contains(&(c as u8)) {
-                return None;
-            }
-            out.push(c);
-        }
-        (out.len() == CODE_LEN).then_some(ResumeCode(out))
+        code::read(s, CODE_LEN, 64).map(ResumeCode)
     }
 
     /// The code as the resident sees it: `ABCD-EFGH-JKMN`.
     pub fn display(&self) -> String {
-        self.0.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap_or("")).collect::<Vec<_>>().join("-")
+        code::grouped(&self.0)
     }
 
     /// The code as stored in a cookie or a link.
@@ -70,7 +49,7 @@ impl ResumeCode {
     }
 
     fn hash(&self) -> String {
-        hex::encode(Sha256::digest(self.0.as_bytes()))
+        code::hash(&self.0)
     }
 }
 

@@ -16,7 +16,7 @@ use super::lang::LangChoice;
 use super::render::page;
 use super::resident::{merge_page, neighbour, raw_answers, PageView};
 use super::session::{no_store, refusal, Professional};
-use super::state::AppState;
+use super::state::{blocking_or_refuse, AppState};
 use crate::area::{AreaCode, Level};
 use crate::auth::Role;
 use crate::db::{AnyConnection, DbError};
@@ -101,18 +101,7 @@ async fn db<T: Send + 'static>(
     req: &HttpRequest,
     job: impl FnOnce(&mut AnyConnection) -> std::result::Result<T, DbError> + Send + 'static,
 ) -> Result<T> {
-    let state2 = state.clone();
-    match web::block(move || job(&mut *state2.pool.get()?)).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => {
-            tracing::error!("designer: {e}");
-            Err(refusal(req, StatusCode::SERVICE_UNAVAILABLE, "error_unavailable"))
-        }
-        Err(e) => {
-            tracing::error!("designer: {e}");
-            Err(refusal(req, StatusCode::SERVICE_UNAVAILABLE, "error_unavailable"))
-        }
-    }
+    blocking_or_refuse(state, req, job).await
 }
 
 fn slug_of(req: &HttpRequest, raw: &str) -> Result<Slug> {

@@ -18,9 +18,9 @@ use serde::Serialize;
 
 use super::lang::LangChoice;
 use super::render::{error_page, page};
-use super::resident::{blocking, new_partial, no_store, to_first_page, today, unavailable};
+use super::resident::{new_partial, no_store, to_first_page, today, unavailable};
 use super::session::Professional;
-use super::state::AppState;
+use super::state::{blocking, AppState};
 use crate::auth::Role;
 use crate::db::DbError;
 use crate::invite::{self, CampaignName, InviteError, InviteToken, Landing};

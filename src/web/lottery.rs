@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::lang::LangChoice;
 use super::render::page;
 use super::session::{no_store, refusal, Professional};
-use super::state::AppState;
+use super::state::{blocking_or_refuse, AppState};
 use crate::area::{load_tree, Level};
 use crate::auth::Role;
 use crate::db::{AnyConnection, DbError};
@@ -40,16 +40,7 @@ async fn db<T: Send + 'static>(
     req: &HttpRequest,
     job: impl FnOnce(&mut AnyConnection) -> std::result::Result<T, DbError> + Send + 'static,
 ) -> Result<T> {
-    let s = state.clone();
-    match web::block(move || job(&mut *s.pool.get()?)).await {
-        Ok(Ok(v)) => Ok(v),
-        other => {
-            if let Ok(Err(e)) = other {
-                tracing::error!("lottery page: {e}");
-            }
-            Err(refusal(req, StatusCode::SERVICE_UNAVAILABLE, "error_unavailable"))
-        }
-    }
+    blocking_or_refuse(state, req, job).await
 }
 
 fn t(lang: LangChoice, key: &str) -> String {

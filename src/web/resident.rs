@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::lang::LangChoice;
 use super::render::{error_page, page};
-use super::state::{knows_buurt, AppState};
+use super::state::{blocking, knows_buurt, AppState};
 use crate::area::{AreaCode, AreaTree, Level};
 use crate::db::DbError;
 use crate::i18n::Lang;
@@ -172,15 +172,6 @@ async fn start(
 async fn known_buurt(state: &web::Data<AppState>, raw: &str) -> Option<AreaCode> {
     let code = AreaCode::parse(Level::Buurt, raw).ok()?;
     knows_buurt(state, &code).await.ok()?.then_some(code)
-}
-
-/// Runs a database job off the async threads.
-pub(super) async fn blocking<T: Send + 'static>(
-    state: &web::Data<AppState>,
-    job: impl FnOnce(&mut crate::db::AnyConnection) -> Result<T, DbError> + Send + 'static,
-) -> Result<T, DbError> {
-    let state = state.clone();
-    web::block(move || job(&mut *state.pool.get()?)).await.map_err(|e| DbError::Connect(e.to_string()))?
 }
 
 pub(super) fn unavailable(state: &AppState, req: &HttpRequest, lang: LangChoice, e: DbError) -> HttpResponse {

@@ -148,3 +148,26 @@ pub async fn knows_buurt(state: &web::Data<AppState>, code: &AreaCode) -> Result
     let (state, code) = (state.clone(), code.to_string());
     Ok(web::block(move || state.areas_knowing(&code).map(|t| t.buurt(&code).is_some())).await??)
 }
+
+/// Runs a database job off the async threads: the one way handlers reach
+/// the database.
+pub async fn blocking<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    job: impl FnOnce(&mut crate::db::AnyConnection) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, DbError> {
+    let state = state.clone();
+    web::block(move || job(&mut *state.pool.get()?)).await.map_err(|e| DbError::Connect(e.to_string()))?
+}
+
+/// `blocking` for the professionals' pages: a database failure becomes the
+/// "unavailable" refusal (a page, or JSON under /api).
+pub async fn blocking_or_refuse<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    req: &actix_web::HttpRequest,
+    job: impl FnOnce(&mut crate::db::AnyConnection) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, actix_web::Error> {
+    blocking(state, job).await.map_err(|e| {
+        tracing::error!("{}: {e}", req.path());
+        super::session::refusal(req, actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "error_unavailable")
+    })
+}
