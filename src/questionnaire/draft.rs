@@ -80,6 +80,7 @@ impl Draft {
                 intro: None,
                 purpose,
                 invitation_only: None,
+                retention_months: None,
                 questions: None,
                 pages: Some(vec![RawPage {
                     id: "pagina_1".into(),

@@ -259,10 +259,23 @@ pub struct Definition {
     pub purpose: Option<LocalText>,
     /// Answered only through an invitation (a lottery), never by open link.
     pub invitation_only: bool,
+    /// Identified questionnaires only: months their answers are kept.
+    pub retention_months: Option<u32>,
     pub pages: Vec<Page>,
 }
 
+/// How long identified answers are kept when a questionnaire does not say.
+pub const DEFAULT_RETENTION_MONTHS: u32 = 12;
+/// The longest retention a questionnaire may declare.
+pub const MAX_RETENTION_MONTHS: u32 = 60;
+
 impl Definition {
+    /// Months identified answers are kept; `None` for anonymous questionnaires,
+    /// whose responses hold nothing personal.
+    pub fn retention(&self) -> Option<u32> {
+        (self.kind == Kind::Identified).then(|| self.retention_months.unwrap_or(DEFAULT_RETENTION_MONTHS))
+    }
+
     /// Every question, page by page.
     pub fn questions(&self) -> impl Iterator<Item = &Question> {
         self.pages.iter().flat_map(|p| p.questions.iter())

@@ -31,6 +31,10 @@ pub struct RawDefinition {
     /// Only residents with an invitation (a lottery) may answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invitation_only: Option<bool>,
+    /// Identified questionnaires: months the answers are kept after sending
+    /// (default [`DEFAULT_RETENTION_MONTHS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_months: Option<u32>,
     /// All questions on one page; the alternative to `pages`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub questions: Option<Vec<RawQuestion>>,
@@ -204,6 +208,20 @@ impl RawDefinition {
                     .into(),
             ));
         }
+        let retention_months = match (self.kind, self.retention_months) {
+            (Kind::Anonymous, Some(_)) => {
+                return Err(err(
+                    None,
+                    "retention_months applies to identified questionnaires only: anonymous responses hold nothing \
+                     personal"
+                        .into(),
+                ))
+            }
+            (_, Some(m)) if !(1..=MAX_RETENTION_MONTHS).contains(&m) => {
+                return Err(err(None, format!("retention_months must be between 1 and {MAX_RETENTION_MONTHS}")))
+            }
+            (_, m) => m,
+        };
         let raw_pages = match (self.questions, self.pages) {
             (Some(questions), None) => {
                 vec![RawPage { id: "vragen".into(), title: None, show_if: None, questions }]
@@ -256,6 +274,7 @@ impl RawDefinition {
             intro: self.intro,
             purpose: self.purpose,
             invitation_only: self.invitation_only.unwrap_or(false),
+            retention_months,
             pages,
         })
     }
@@ -498,6 +517,7 @@ impl Definition {
             intro: self.intro.clone(),
             purpose: self.purpose.clone(),
             invitation_only: self.invitation_only.then_some(true),
+            retention_months: self.retention_months,
             questions: None,
             pages: Some(
                 self.pages
@@ -560,6 +580,31 @@ max_label = { nl = "goed", en = "good" }
         let c = parse_toml("p", &MINIMAL.replace("Welk cijfer?", "Welk rapportcijfer?")).unwrap();
         assert_eq!(a.content_hash(), b.content_hash());
         assert_ne!(a.content_hash(), c.content_hash());
+    }
+
+    #[test]
+    fn retention_is_for_identified_questionnaires_and_bounded() {
+        let identified = MINIMAL
+            .replace("kind = \"anonymous\"", "kind = \"identified\"\npurpose = { nl = \"Doel\", en = \"Purpose\" }");
+        let def = parse_toml("p", &identified).unwrap();
+        assert_eq!(def.retention(), Some(DEFAULT_RETENTION_MONTHS));
+        let def =
+            parse_toml("p", &identified.replace("[[questions]]", "retention_months = 24\n[[questions]]")).unwrap();
+        assert_eq!(def.retention(), Some(24));
+        assert_eq!(parse_json("db", &def.canonical_json().to_string()).unwrap(), def);
+        assert_eq!(parse_toml("p", MINIMAL).unwrap().retention(), None);
+        for (text, message) in [
+            (
+                MINIMAL.replace("[[questions]]", "retention_months = 12\n[[questions]]"),
+                "identified questionnaires only",
+            ),
+            (identified.replace("[[questions]]", "retention_months = 0\n[[questions]]"), "between 1 and 60"),
+            (identified.replace("[[questions]]", "retention_months = 61\n[[questions]]"), "between 1 and 60"),
+            (identified.replace("[[questions]]", "retention_months = -1\n[[questions]]"), "line 7"),
+        ] {
+            let e = parse_toml("p", &text).unwrap_err().to_string();
+            assert!(e.contains(message), "{e}");
+        }
     }
 
     #[test]

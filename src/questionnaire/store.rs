@@ -45,6 +45,11 @@ impl Catalog {
         self.history.get(slug).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// Every published version of every slug.
+    pub fn all_versions(&self) -> impl Iterator<Item = &Published> {
+        self.history.values().flatten()
+    }
+
     /// A published version by its database id (a draft never has one).
     pub fn version_by_id(&self, id: i32) -> Option<&Published> {
         self.history.values().flatten().find(|p| p.id == id)

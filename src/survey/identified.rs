@@ -2,7 +2,7 @@
 //! given with consent. Stored whole, apart from anonymous responses; no
 //! aggregate reads them.
 
-use chrono::NaiveDate;
+use chrono::{Months, NaiveDate};
 use diesel::prelude::*;
 use rand::Rng;
 use serde_json::{json, Map, Value};
@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::area::AreaCode;
 use crate::db::schema::identified_responses as ir;
 use crate::db::{AnyConnection, DbError};
-use crate::questionnaire::{Answer, Answers};
+use crate::questionnaire::{Answer, Answers, Catalog};
 
 /// The answers as JSON: numbers, option values (lists for multiple
 /// choice), texts; "anders" texts under `{question}.other`.
@@ -83,4 +83,20 @@ pub fn identified_responses(conn: &mut AnyConnection, version_ids: &[i32]) -> Re
             answers: serde_json::from_str(&answers).unwrap_or(Value::Null),
         })
         .collect())
+}
+
+/// Deletes the identified responses kept longer than the version they
+/// answered promised (`retention_months`, counted from the day they were
+/// sent); returns how many went.
+pub fn purge_expired(conn: &mut AnyConnection, catalog: &Catalog, today: NaiveDate) -> Result<usize, DbError> {
+    let mut deleted = 0;
+    for version in catalog.all_versions() {
+        let Some(months) = version.definition.retention() else { continue };
+        let Some(cutoff) = today.checked_sub_months(Months::new(months)) else { continue };
+        deleted += diesel::delete(
+            ir::table.filter(ir::questionnaire_version_id.eq(version.id)).filter(ir::submitted_on.lt(cutoff)),
+        )
+        .execute(conn)?;
+    }
+    Ok(deleted)
 }

@@ -7,7 +7,7 @@ mod store;
 pub mod wave;
 mod writer;
 
-pub use identified::{answers_json, identified_responses, store_identified, IdentifiedResponse};
+pub use identified::{answers_json, identified_responses, purge_expired, store_identified, IdentifiedResponse};
 pub use partial::{FormValues, Partial, ResumeCode};
 pub use store::{store_batch, Submission};
 pub use wave::{NewWave, Opening, Wave, WaveError};

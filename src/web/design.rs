@@ -23,7 +23,7 @@ use crate::db::{AnyConnection, DbError};
 use crate::questionnaire::draft::{self, blank_question, Draft};
 use crate::questionnaire::{
     from_xlsx, parse_json, parse_toml, publish, set_archived, AnswerErrors, Kind, LocalText, QuestionKind, RawChoice,
-    RawQuestion, Slug, TextFormat,
+    RawQuestion, Slug, TextFormat, MAX_RETENTION_MONTHS,
 };
 use crate::survey::{wave, FormValues, NewWave};
 
@@ -443,6 +443,16 @@ async fn save_general(
     d.raw.intro = f.text("intro");
     d.raw.purpose = f.text("purpose");
     d.raw.invitation_only = f.checked("invitation_only").then_some(true);
+    d.raw.retention_months = match f.get("retention_months").trim() {
+        "" => None,
+        months => Some(
+            months
+                .parse::<u32>()
+                .ok()
+                .filter(|m| (1..=MAX_RETENTION_MONTHS).contains(m))
+                .ok_or_else(|| refusal(&req, StatusCode::BAD_REQUEST, "error_retention_months"))?,
+        ),
+    };
     store(&state, &req, d).await?;
     Ok(see_other(format!("/ontwerp/{slug}")))
 }

@@ -62,7 +62,8 @@ impl Application {
             .name("housekeeping".into())
             .spawn(move || {
                 for round in 0u64.. {
-                    // Unfinished responses past their retention: at start, then hourly.
+                    // Unfinished responses and identified answers past their retention:
+                    // at start, then hourly.
                     if round % (3600 / AREA_REFRESH.as_secs()) == 0 {
                         let purged =
                             watcher.pool.get().map_err(DbError::from).and_then(|mut c| {
@@ -72,6 +73,14 @@ impl Application {
                             Ok(0) => {}
                             Ok(n) => tracing::info!("deleted {n} unfinished responses past their retention"),
                             Err(e) => tracing::warn!("deleting old unfinished responses failed: {e}"),
+                        }
+                        let expired = watcher.pool.get().map_err(DbError::from).and_then(|mut c| {
+                            crate::survey::purge_expired(&mut c, &watcher.catalog(), chrono::Local::now().date_naive())
+                        });
+                        match expired {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!("deleted {n} identified responses past their retention"),
+                            Err(e) => tracing::warn!("deleting identified responses past their retention failed: {e}"),
                         }
                     }
                     std::thread::sleep(AREA_REFRESH);

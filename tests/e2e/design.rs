@@ -179,6 +179,18 @@ async fn a_professional_builds_publishes_and_sees_responses(backend: Backend) {
         &[("title_nl", "Buurtfeest 2027"), ("title_en", "Street party 2027"), ("kind", "anonymous")],
     )
     .await;
+    // A retention is a whole number of months, and only for identified questionnaires.
+    for bad in ["twaalf", "0", "61", "-3", "1e3"] {
+        let res = pro
+            .post_from(
+                "/ontwerp/buurtfeest",
+                "/ontwerp/buurtfeest/algemeen",
+                &[("title_nl", "Buurtfeest 2027"), ("title_en", "Street party 2027"), ("retention_months", bad)],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 400, "{bad}");
+        assert!(res.text().await.unwrap().contains("van 1 tot en met 60"));
+    }
     pro.post_from("/ontwerp/buurtfeest", "/ontwerp/buurtfeest/publiceer", &[]).await;
     let (_, def) = app.get_json("/api/v1/questionnaires/buurtfeest").await;
     assert_eq!((def["version"].as_i64(), def["title"]["nl"].as_str()), (Some(2), Some("Buurtfeest 2027")));

@@ -260,6 +260,24 @@ async fn the_talent_scan_asks_consent_and_stores_apart(backend: Backend) {
     assert!(res.text().await.unwrap().contains("alleen voor inwoners die een uitnodiging kregen"));
     let (status, _) = app.submit("panelaanmelding", &serde_json::json!({"buurt": "BU07721110", "answers": {}})).await;
     assert_eq!(status, 403);
+
+    // Kept as long as the purpose promises (talentenscan: 24 months), then
+    // erased by the housekeeping job.
+    let today = chrono::Local::now().date_naive();
+    let months_ago = |m: u32| today.checked_sub_months(chrono::Months::new(m)).unwrap();
+    diesel::update(ir::table.filter(ir::buurt.eq("BU07721110")))
+        .set(ir::submitted_on.eq(months_ago(24) - chrono::Days::new(1)))
+        .execute(&mut conn)
+        .unwrap();
+    diesel::update(ir::table.filter(ir::buurt.eq("BU07721120")))
+        .set(ir::submitted_on.eq(months_ago(23)))
+        .execute(&mut conn)
+        .unwrap();
+    let catalog = buurtpeil::questionnaire::read_catalog(&mut conn).unwrap();
+    assert_eq!(catalog.current("talentenscan").unwrap().definition.retention(), Some(24));
+    assert_eq!(buurtpeil::survey::purge_expired(&mut conn, &catalog, today).unwrap(), 1);
+    let left: Vec<String> = ir::table.select(ir::buurt).load(&mut conn).unwrap();
+    assert_eq!(left, ["BU07721120"], "only the answers past 24 months go");
 }
 on_both_backends!(the_talent_scan_asks_consent_and_stores_apart);
 
