@@ -155,11 +155,12 @@ pub fn run(command: &PanelCommand) -> Result<()> {
     protocol.seconds = started.elapsed().as_secs_f64();
     protocol.write(&common.out, &selection, &pool)?;
     println!(
-        "{}: panel of {} written to {} ({} volunteers, smallest probability {:.6}{}, {:.1} s)",
+        "{}: panel of {} written to {} ({} volunteers, {} reserves, smallest probability {:.6}{}, {:.1} s)",
         protocol.algorithm,
         selection.panel.len(),
         common.out.display(),
         selection.eligible.len(),
+        selection.reserves.iter().map(|(_, r)| r.len()).sum::<usize>(),
         protocol.min_probability,
         if protocol.probabilities_estimated { ", estimated" } else { "" },
         protocol.seconds

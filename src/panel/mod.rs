@@ -193,6 +193,10 @@ pub struct Selection {
     pub eligible: Vec<usize>,
     /// The drawn panel (indices into the pool, in file order).
     pub panel: Vec<usize>,
+    /// Per group with members on the drawn panel: its other members in a
+    /// drawn order (see [`reserves`]). Swapping a member for a reserve of
+    /// their own group keeps every quota and the household rule.
+    pub reserves: Vec<(usize, Vec<usize>)>,
     pub stats: SolveStats,
 }
 
@@ -336,6 +340,7 @@ fn run(
                 })
                 .collect();
             let panel = draw(&distribution, &groups, &mut rng);
+            let reserves = reserves(&panel, &groups, &mut rng);
             Ok(Selection {
                 algorithm: Algorithm::Leximin,
                 groups,
@@ -343,6 +348,7 @@ fn run(
                 probabilities,
                 eligible,
                 panel,
+                reserves,
                 stats: dist.stats,
             })
         }
@@ -365,6 +371,7 @@ fn run(
                 )
             })?;
             panel.sort_unstable();
+            let reserves = reserves(&panel, &groups, &mut rng);
             for (p, c) in probabilities.iter_mut().zip(counts) {
                 *p = c as f64 / runs.max(1) as f64;
             }
@@ -375,6 +382,7 @@ fn run(
                 probabilities,
                 eligible,
                 panel,
+                reserves,
                 stats: SolveStats::default(),
             })
         }
@@ -408,6 +416,32 @@ pub fn draw(distribution: &[PanelShare], groups: &[Vec<usize>], rng: &mut ChaCha
     }
     panel.sort_unstable();
     panel
+}
+
+/// The reserve lists, drawn after the panel with the same generator: group
+/// by group in order, for each group with members on the panel, its members
+/// who are not (in file order) shuffled by the same Fisher–Yates as
+/// [`draw`]. Every member of a group has the same chance to be its first
+/// reserve, and a reserve has the same features as the member they replace,
+/// so the panel's make-up, and with it every quota, stays the same. (With
+/// the household rule people who share a household form groups of one, so
+/// they have no reserves: `panel replace` chooses for them.)
+pub fn reserves(panel: &[usize], groups: &[Vec<usize>], rng: &mut ChaCha20Rng) -> Vec<(usize, Vec<usize>)> {
+    let mut out = Vec::new();
+    for (g, members) in groups.iter().enumerate() {
+        if !members.iter().any(|i| panel.contains(i)) {
+            continue;
+        }
+        let mut rest: Vec<usize> = members.iter().copied().filter(|i| !panel.contains(i)).collect();
+        for i in (1..rest.len()).rev() {
+            let j = rng.gen_range(0..=i);
+            rest.swap(i, j);
+        }
+        if !rest.is_empty() {
+            out.push((g, rest));
+        }
+    }
+    out
 }
 
 fn explain(

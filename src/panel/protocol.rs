@@ -1,5 +1,5 @@
 //! The published protocol of a selection (JSON) and the output folder:
-//! `panel.csv`, `probabilities.csv`, `protocol.json`.
+//! `panel.csv`, `probabilities.csv`, `reserves.csv`, `protocol.json`.
 
 use std::path::Path;
 
@@ -49,6 +49,10 @@ pub struct Protocol {
     pub distribution: Vec<ProtocolPanel>,
     /// The drawn panel (ids, in people-file order).
     pub panel: Vec<String>,
+    /// Per group with members on the panel, its other members in the drawn
+    /// reserve order: `[group, [ids]]`.
+    #[serde(default)]
+    pub reserves: Vec<(usize, Vec<String>)>,
     pub min_probability: f64,
     pub probabilities_estimated: bool,
     pub seconds: f64,
@@ -93,6 +97,7 @@ impl Protocol {
                 .map(|s| ProtocolPanel { probability: s.probability, groups: s.composition.clone() })
                 .collect(),
             panel: selection.panel.iter().map(id).collect(),
+            reserves: selection.reserves.iter().map(|(g, r)| (*g, r.iter().map(id).collect())).collect(),
             min_probability: selection.min_probability(),
             probabilities_estimated: selection.algorithm == Algorithm::Legacy,
             seconds,
@@ -106,8 +111,9 @@ impl Protocol {
     }
 
     /// Writes `panel.csv` (the panel's rows of the people file),
-    /// `probabilities.csv` (id, probability for every eligible volunteer)
-    /// and `protocol.json` into `dir` (created when missing).
+    /// `probabilities.csv` (id, probability for every eligible volunteer),
+    /// `reserves.csv` (id, rank, the members a reserve can replace) and
+    /// `protocol.json` into `dir` (created when missing).
     pub fn write(&self, dir: &Path, selection: &Selection, pool: &Pool) -> Result<(), PanelError> {
         let io = |path: &Path| {
             let path = path.display().to_string();
@@ -124,6 +130,21 @@ impl Protocol {
         }
         let probabilities_path = dir.join("probabilities.csv");
         std::fs::write(&probabilities_path, w.into_inner().expect("in memory")).map_err(io(&probabilities_path))?;
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["id", "rank", "replaces"]).expect("in memory");
+        for (g, reserves) in &selection.reserves {
+            let members: Vec<&str> = selection.groups[*g]
+                .iter()
+                .filter(|i| selection.panel.contains(i))
+                .map(|&i| pool.people[i].id.as_str())
+                .collect();
+            let replaces = members.join(" ");
+            for (rank, &i) in reserves.iter().enumerate() {
+                w.write_record([pool.people[i].id.as_str(), &(rank + 1).to_string(), &replaces]).expect("in memory");
+            }
+        }
+        let reserves_path = dir.join("reserves.csv");
+        std::fs::write(&reserves_path, w.into_inner().expect("in memory")).map_err(io(&reserves_path))?;
         let protocol_path = dir.join("protocol.json");
         let json = serde_json::to_string_pretty(self).expect("plain data");
         std::fs::write(&protocol_path, json + "\n").map_err(io(&protocol_path))?;

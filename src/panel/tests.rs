@@ -216,3 +216,54 @@ fn legacy_meets_the_quotas() {
     let total: f64 = s.probabilities.iter().sum();
     assert!((total - 5.0).abs() < 1e-6);
 }
+
+#[test]
+fn reserves_share_the_features_of_whom_they_replace_and_are_drawn_reproducibly() {
+    // Many identical old men: the panel takes some, the rest are reserves.
+    let (features, pool) = load(FEATURES, PEOPLE, &[]);
+    let s = select(&features, &pool, &options(5, false)).unwrap();
+    let again = select(&features, &pool, &options(5, false)).unwrap();
+    assert_eq!(s.reserves, again.reserves, "same inputs, same reserves");
+    assert!(!s.reserves.is_empty());
+    for (g, reserves) in &s.reserves {
+        let group = &s.groups[*g];
+        let on_panel: Vec<usize> = group.iter().copied().filter(|i| s.panel.contains(i)).collect();
+        assert!(!on_panel.is_empty(), "reserves only for groups on the panel");
+        assert_eq!(on_panel.len() + reserves.len(), group.len(), "every other member is a reserve");
+        for &r in reserves {
+            assert!(group.contains(&r) && !s.panel.contains(&r));
+            // Swapping any member of the group for the reserve keeps every quota.
+            for &m in &on_panel {
+                let swapped: Vec<usize> = s.panel.iter().map(|&i| if i == m { r } else { i }).collect();
+                assert!(meets_quotas(&features, &pool, &swapped));
+            }
+        }
+    }
+    // Every non-selected member of a group is first reserve equally often.
+    let mut first = std::collections::HashMap::<usize, usize>::new();
+    let runs = 600;
+    for n in 0..runs {
+        let o = SelectOptions { seed: Seed::parse(&format!("zaad {n}")).unwrap(), ..options(5, false) };
+        let s = select(&features, &pool, &o).unwrap();
+        for (g, reserves) in &s.reserves {
+            if s.groups[*g].len() >= 4 {
+                *first.entry(reserves[0]).or_default() += 1;
+            }
+        }
+    }
+    let (lo, hi) = (first.values().min().unwrap(), first.values().max().unwrap());
+    assert!(first.len() >= 4 && *hi < 2 * *lo, "first reserves spread evenly: {first:?}");
+}
+
+#[test]
+fn households_sharing_an_address_have_no_reserves_within_the_household() {
+    let people = PEOPLE.replace("11,m,old,k", "11,m,old,j");
+    let (features, pool) = load(FEATURES, &people, &["address"]);
+    let s = select(&features, &pool, &options(5, true)).unwrap();
+    // Volunteers 10 and 11 share an address: each is a group of one, so
+    // neither is anyone's reserve.
+    let (ten, eleven) = (9usize, 10usize);
+    for (g, _) in &s.reserves {
+        assert!(s.groups[*g].len() > 1 && !s.groups[*g].contains(&ten) && !s.groups[*g].contains(&eleven));
+    }
+}

@@ -558,5 +558,15 @@ async fn sign_ups_become_a_panel(backend: Backend) {
     let probabilities = std::fs::read_to_string(panel.join("probabilities.csv")).unwrap();
     let total: f64 = probabilities.lines().skip(1).filter_map(|l| l.split(',').nth(1)?.parse::<f64>().ok()).sum();
     assert!((total - 4.0).abs() < 1e-6, "probabilities sum to the panel size: {total}");
+    // Reserves: volunteers not on the panel, each with the members they can replace.
+    let reserves = std::fs::read_to_string(panel.join("reserves.csv")).unwrap();
+    let mut lines = reserves.lines();
+    assert_eq!(lines.next(), Some("id,rank,replaces"));
+    let members: Vec<&str> = chosen.lines().skip(1).filter_map(|l| l.split(',').next()).collect();
+    for line in lines {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert!(!members.contains(&fields[0]), "a reserve is not on the panel: {line}");
+        assert!(fields[2].split(' ').all(|m| members.contains(&m)), "replaces panel members: {line}");
+    }
 }
 on_both_backends!(sign_ups_become_a_panel);
