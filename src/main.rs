@@ -204,11 +204,18 @@ fn run(cli: Cli) -> Result<()> {
                 lottery_cli::run_draw(&draw.args, &url)?;
             }
         },
-        Command::Panel { command: panel_cli::PanelCommand::Volunteers { questionnaire, out } } => {
-            let url = DatabaseUrl::parse(&database_url(&cli, false))?;
-            panel_cli::volunteers(&url, &cli.questionnaires, questionnaire, out)?;
-        }
-        Command::Panel { command } => panel_cli::run(command)?,
+        Command::Panel { command } => match command {
+            panel_cli::PanelCommand::Volunteers { questionnaire, out } => {
+                let url = DatabaseUrl::parse(&database_url(&cli, false))?;
+                panel_cli::volunteers(&url, &cli.questionnaires, questionnaire, out)?;
+            }
+            panel_cli::PanelCommand::Select { common, size } => {
+                panel_cli::select_or_replace(common, panel_cli::Run::Select { size: *size })?
+            }
+            panel_cli::PanelCommand::Replace { common, protocol, dropped } => {
+                panel_cli::select_or_replace(common, panel_cli::Run::Replace { protocol, dropped })?
+            }
+        },
     }
     Ok(())
 }

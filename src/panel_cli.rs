@@ -97,20 +97,24 @@ pub fn volunteers(url: &DatabaseUrl, questionnaires: &Path, slug: &str, out: &Pa
     Ok(())
 }
 
-pub fn run(command: &PanelCommand) -> Result<()> {
-    let common = match command {
-        PanelCommand::Select { common, .. } | PanelCommand::Replace { common, .. } => common,
-        PanelCommand::Volunteers { .. } => anyhow::bail!("panel volunteers reads the database: see main"),
-    };
+/// What `select_or_replace` does: a new selection, or replacements that
+/// continue a previous one.
+pub enum Run<'a> {
+    Select { size: u32 },
+    Replace { protocol: &'a Path, dropped: &'a [String] },
+}
+
+/// `panel select` and `panel replace`: files in, output folder out.
+pub fn select_or_replace(common: &Common, run: Run<'_>) -> Result<()> {
     let started = Instant::now();
     // A replacement continues the previous selection: its household rule
     // applies unless other columns are given.
-    let previous = match command {
-        PanelCommand::Replace { protocol, .. } => {
+    let previous = match run {
+        Run::Replace { protocol, .. } => {
             let bytes = read(protocol)?;
             Some((Protocol::parse(&protocol.display().to_string(), &bytes)?, bytes))
         }
-        PanelCommand::Select { .. } | PanelCommand::Volunteers { .. } => None,
+        Run::Select { .. } => None,
     };
     let household_columns = match (&previous, common.one_per_household.is_empty()) {
         (Some((p, _)), true) => p.one_per_household.clone().unwrap_or_default(),
@@ -129,17 +133,16 @@ pub fn run(command: &PanelCommand) -> Result<()> {
     let algorithm: Algorithm = common.algorithm.parse()?;
     let households = (!household_columns.is_empty()).then_some(household_columns);
     let mut options = SelectOptions { size: 0, seed: seed.clone(), algorithm, one_per_household: households.is_some() };
-    let (selection, mut protocol) = match (command, previous) {
-        (PanelCommand::Volunteers { .. }, _) => anyhow::bail!("panel volunteers reads the database: see main"),
-        (PanelCommand::Select { size, .. }, _) => {
-            options.size = *size;
+    let (selection, mut protocol) = match (run, previous) {
+        (Run::Select { size }, _) => {
+            options.size = size;
             let selection = panel::select(&features, &pool, &options)?;
             let seconds = started.elapsed().as_secs_f64();
             let protocol =
-                Protocol::new(&selection, &pool, &people_bytes, &features_bytes, *size, &seed, households, seconds);
+                Protocol::new(&selection, &pool, &people_bytes, &features_bytes, size, &seed, households, seconds);
             (selection, protocol)
         }
-        (PanelCommand::Replace { dropped, .. }, Some((previous, previous_bytes))) => {
+        (Run::Replace { dropped, .. }, Some((previous, previous_bytes))) => {
             let selection = panel::replace(&features, &pool, &previous.panel, dropped, &options)?;
             let seconds = started.elapsed().as_secs_f64();
             let size = previous.panel.len() as u32;
@@ -147,10 +150,10 @@ pub fn run(command: &PanelCommand) -> Result<()> {
                 Protocol::new(&selection, &pool, &people_bytes, &features_bytes, size, &seed, households, seconds);
             protocol.mode = "replacement".to_owned();
             protocol.previous_protocol_sha256 = Some(sha256_hex(&previous_bytes));
-            protocol.dropped = dropped.clone();
+            protocol.dropped = dropped.to_vec();
             (selection, protocol)
         }
-        (PanelCommand::Replace { .. }, None) => unreachable!("the protocol of a replacement is read above"),
+        (Run::Replace { .. }, None) => unreachable!("the protocol of a replacement is read above"),
     };
     protocol.seconds = started.elapsed().as_secs_f64();
     protocol.write(&common.out, &selection, &pool)?;

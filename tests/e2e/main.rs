@@ -15,6 +15,7 @@ mod concurrency;
 mod design;
 mod invite;
 mod lottery;
+mod panel;
 mod privacy;
 mod resident;
 mod schema;
