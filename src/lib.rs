@@ -15,5 +15,6 @@ pub mod invite;
 pub mod lottery;
 pub mod panel;
 pub mod questionnaire;
+pub mod spreadsheet;
 pub mod survey;
 pub mod web;

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::questionnaire::{Definition, QuestionKind};
+use crate::spreadsheet::safe_text;
 use crate::survey::IdentifiedResponse;
 
 /// The columns a people file gets: `id`, `buurt`, then every single-choice
@@ -51,20 +52,9 @@ pub fn volunteers_csv(def: &Definition, signups: &[IdentifiedResponse]) -> Strin
             }
         };
         let row: Vec<String> = std::iter::once(s.id.to_string())
-            .chain(features.iter().chain(&others).map(|k| spreadsheet_safe(cell(k))))
+            .chain(features.iter().chain(&others).map(|k| safe_text(&cell(k))))
             .collect();
         let _ = out.write_record(&row);
     }
     String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
-}
-
-/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`) gets a
-/// leading apostrophe: names typed by residents must not become commands
-/// when the clerk opens the file.
-fn spreadsheet_safe(v: String) -> String {
-    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{v}")
-    } else {
-        v
-    }
 }
