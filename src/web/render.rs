@@ -49,9 +49,8 @@ fn number_filter(
     args: &std::collections::HashMap<String, tera::Value>,
 ) -> tera::Result<tera::Value> {
     let x = value.as_f64().ok_or_else(|| tera::Error::msg("num expects a number"))?;
-    let text = format!("{x:.1}");
-    let dutch = args.get("lang").and_then(|l| l.as_str()) != Some("en");
-    Ok(tera::Value::String(if dutch { text.replace('.', ",") } else { text }))
+    let lang = args.get("lang").and_then(|l| l.as_str()).and_then(crate::i18n::Lang::parse).unwrap_or_default();
+    Ok(tera::Value::String(lang.decimal(x)))
 }
 
 /// The current URL with the other language chosen: the language switch.
