@@ -255,10 +255,12 @@ pub fn ranking(items: &[Estimate], reference: Option<&Estimate>, axis: &Axis, la
     }
     if let Some(Estimate { label, figure: Figure::Shown { estimate, .. } }) = reference {
         let rx = x(*estimate);
-        let anchor = if rx > (LEFT + RIGHT) / 2.0 { "end" } else { "start" };
+        // Anchored away from the edge it is nearest to (classes: the
+        // stylesheet's anchors override attributes).
+        let side = if rx > (LEFT + RIGHT) / 2.0 { "e" } else { "s" };
         let _ = write!(
             out,
-            r#"<g class="ref"><title>{}</title><line x1="{rx}" x2="{rx}" y1="{}" y2="{bottom}"/><text x="{rx}" y="{}" text-anchor="{anchor}">{} {}</text></g>"#,
+            r#"<g class="ref"><title>{}</title><line x1="{rx}" x2="{rx}" y1="{}" y2="{bottom}"/><text class="{side}" x="{rx}" y="{}">{} {}</text></g>"#,
             escape(&describe(reference.expect("matched"), axis, lang)),
             TOP - 8.0,
             TOP - 10.0,
@@ -270,7 +272,7 @@ pub fn ranking(items: &[Estimate], reference: Option<&Estimate>, axis: &Axis, la
         let y = r(TOP + i as f64 * ROW + ROW / 2.0);
         let _ = write!(
             out,
-            r#"<g class="row"><title>{}</title><text class="label" x="2" y="{}">{}</text>"#,
+            r#"<g class="row"><title>{}</title><text class="label s" x="2" y="{}">{}</text>"#,
             escape(&describe(e, axis, lang)),
             y + 4.0,
             escape(&cut(&e.label, 17))
@@ -279,7 +281,7 @@ pub fn ranking(items: &[Estimate], reference: Option<&Estimate>, axis: &Axis, la
             Figure::Shown { estimate, low, high } => {
                 let _ = write!(
                     out,
-                    r#"<text class="value" x="{}" y="{}">{}</text><line class="ci" x1="{}" x2="{}" y1="{y}" y2="{y}"/><circle class="pt" cx="{}" cy="{y}" r="4"/>"#,
+                    r#"<text class="value e" x="{}" y="{}">{}</text><line class="ci" x1="{}" x2="{}" y1="{y}" y2="{y}"/><circle class="pt" cx="{}" cy="{y}" r="4"/>"#,
                     LEFT - 6.0,
                     y + 4.0,
                     escape(&axis.format(estimate, lang)),
@@ -289,7 +291,7 @@ pub fn ranking(items: &[Estimate], reference: Option<&Estimate>, axis: &Axis, la
                 );
             }
             Figure::Suppressed => {
-                let _ = write!(out, r#"<text class="hidden" x="{LEFT}" y="{}">{}</text>"#, y + 4.0, escape(lang.text("too_few")));
+                let _ = write!(out, r#"<text class="hidden s" x="{LEFT}" y="{}">{}</text>"#, y + 4.0, escape(lang.text("too_few")));
             }
         }
         out.push_str("</g>");
@@ -317,7 +319,7 @@ pub fn trend(waves: &[Estimate], axis: &Axis, lang: Lang, id: &str, title: &str)
         let ty = y(tick);
         let _ = write!(
             out,
-            r#"<line class="grid" x1="{LEFT}" x2="{RIGHT}" y1="{ty}" y2="{ty}"/><text class="tick" x="{}" y="{}" text-anchor="end">{}</text>"#,
+            r#"<line class="grid" x1="{LEFT}" x2="{RIGHT}" y1="{ty}" y2="{ty}"/><text class="tick e" x="{}" y="{}">{}</text>"#,
             LEFT - 4.0,
             ty + 4.0,
             escape(&axis.format(tick, lang))
@@ -348,7 +350,7 @@ pub fn trend(waves: &[Estimate], axis: &Axis, lang: Lang, id: &str, title: &str)
                 let (py, ly, hy) = (y(estimate), y(low), y(high));
                 let _ = write!(
                     out,
-                    r#"<line class="ci" x1="{cx}" x2="{cx}" y1="{ly}" y2="{hy}"/><line class="cap" x1="{}" x2="{}" y1="{ly}" y2="{ly}"/><line class="cap" x1="{}" x2="{}" y1="{hy}" y2="{hy}"/><circle class="pt" cx="{cx}" cy="{py}" r="4"/><text class="value" x="{}" y="{}">{}</text>"#,
+                    r#"<line class="ci" x1="{cx}" x2="{cx}" y1="{ly}" y2="{hy}"/><line class="cap" x1="{}" x2="{}" y1="{ly}" y2="{ly}"/><line class="cap" x1="{}" x2="{}" y1="{hy}" y2="{hy}"/><circle class="pt" cx="{cx}" cy="{py}" r="4"/><text class="value s" x="{}" y="{}">{}</text>"#,
                     cx - 4.0,
                     cx + 4.0,
                     cx - 4.0,
@@ -361,7 +363,7 @@ pub fn trend(waves: &[Estimate], axis: &Axis, lang: Lang, id: &str, title: &str)
             Figure::Suppressed => {
                 let _ = write!(
                     out,
-                    r#"<text class="hidden" x="{cx}" y="{}" text-anchor="middle">{}</text>"#,
+                    r#"<text class="hidden" x="{cx}" y="{}">{}</text>"#,
                     r((TOP + BOTTOM) / 2.0),
                     escape(&cut(lang.text("too_few"), chars))
                 );
@@ -369,7 +371,7 @@ pub fn trend(waves: &[Estimate], axis: &Axis, lang: Lang, id: &str, title: &str)
         }
         let _ = write!(
             out,
-            r#"<text class="tick" x="{cx}" y="{}" text-anchor="middle">{}</text></g>"#,
+            r#"<text class="tick" x="{cx}" y="{}">{}</text></g>"#,
             BOTTOM + 18.0,
             escape(&cut(&e.label, chars))
         );
@@ -379,7 +381,7 @@ pub fn trend(waves: &[Estimate], axis: &Axis, lang: Lang, id: &str, title: &str)
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Parses an SVG with quick-xml: well-formed, one root `svg`; returns
