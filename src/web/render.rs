@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::lang::LangChoice;
 use super::state::AppState;
 
-const TEMPLATES: [(&str, &str); 21] = [
+const TEMPLATES: [(&str, &str); 22] = [
     ("index.html", include_str!("../../templates/index.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
@@ -19,6 +19,7 @@ const TEMPLATES: [(&str, &str); 21] = [
     ("survey/resume.html", include_str!("../../templates/survey/resume.html")),
     ("survey/thanks.html", include_str!("../../templates/survey/thanks.html")),
     ("results/page.html", include_str!("../../templates/results/page.html")),
+    ("results/map.html", include_str!("../../templates/results/map.html")),
     ("lottery/new.html", include_str!("../../templates/lottery/new.html")),
     ("lottery/protocol.html", include_str!("../../templates/lottery/protocol.html")),
     ("design/list.html", include_str!("../../templates/design/list.html")),

@@ -15,6 +15,7 @@ mod concurrency;
 mod design;
 mod invite;
 mod lottery;
+mod map;
 mod privacy;
 mod resident;
 mod schema;
