@@ -84,7 +84,6 @@ pub fn interval(ci: [f64; 2], mean: f64, min: f64, max: f64, width: f64) -> Inte
     Interval { width, lo: x(ci[0]), hi: x(ci[1]), mean: x(mean) }
 }
 
-
 /// What a chart shows of one area or wave: an estimate with its 95 %
 /// interval, or nothing because the safe table hides it.
 #[derive(Debug, Clone, PartialEq)]
@@ -223,9 +222,17 @@ const CHART_W: f64 = 360.0;
 /// each a point with its 95 % interval drawn, on a shared axis; a dashed
 /// reference line (the wijk or gemeente); areas that are suppressed listed
 /// last, without a figure.
-pub fn ranking(items: &[Estimate], reference: Option<&Estimate>, axis: &Axis, lang: Lang, id: &str, title: &str) -> String {
+pub fn ranking(
+    items: &[Estimate],
+    reference: Option<&Estimate>,
+    axis: &Axis,
+    lang: Lang,
+    id: &str,
+    title: &str,
+) -> String {
     const ROW: f64 = 22.0;
-    const TOP: f64 = 20.0;
+    // Tick labels above (a long ranking is read from the top) and below.
+    const TOP: f64 = 32.0;
     const LEFT: f64 = 150.0;
     const RIGHT: f64 = CHART_W - 12.0;
     let mut rows: Vec<&Estimate> = items.iter().collect();
@@ -246,10 +253,10 @@ pub fn ranking(items: &[Estimate], reference: Option<&Estimate>, axis: &Axis, la
         let tx = x(tick);
         let _ = write!(
             out,
-            r#"<line class="grid" x1="{tx}" x2="{tx}" y1="{}" y2="{bottom}"/><text class="tick" x="{tx}" y="{}">{}</text>"#,
+            r#"<line class="grid" x1="{tx}" x2="{tx}" y1="{}" y2="{bottom}"/><text class="tick" x="{tx}" y="11">{label}</text><text class="tick" x="{tx}" y="{}">{label}</text>"#,
             TOP - 6.0,
             bottom + 14.0,
-            escape(&axis.format(tick, lang))
+            label = escape(&axis.format(tick, lang))
         );
         tick += step;
     }
@@ -262,8 +269,8 @@ pub fn ranking(items: &[Estimate], reference: Option<&Estimate>, axis: &Axis, la
             out,
             r#"<g class="ref"><title>{}</title><line x1="{rx}" x2="{rx}" y1="{}" y2="{bottom}"/><text class="{side}" x="{rx}" y="{}">{} {}</text></g>"#,
             escape(&describe(reference.expect("matched"), axis, lang)),
-            TOP - 8.0,
-            TOP - 10.0,
+            TOP - 14.0,
+            TOP - 16.0,
             escape(&cut(label, 22)),
             escape(&axis.format(*estimate, lang))
         );
@@ -291,7 +298,12 @@ pub fn ranking(items: &[Estimate], reference: Option<&Estimate>, axis: &Axis, la
                 );
             }
             Figure::Suppressed => {
-                let _ = write!(out, r#"<text class="hidden s" x="{LEFT}" y="{}">{}</text>"#, y + 4.0, escape(lang.text("too_few")));
+                let _ = write!(
+                    out,
+                    r#"<text class="hidden s" x="{LEFT}" y="{}">{}</text>"#,
+                    y + 4.0,
+                    escape(lang.text("too_few"))
+                );
             }
         }
         out.push_str("</g>");
@@ -443,10 +455,8 @@ pub(crate) mod tests {
         let texts = well_formed(&svg);
         assert!(svg.contains(r#"role="img" aria-labelledby="r1-title""#));
         assert_eq!(svg.matches("class=\"ci\"").count(), 3, "one interval per shown area");
-        let order: Vec<usize> = ["Een buurt met een", "Binnenstad", "Witte Dame", "Bergen"]
-            .iter()
-            .map(|l| svg.find(l).unwrap())
-            .collect();
+        let order: Vec<usize> =
+            ["Een buurt met een", "Binnenstad", "Witte Dame", "Bergen"].iter().map(|l| svg.find(l).unwrap()).collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "best first, suppressed last");
         assert!(texts.iter().any(|t| t == "Bergen <&> 't Hofke: te weinig antwoorden"), "{texts:?}");
         assert!(texts.iter().any(|t| t == "Eindhoven 7,2"));

@@ -96,7 +96,9 @@ pub fn choropleth(map: &ProjectedMap, entries: &[MapEntry], axis: &Axis, lang: L
             Some(MapValue::Shown { value, label }) if value.is_finite() => {
                 (format!(r#"class="c{}""#, class_of(*value, lo, hi)), label.clone())
             }
-            Some(MapValue::Suppressed) => (format!(r#"class="sup" fill="url(#{hatch})""#), lang.text("too_few").to_owned()),
+            Some(MapValue::Suppressed) => {
+                (format!(r#"class="sup" fill="url(#{hatch})""#), lang.text("too_few").to_owned())
+            }
             _ => (r#"class="none""#.to_owned(), lang.text("no_data").to_owned()),
         };
         let _ = write!(
@@ -171,8 +173,16 @@ mod tests {
 
     fn entries() -> Vec<MapEntry> {
         vec![
-            MapEntry { code: "BU1".into(), name: "Laag".into(), value: MapValue::Shown { value: 6.0, label: "6,0".into() } },
-            MapEntry { code: "BU2".into(), name: "Hoog".into(), value: MapValue::Shown { value: 8.0, label: "8,0".into() } },
+            MapEntry {
+                code: "BU1".into(),
+                name: "Laag".into(),
+                value: MapValue::Shown { value: 6.0, label: "6,0".into() },
+            },
+            MapEntry {
+                code: "BU2".into(),
+                name: "Hoog".into(),
+                value: MapValue::Shown { value: 8.0, label: "8,0".into() },
+            },
             MapEntry { code: "BU3".into(), name: "Klein & <stil>".into(), value: MapValue::Suppressed },
         ]
     }
@@ -182,10 +192,21 @@ mod tests {
         let svg = choropleth(&map(), &entries(), &SCALE, Lang::Nl, "kaart", "Tevredenheid per buurt");
         let texts = well_formed(&svg);
         assert!(svg.contains(r#"role="img" aria-labelledby="kaart-title""#));
-        assert!(svg.contains(r#"<path class="c0" "#) && svg.contains(r#"<path class="c4" "#), "lowest and highest class");
+        assert!(
+            svg.contains(r#"<path class="c0" "#) && svg.contains(r#"<path class="c4" "#),
+            "lowest and highest class"
+        );
         assert!(svg.contains(r##"<path class="sup" fill="url(#kaart-hatch)""##), "suppressed buurt hatched");
         assert!(svg.contains(r#"<path class="none" "#), "a buurt without data");
-        for t in ["Laag: 6,0", "Hoog: 8,0", "Klein & <stil>: te weinig antwoorden", "BU4: geen gegevens", "6,0 – 6,4", "te weinig antwoorden", "geen gegevens"] {
+        for t in [
+            "Laag: 6,0",
+            "Hoog: 8,0",
+            "Klein & <stil>: te weinig antwoorden",
+            "BU4: geen gegevens",
+            "6,0 – 6,4",
+            "te weinig antwoorden",
+            "geen gegevens",
+        ] {
             assert!(texts.iter().any(|x| x == t), "{t:?} in {texts:?}");
         }
         // The suppressed buurt's title carries no number.
@@ -201,7 +222,14 @@ mod tests {
         let none = choropleth(&map(), &[], &SCALE, Lang::En, "k", "t");
         assert!(well_formed(&none).iter().any(|t| t == "no data"));
         assert!(!none.contains("class=\"c"));
-        well_formed(&choropleth(&ProjectedMap { width: 400.0, height: 200.0, areas: vec![] }, &[], &SCALE, Lang::Nl, "k", "t"));
+        well_formed(&choropleth(
+            &ProjectedMap { width: 400.0, height: 200.0, areas: vec![] },
+            &[],
+            &SCALE,
+            Lang::Nl,
+            "k",
+            "t",
+        ));
     }
 
     #[test]
@@ -209,7 +237,8 @@ mod tests {
         let tree = crate::area::AreaTree::new(
             crate::area::parse_csv("e", crate::demo::EINDHOVEN_BUURTEN_CSV.as_bytes()).unwrap(),
         );
-        let parsed = crate::map::parse_geojson("rd", crate::demo::EINDHOVEN_BOUNDARIES_GEOJSON.as_bytes(), &tree).unwrap();
+        let parsed =
+            crate::map::parse_geojson("rd", crate::demo::EINDHOVEN_BOUNDARIES_GEOJSON.as_bytes(), &tree).unwrap();
         let stored: Vec<_> = parsed.boundaries.iter().map(|b| b.simplified(crate::demo::BOUNDARY_TOLERANCE)).collect();
         let map = crate::map::project(&stored, 400.0);
         let entries: Vec<MapEntry> = tree

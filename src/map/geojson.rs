@@ -120,8 +120,10 @@ pub fn parse_geojson(file: &str, reader: impl Read, tree: &AreaTree) -> Result<P
     if root.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
         return Err(structure("not a GeoJSON FeatureCollection (the top level needs \"type\": \"FeatureCollection\")"));
     }
-    let features =
-        root.get("features").and_then(Value::as_array).ok_or_else(|| structure("\"features\" is missing or not a list"))?;
+    let features = root
+        .get("features")
+        .and_then(Value::as_array)
+        .ok_or_else(|| structure("\"features\" is missing or not a list"))?;
     if features.len() > MAX_FEATURES {
         return Err(structure(&format!(
             "{} features, more than the {MAX_FEATURES} accepted: cut the map to your gemeente first",
@@ -168,9 +170,10 @@ pub fn parse_geojson(file: &str, reader: impl Read, tree: &AreaTree) -> Result<P
         if !seen.insert(code.to_string()) {
             return Err(err(&field, format!("buurt {code} appears twice")));
         }
-        let geometry = feature.get("geometry").filter(|g| !g.is_null()).ok_or_else(|| {
-            err("geometry", format!("buurt {code} has no geometry"))
-        })?;
+        let geometry = feature
+            .get("geometry")
+            .filter(|g| !g.is_null())
+            .ok_or_else(|| err("geometry", format!("buurt {code} has no geometry")))?;
         let kind = geometry.get("type").and_then(Value::as_str).unwrap_or("");
         let coordinates = geometry.get("coordinates").ok_or_else(|| err("geometry.coordinates", "missing".into()))?;
         let polygons: Vec<&Value> = match kind {
@@ -298,9 +301,7 @@ mod tests {
     }
 
     fn square(code: &str, geometry: &str) -> String {
-        format!(
-            r#"{{"type":"Feature","properties":{{"buurtcode":"{code}"}},"geometry":{geometry}}}"#
-        )
+        format!(r#"{{"type":"Feature","properties":{{"buurtcode":"{code}"}},"geometry":{geometry}}}"#)
     }
 
     fn collection(features: &[String]) -> String {
@@ -334,7 +335,10 @@ mod tests {
 
     #[test]
     fn accepts_multipolygons_official_names_and_a_byte_order_mark() {
-        let multi = format!(r#"{{"type":"MultiPolygon","coordinates":[{0},{0}]}}"#, r#"[[[5.48,51.44],[5.49,51.44],[5.49,51.45],[5.48,51.44]]]"#);
+        let multi = format!(
+            r#"{{"type":"MultiPolygon","coordinates":[{0},{0}]}}"#,
+            r#"[[[5.48,51.44],[5.49,51.44],[5.49,51.45],[5.48,51.44]]]"#
+        );
         let text = collection(&[square("BU07721110", &multi)]).replace("buurtcode", "BU_CODE");
         let map = parse(&format!("\u{feff}{text}")).unwrap();
         assert_eq!(map.boundaries[0].polygons.len(), 2);
@@ -354,22 +358,91 @@ mod tests {
             ("[".repeat(100_000), "not valid JSON"),
             (collection(&["42".into()]), "features[0], type: is not \"Feature\""),
             (collection(&[r#"{"type":"Feature","geometry":null}"#.into()]), "features[0], properties: missing"),
-            (collection(&[square("BU07721110", OK_POLYGON), square("WK077211", OK_POLYGON)]), "features[1], properties.buurtcode: WK077211 is a wijk code"),
-            (collection(&[square("BU0772111", OK_POLYGON)]), "properties.buurtcode: \"BU0772111\" is not a valid CBS buurt code"),
+            (
+                collection(&[square("BU07721110", OK_POLYGON), square("WK077211", OK_POLYGON)]),
+                "features[1], properties.buurtcode: WK077211 is a wijk code",
+            ),
+            (
+                collection(&[square("BU0772111", OK_POLYGON)]),
+                "properties.buurtcode: \"BU0772111\" is not a valid CBS buurt code",
+            ),
             (collection(&[square("BU03630000", OK_POLYGON)]), "buurt BU03630000 is not a known area"),
-            (collection(&[square("BU07721110", OK_POLYGON), square("BU07721110", OK_POLYGON)]), "features[1], properties.buurtcode: buurt BU07721110 appears twice"),
+            (
+                collection(&[square("BU07721110", OK_POLYGON), square("BU07721110", OK_POLYGON)]),
+                "features[1], properties.buurtcode: buurt BU07721110 appears twice",
+            ),
             (collection(&[square("BU07721110", "null")]), "features[0], geometry: buurt BU07721110 has no geometry"),
-            (collection(&[square("BU07721110", r#"{"type":"Point","coordinates":[5.48,51.44]}"#)]), "geometry.type: \"Point\" is not supported"),
-            (collection(&[square("BU07721110", r#"{"type":"LineString","coordinates":[[5.48,51.44],[5.49,51.44]]}"#)]), "\"LineString\" is not supported"),
-            (collection(&[square("BU07721110", r#"{"type":"Polygon","coordinates":[]}"#)]), "geometry.coordinates[0]: a polygon needs at least its outer ring"),
-            (collection(&[square("BU07721110", r#"{"type":"Polygon","coordinates":[[[5.48,51.44],[5.49,51.44],[5.48,51.44]]]}"#)]), "at least 4 positions"),
-            (collection(&[square("BU07721110", r#"{"type":"Polygon","coordinates":[[[5.48,51.44],[5.49,51.44],[5.49,51.45],[5.48,51.46]]]}"#)]), "geometry.coordinates[0]: the ring is not closed"),
-            (collection(&[square("BU07721110", r#"{"type":"Polygon","coordinates":[[[5.48,51.44],[5.49,"x"],[5.49,51.45],[5.48,51.44]]]}"#)]), "position 1 is not a pair of numbers"),
-            (collection(&[square("BU07721110", r#"{"type":"Polygon","coordinates":[[[5.48,51.44],[5.48,51.44],[5.49,51.45],[5.48,51.44]]]}"#)]), "encloses no area"),
-            (collection(&[square("BU07721110", r#"{"type":"Polygon","coordinates":[[[51.44,5.48],[51.44,5.49],[51.45,5.49],[51.44,5.48]]]}"#)]), "is latitude, longitude"),
-            (collection(&[square("BU07721110", r#"{"type":"Polygon","coordinates":[[[161772,383680],[161707,383873],[161108,383705],[161772,383680]]]}"#)]), "looks like RD New metres"),
-            (collection(&[square("BU07721110", r#"{"type":"Polygon","coordinates":[[[-74.0,40.7],[-74.1,40.7],[-74.1,40.8],[-74.0,40.7]]]}"#)]), "outside the Netherlands"),
-            (collection(&[square("BU07721110", r#"{"type":"MultiPolygon","coordinates":[[[[5.48,51.44],[5.49,51.44],[5.49,51.45],[5.48,51.44]]],[[[1,2]]]]}"#)]), "geometry.coordinates[1][0]: a ring needs at least 4 positions"),
+            (
+                collection(&[square("BU07721110", r#"{"type":"Point","coordinates":[5.48,51.44]}"#)]),
+                "geometry.type: \"Point\" is not supported",
+            ),
+            (
+                collection(&[square(
+                    "BU07721110",
+                    r#"{"type":"LineString","coordinates":[[5.48,51.44],[5.49,51.44]]}"#,
+                )]),
+                "\"LineString\" is not supported",
+            ),
+            (
+                collection(&[square("BU07721110", r#"{"type":"Polygon","coordinates":[]}"#)]),
+                "geometry.coordinates[0]: a polygon needs at least its outer ring",
+            ),
+            (
+                collection(&[square(
+                    "BU07721110",
+                    r#"{"type":"Polygon","coordinates":[[[5.48,51.44],[5.49,51.44],[5.48,51.44]]]}"#,
+                )]),
+                "at least 4 positions",
+            ),
+            (
+                collection(&[square(
+                    "BU07721110",
+                    r#"{"type":"Polygon","coordinates":[[[5.48,51.44],[5.49,51.44],[5.49,51.45],[5.48,51.46]]]}"#,
+                )]),
+                "geometry.coordinates[0]: the ring is not closed",
+            ),
+            (
+                collection(&[square(
+                    "BU07721110",
+                    r#"{"type":"Polygon","coordinates":[[[5.48,51.44],[5.49,"x"],[5.49,51.45],[5.48,51.44]]]}"#,
+                )]),
+                "position 1 is not a pair of numbers",
+            ),
+            (
+                collection(&[square(
+                    "BU07721110",
+                    r#"{"type":"Polygon","coordinates":[[[5.48,51.44],[5.48,51.44],[5.49,51.45],[5.48,51.44]]]}"#,
+                )]),
+                "encloses no area",
+            ),
+            (
+                collection(&[square(
+                    "BU07721110",
+                    r#"{"type":"Polygon","coordinates":[[[51.44,5.48],[51.44,5.49],[51.45,5.49],[51.44,5.48]]]}"#,
+                )]),
+                "is latitude, longitude",
+            ),
+            (
+                collection(&[square(
+                    "BU07721110",
+                    r#"{"type":"Polygon","coordinates":[[[161772,383680],[161707,383873],[161108,383705],[161772,383680]]]}"#,
+                )]),
+                "looks like RD New metres",
+            ),
+            (
+                collection(&[square(
+                    "BU07721110",
+                    r#"{"type":"Polygon","coordinates":[[[-74.0,40.7],[-74.1,40.7],[-74.1,40.8],[-74.0,40.7]]]}"#,
+                )]),
+                "outside the Netherlands",
+            ),
+            (
+                collection(&[square(
+                    "BU07721110",
+                    r#"{"type":"MultiPolygon","coordinates":[[[[5.48,51.44],[5.49,51.44],[5.49,51.45],[5.48,51.44]]],[[[1,2]]]]}"#,
+                )]),
+                "geometry.coordinates[1][0]: a ring needs at least 4 positions",
+            ),
         ];
         for (text, expected) in cases {
             let got = message(&text);
@@ -377,10 +450,14 @@ mod tests {
             assert!(got.contains(expected), "{:?}: {got}", text.chars().take(80).collect::<String>());
         }
         let with_crs = |name: &str| {
-            collection(&[square("BU07721110", OK_POLYGON)])
-                .replacen("{", &format!(r#"{{"crs":{{"type":"name","properties":{{"name":"{name}"}}}},"#), 1)
+            collection(&[square("BU07721110", OK_POLYGON)]).replacen(
+                "{",
+                &format!(r#"{{"crs":{{"type":"name","properties":{{"name":"{name}"}}}},"#),
+                1,
+            )
         };
-        assert!(message(&with_crs("urn:ogc:def:crs:EPSG::3857")).contains("coordinate reference system: \"urn:ogc:def:crs:EPSG::3857\" is not supported"));
+        assert!(message(&with_crs("urn:ogc:def:crs:EPSG::3857"))
+            .contains("coordinate reference system: \"urn:ogc:def:crs:EPSG::3857\" is not supported"));
         assert!(message(&with_crs("EPSG:28992")).contains("outside the Netherlands (RD New metres)"));
         assert!(parse(&with_crs("urn:ogc:def:crs:OGC:1.3:CRS84")).is_ok());
         assert!(matches!(parse_geojson("x", &[0xff, 0xfe, 0][..], &tree()), Err(MapImportError::Unreadable { .. })));

@@ -31,7 +31,13 @@ impl ProjectedArea {
             let body = &ring[1..ring.len().saturating_sub(1).max(1)];
             for (i, p) in body.iter().enumerate() {
                 let (dx, dy) = (p[0] - prev[0], p[1] - prev[1]);
-                let sep = if i == 0 { "l" } else if dx < 0 { "" } else { " " };
+                let sep = if i == 0 {
+                    "l"
+                } else if dx < 0 {
+                    ""
+                } else {
+                    " "
+                };
                 let _ = write!(d, "{sep}{}{}{}", tenths(dx), if dy < 0 { "" } else { " " }, tenths(dy));
                 prev = *p;
             }
@@ -165,7 +171,11 @@ mod tests {
                 ring
             });
         prop::collection::vec(prop::collection::vec(ring, 1..3), 1..12).prop_map(|buurten| {
-            buurten.into_iter().enumerate().map(|(i, rings)| buurt(i, rings.into_iter().map(|r| vec![r]).collect())).collect()
+            buurten
+                .into_iter()
+                .enumerate()
+                .map(|(i, rings)| buurt(i, rings.into_iter().map(|r| vec![r]).collect()))
+                .collect()
         })
     }
 

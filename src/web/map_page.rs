@@ -132,8 +132,7 @@ async fn map_page(
     };
     let buurten: Vec<_> =
         table.at_level(Level::Buurt).filter(|b| gemeente_of(&b.code).as_ref() == Some(&gemeente)).collect();
-    let drawn: Vec<Boundary> =
-        boundaries.into_iter().filter(|b| buurten.iter().any(|a| a.code == b.code)).collect();
+    let drawn: Vec<Boundary> = boundaries.into_iter().filter(|b| buurten.iter().any(|a| a.code == b.code)).collect();
 
     let question = meta.text.get(l).to_owned();
     let subject = match options.get(option) {
@@ -151,10 +150,9 @@ async fn map_page(
         let wijk = b.parent.as_ref().and_then(|p| table.get(p.as_str())).map(|w| w.name.clone()).unwrap_or_default();
         let shown = cell(&table, b.code.as_str(), qi, option);
         let (value, ranked_figure) = match &shown {
-            Some(c @ Cell { figure: Figure::Shown { estimate, .. }, n }) => (
-                MapValue::Shown { value: *estimate, label: format!("{} (n = {n})", describe(c)) },
-                c.figure.clone(),
-            ),
+            Some(c @ Cell { figure: Figure::Shown { estimate, .. }, n }) => {
+                (MapValue::Shown { value: *estimate, label: format!("{} (n = {n})", describe(c)) }, c.figure.clone())
+            }
             _ => (MapValue::Suppressed, Figure::Suppressed),
         };
         entries.push(MapEntry { code: b.code.to_string(), name: b.name.clone(), value });
@@ -164,11 +162,22 @@ async fn map_page(
                 name: b.name.clone(),
                 wijk,
                 value: describe(c),
-                interval: if axis.percent { String::new() } else { format!("{}–{}", axis.format(*low, l), axis.format(*high, l)) },
+                interval: if axis.percent {
+                    String::new()
+                } else {
+                    format!("{}–{}", axis.format(*low, l), axis.format(*high, l))
+                },
                 n: Some(*n),
                 suppressed: false,
             },
-            _ => Row { name: b.name.clone(), wijk, value: String::new(), interval: String::new(), n: None, suppressed: true },
+            _ => Row {
+                name: b.name.clone(),
+                wijk,
+                value: String::new(),
+                interval: String::new(),
+                n: None,
+                suppressed: true,
+            },
         });
     }
     let gemeente_name = table.get(gemeente.as_str()).map(|g| g.name.clone()).unwrap_or_default();
@@ -180,7 +189,14 @@ async fn map_page(
     let ranking_svg = (!axis.percent).then(|| {
         let reference = cell(&table, gemeente.as_str(), qi, option)
             .map(|c| Estimate { label: gemeente_name.clone(), figure: c.figure });
-        ranking(&ranked, reference.as_ref(), &axis, l, "rangorde", &format!("{}: {subject}", l.text("map_ranking_title")))
+        ranking(
+            &ranked,
+            reference.as_ref(),
+            &axis,
+            l,
+            "rangorde",
+            &format!("{}: {subject}", l.text("map_ranking_title")),
+        )
     });
     let trend_svg = (!per_wave.is_empty() && !axis.percent).then(|| {
         let points: Vec<Estimate> = per_wave

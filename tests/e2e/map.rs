@@ -42,10 +42,22 @@ async fn map_import_checks_every_feature(backend: Backend) {
         (good[..good.len() / 2].to_owned(), "kaart.geojson: not valid JSON (line 1, column"),
         ("{\"type\":\"Topology\"}".into(), "not a GeoJSON FeatureCollection"),
         // The last of 116 features names an unknown buurt: none is stored.
-        (format!("{}\"buurtcode\":\"BU03630000{}", &good[..last], &good[last + 23..]), "features[115], properties.buurtcode: buurt BU03630000 is not a known area"),
-        (good.replacen("\"type\":\"Polygon\"", "\"type\":\"LineString\"", 1), "features[0], geometry.type: \"LineString\" is not supported"),
-        (good.replacen("EPSG::28992", "EPSG::3857", 1), "coordinate reference system: \"urn:ogc:def:crs:EPSG::3857\" is not supported"),
-        (good.replacen("[[[161772,383680]", "[[[161772,383681]", 1), "features[0], geometry.coordinates[0]: the ring is not closed"),
+        (
+            format!("{}\"buurtcode\":\"BU03630000{}", &good[..last], &good[last + 23..]),
+            "features[115], properties.buurtcode: buurt BU03630000 is not a known area",
+        ),
+        (
+            good.replacen("\"type\":\"Polygon\"", "\"type\":\"LineString\"", 1),
+            "features[0], geometry.type: \"LineString\" is not supported",
+        ),
+        (
+            good.replacen("EPSG::28992", "EPSG::3857", 1),
+            "coordinate reference system: \"urn:ogc:def:crs:EPSG::3857\" is not supported",
+        ),
+        (
+            good.replacen("[[[161772,383680]", "[[[161772,383681]", 1),
+            "features[0], geometry.coordinates[0]: the ring is not closed",
+        ),
     ];
     for (content, expected) in &cases {
         std::fs::write(&bad, content).unwrap();
@@ -85,7 +97,12 @@ fn rows(html: &str) -> Vec<String> {
 
 /// Names such as 't Hofke come escaped by tera (&#x27;) and the SVG (&#39;).
 fn unescape(s: &str) -> String {
-    s.replace("&#x27;", "'").replace("&#39;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    s.replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 /// The `<svg class="map">` of a page, checked to be well-formed XML.
