@@ -2,25 +2,10 @@
 //! failed import is stored), and the professionals' map page, which hides
 //! exactly what the safe table hides.
 
-use std::process::{Command, Output};
-
 use buurtpeil::auth::Role;
 
-use crate::helpers::*;
+use crate::helpers::{printed as text, run_cli as buurtpeil, *};
 use crate::on_both_backends;
-
-fn buurtpeil(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_buurtpeil"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 async fn map_import_checks_every_feature(backend: Backend) {
     let db = TestDb::new(backend);
@@ -195,6 +180,27 @@ async fn map_page_hides_what_the_table_hides(backend: Backend) {
     assert!(at.windows(2).all(|w| w[0] < w[1]), "{shown:?}");
     assert!(ranking.contains("class=\"ref\"") && ranking.contains("Eindhoven"));
     assert!(ranking.contains("<title>Bergen: te weinig antwoorden</title>"));
+
+    // Two waves: one long past without answers (hidden), one now. The trend
+    // of the gemeente shows the second and says why the first is missing.
+    let today = chrono::Local::now().date_naive();
+    for (name, opens, closes) in [
+        ("Vorig jaar", today - chrono::Days::new(400), Some(today - chrono::Days::new(370))),
+        ("Dit jaar", today - chrono::Days::new(30), None),
+    ] {
+        let new = buurtpeil::survey::NewWave {
+            slug: buurtpeil::questionnaire::Slug::parse("geluk").unwrap(),
+            name: name.into(),
+            opens_on: opens,
+            closes_on: closes,
+            buurten: Vec::new(),
+        };
+        buurtpeil::survey::wave::create(&mut app.db.connect(), &new, today).unwrap();
+    }
+    let html = pro.get("/resultaten/geluk/kaart").await.text().await.unwrap();
+    let trend = html.split("class=\"chart trend\"").nth(1).expect("a trend").split("</svg>").next().unwrap();
+    assert!(trend.contains("<title>Vorig jaar: te weinig antwoorden</title>"), "{trend}");
+    assert!(trend.contains("<title>Dit jaar: 7,"), "{trend}");
 
     // A choice question shows the share of the chosen answer.
     let html = pro.get("/resultaten/geluk/kaart?vraag=gezondheid&optie=goed").await.text().await.unwrap();
