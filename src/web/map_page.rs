@@ -6,6 +6,7 @@
 //! `insight::choropleth`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -30,27 +31,37 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/resultaten/{slug}/kaart", web::get().to(map_page));
 }
 
-/// What the page shows of one question in one area.
-struct Cell {
-    /// The figure drawn (mean, or share of the chosen answer in %).
-    figure: Figure,
+/// One question's figure in one area, as the safe table shows it.
+struct Shown {
+    /// The mean, or the share of the chosen answer in %.
+    estimate: f64,
+    low: f64,
+    high: f64,
     n: u64,
 }
 
+impl Shown {
+    fn figure(&self) -> Figure {
+        Figure::Shown { estimate: self.estimate, low: self.low, high: self.high }
+    }
+}
+
 /// The chosen question's figure for an area; None when the table hides it.
-fn cell(table: &SafeTable, code: &str, qi: usize, option: usize) -> Option<Cell> {
+fn shown(table: &SafeTable, code: &str, qi: usize, option: usize) -> Option<Shown> {
     let (_, figures) = table.get(code)?.figures.as_ref()?;
     match figures.get(qi)? {
-        QuestionFigures::Scale(s) => {
-            Some(Cell { figure: Figure::Shown { estimate: s.mean, low: s.ci95[0], high: s.ci95[1] }, n: s.n })
-        }
+        QuestionFigures::Scale(s) => Some(Shown { estimate: s.mean, low: s.ci95[0], high: s.ci95[1], n: s.n }),
         QuestionFigures::Choice(c) => {
             let share = f64::from(*c.shares.get(option)?);
             // The table gives shares without intervals: drawn as points.
-            Some(Cell { figure: Figure::Shown { estimate: share, low: share, high: share }, n: c.n })
+            Some(Shown { estimate: share, low: share, high: share, n: c.n })
         }
         QuestionFigures::Suppressed => None,
     }
+}
+
+fn figure(table: &SafeTable, code: &str, qi: usize, option: usize) -> Figure {
+    shown(table, code, qi, option).map_or(Figure::Suppressed, |s| s.figure())
 }
 
 #[derive(Serialize)]
@@ -139,45 +150,36 @@ async fn map_page(
         Some((_, label)) => format!("{question} – {} {label}", l.text("map_share")),
         None => question.clone(),
     };
-    let describe = |c: &Cell| match c.figure {
-        Figure::Shown { estimate, .. } => axis.format(estimate, l),
-        Figure::Suppressed => String::new(),
-    };
     let mut entries = Vec::with_capacity(buurten.len());
     let mut rows = Vec::with_capacity(buurten.len());
     let mut ranked = Vec::with_capacity(buurten.len());
     for b in &buurten {
         let wijk = b.parent.as_ref().and_then(|p| table.get(p.as_str())).map(|w| w.name.clone()).unwrap_or_default();
-        let shown = cell(&table, b.code.as_str(), qi, option);
-        let (value, ranked_figure) = match &shown {
-            Some(c @ Cell { figure: Figure::Shown { estimate, .. }, n }) => {
-                (MapValue::Shown { value: *estimate, label: format!("{} (n = {n})", describe(c)) }, c.figure.clone())
-            }
-            _ => (MapValue::Suppressed, Figure::Suppressed),
-        };
-        entries.push(MapEntry { code: b.code.to_string(), name: b.name.clone(), value });
-        ranked.push(Estimate { label: b.name.clone(), figure: ranked_figure });
-        rows.push(match &shown {
-            Some(c @ Cell { figure: Figure::Shown { low, high, .. }, n }) => Row {
-                name: b.name.clone(),
-                wijk,
-                value: describe(c),
-                interval: if axis.percent {
-                    String::new()
-                } else {
-                    format!("{}–{}", axis.format(*low, l), axis.format(*high, l))
-                },
-                n: Some(*n),
-                suppressed: false,
+        let figures = shown(&table, b.code.as_str(), qi, option);
+        let value = figures.as_ref().map(|s| axis.format(s.estimate, l)).unwrap_or_default();
+        entries.push(MapEntry {
+            code: b.code.to_string(),
+            name: b.name.clone(),
+            value: match &figures {
+                Some(s) => MapValue::Shown { value: s.estimate, label: format!("{value} (n = {})", s.n) },
+                None => MapValue::Suppressed,
             },
-            _ => Row {
-                name: b.name.clone(),
-                wijk,
-                value: String::new(),
-                interval: String::new(),
-                n: None,
-                suppressed: true,
-            },
+        });
+        ranked.push(Estimate {
+            label: b.name.clone(),
+            figure: figures.as_ref().map_or(Figure::Suppressed, Shown::figure),
+        });
+        rows.push(Row {
+            name: b.name.clone(),
+            wijk,
+            value,
+            interval: figures
+                .as_ref()
+                .filter(|_| !axis.percent)
+                .map(|s| format!("{}–{}", axis.format(s.low, l), axis.format(s.high, l)))
+                .unwrap_or_default(),
+            n: figures.as_ref().map(|s| s.n),
+            suppressed: figures.is_none(),
         });
     }
     let gemeente_name = table.get(gemeente.as_str()).map(|g| g.name.clone()).unwrap_or_default();
@@ -187,26 +189,19 @@ async fn map_page(
     });
     // Intervals are only drawn where the table has them (scales).
     let ranking_svg = (!axis.percent).then(|| {
-        let reference = cell(&table, gemeente.as_str(), qi, option)
-            .map(|c| Estimate { label: gemeente_name.clone(), figure: c.figure });
-        ranking(
-            &ranked,
-            reference.as_ref(),
-            &axis,
-            l,
-            "rangorde",
-            &format!("{}: {subject}", l.text("map_ranking_title")),
-        )
+        let reference =
+            Estimate { label: gemeente_name.clone(), figure: figure(&table, gemeente.as_str(), qi, option) };
+        ranking(&ranked, Some(&reference), &axis, l, "rangorde", &format!("{}: {subject}", l.text("map_ranking_title")))
     });
     let trend_svg = (!per_wave.is_empty() && !axis.percent).then(|| {
         let points: Vec<Estimate> = per_wave
             .iter()
-            .map(|(w, t): &(Wave, Option<std::sync::Arc<SafeTable>>)| Estimate {
+            .map(|(w, t): &(Wave, Option<Arc<SafeTable>>)| Estimate {
                 label: w.name.clone(),
                 figure: t
                     .as_ref()
-                    .and_then(|t| cell(t, gemeente.as_str(), t.question_index(&meta.id)?, option))
-                    .map_or(Figure::Suppressed, |c| c.figure),
+                    .and_then(|t| Some(figure(t, gemeente.as_str(), t.question_index(&meta.id)?, option)))
+                    .unwrap_or(Figure::Suppressed),
             })
             .collect();
         trend(&points, &axis, l, "verloop", &format!("{} {gemeente_name}: {subject}", l.text("map_trend_title")))

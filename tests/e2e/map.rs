@@ -116,6 +116,9 @@ async fn map_page_hides_what_the_table_hides(backend: Backend) {
     assert!(location(&res).starts_with("/inloggen"));
 
     let pro = app.logged_in("wijkmanager@eindhoven.nl", Role::Professional).await;
+    let home = pro.get("/beheer").await.text().await.unwrap();
+    assert!(home.contains("<a href=\"/resultaten/geluk/kaart\">"), "the map is linked from home");
+    assert!(!home.contains("/resultaten/talentenscan/kaart"), "identified questionnaires have no map");
     // No boundaries yet: the page says how to load them; the table works.
     let html = pro.get("/resultaten/geluk/kaart").await.text().await.unwrap();
     assert!(html.contains("buurtpeil map import") && !html.contains("class=\"map\""), "{html}");
