@@ -8,6 +8,9 @@
 //! an error page. Each page must also fit the screen (no sideways
 //! scrolling) and carry the right `lang`.
 //!
+//! The professionals' map page (choropleth, table, ranking) is checked on the
+//! same phone, in Dutch and English, for a scale and a choice question.
+//!
 //! A second test answers geluk with the keyboard only (Tab, Shift+Tab,
 //! Space, Enter and arrow keys; no clicks) and checks after every key press
 //! that the focused element shows a focus outline on screen.
