@@ -223,6 +223,9 @@ async fn map_page(
     ctx.insert("waves", &wave_options);
     ctx.insert("wave_id", &chosen.as_ref().map(|w| w.id));
     ctx.insert("gemeente", &gemeente_name);
+    ctx.insert("gemeente_code", gemeente.as_str());
+    let gemeenten: Vec<_> = table.at_level(Level::Gemeente).map(|g| (g.code.to_string(), g.name.clone())).collect();
+    ctx.insert("gemeenten", &gemeenten);
     ctx.insert("map_svg", &map_svg);
     ctx.insert("ranking_svg", &ranking_svg);
     ctx.insert("trend_svg", &trend_svg);

@@ -214,6 +214,29 @@ async fn map_page_hides_what_the_table_hides(backend: Backend) {
     let html = pro.get("/resultaten/geluk/kaart?lang=en").await.text().await.unwrap();
     assert!(html.contains("<title>Bergen: too few answers</title>"));
 
+    // A second gemeente without a map: chosen by the selector, it shows the
+    // table and says how to load its map.
+    let other = "buurtcode,buurtnaam,wijkcode,wijknaam,gemeentecode,gemeentenaam\nBU03630000,Kop Zeedijk,WK036300,Burgwallen-Oude Zijde,GM0363,Amsterdam\n";
+    let areas = buurtpeil::area::parse_csv("a.csv", other.as_bytes()).unwrap();
+    buurtpeil::area::save_areas(&mut app.db.connect(), &areas).unwrap();
+    // The server re-reads the areas when it meets an unknown buurt (at
+    // most once a second).
+    let mut accepted = false;
+    for _ in 0..30 {
+        if app.submit("geluk", &geluk("BU03630000", 5)).await.0 == 201 {
+            accepted = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(accepted, "the new buurt became known");
+    let html = pro.get("/resultaten/geluk/kaart").await.text().await.unwrap();
+    assert!(html.contains("<option value=\"GM0772\" selected>Eindhoven</option>"), "Eindhoven has the map");
+    let html = pro.get("/resultaten/geluk/kaart?gemeente=GM0363").await.text().await.unwrap();
+    assert!(html.contains("<option value=\"GM0363\" selected>Amsterdam</option>"));
+    assert!(html.contains("buurtpeil map import") && !html.contains("class=\"map\""));
+    assert_eq!(rows(&html).len(), 1, "Kop Zeedijk only");
+
     // Bad input: a clear page, never a 500.
     for (path, status) in [
         ("/resultaten/bestaat-niet/kaart", 404),
