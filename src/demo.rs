@@ -11,6 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use crate::area::{parse_csv, save_areas, AreaCode, AreaTree, Level};
 use crate::db::schema::responses;
 use crate::db::{AnyConnection, DbError};
+use crate::map::{parse_geojson, save_boundaries};
 use crate::questionnaire::{Published, QuestionKind, RawAnswer, OTHER};
 use crate::survey::{store_batch, Submission};
 
@@ -18,18 +19,37 @@ use crate::survey::{store_batch, Submission};
 /// Bron: Kadaster / Centraal Bureau voor de Statistiek, 2024.
 pub const EINDHOVEN_BUURTEN_CSV: &str = include_str!("../data/cbs/eindhoven_buurten_2024.csv");
 
+/// The same buurten as boundaries in RD New (CBS Gebiedsindelingen 2024 via
+/// PDOK, generalised). Bron: Kadaster / CBS, CC BY 4.0.
+pub const EINDHOVEN_BOUNDARIES_GEOJSON: &str = include_str!("../data/cbs/eindhoven_buurten_2024_rd.geojson");
+
+/// Simplification of stored boundaries, in metres: invisible at the scale
+/// of a municipality, and it keeps shared borders shared.
+pub const BOUNDARY_TOLERANCE: f64 = 5.0;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("the shipped area list is broken: {0}")]
     Areas(#[from] crate::area::ImportError),
+    #[error("the shipped map is broken: {0}")]
+    Map(#[from] crate::map::MapImportError),
 }
 
 /// Stores Eindhoven's gemeente, wijken and buurten.
 pub fn load_areas(conn: &mut AnyConnection) -> Result<usize, DemoError> {
     let areas = parse_csv("eindhoven_buurten_2024.csv", EINDHOVEN_BUURTEN_CSV.as_bytes())?;
     Ok(save_areas(conn, &areas)?)
+}
+
+/// Stores Eindhoven's buurt boundaries (after `load_areas`). Returns how
+/// many buurten have one.
+pub fn load_boundaries(conn: &mut AnyConnection) -> Result<usize, DemoError> {
+    let tree = crate::area::load_tree(conn)?;
+    let map = parse_geojson("eindhoven_buurten_2024_rd.geojson", EINDHOVEN_BOUNDARIES_GEOJSON.as_bytes(), &tree)?;
+    let simplified: Vec<_> = map.boundaries.iter().map(|b| b.simplified(BOUNDARY_TOLERANCE)).collect();
+    Ok(save_boundaries(conn, &simplified)?)
 }
 
 /// Adds about `total` synthetic responses to a questionnaire unless it has

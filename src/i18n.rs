@@ -55,6 +55,21 @@ impl Lang {
         best.map(|(_, l)| l).unwrap_or_default()
     }
 
+    /// A number with one decimal: a decimal comma in Dutch, a point in English.
+    pub fn decimal(self, x: f64) -> String {
+        let text = format!("{x:.1}");
+        match self {
+            Lang::Nl => text.replace('.', ","),
+            Lang::En => text,
+        }
+    }
+
+    /// An interface text by key; empty when missing (a test checks that both
+    /// languages hold the same keys, none empty).
+    pub fn text(self, key: &str) -> &'static str {
+        self.texts().get(key).map(String::as_str).unwrap_or("")
+    }
+
     /// All interface texts of this language.
     pub fn texts(self) -> &'static BTreeMap<String, String> {
         static NL: OnceLock<BTreeMap<String, String>> = OnceLock::new();

@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod insight;
 pub mod invite;
 pub mod lottery;
+pub mod map;
 pub mod panel;
 pub mod questionnaire;
 pub mod spreadsheet;

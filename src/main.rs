@@ -9,6 +9,8 @@ use buurtpeil::area::{load_tree, parse_csv, save_areas, Level};
 use buurtpeil::auth::{reset_demo_admin, SessionKey, DEMO_ADMIN};
 use buurtpeil::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
 use buurtpeil::db::{connect, DatabaseUrl};
+use buurtpeil::demo::BOUNDARY_TOLERANCE;
+use buurtpeil::map::{load_boundaries, parse_geojson, save_boundaries};
 use buurtpeil::questionnaire::{load_catalog, load_dir};
 use buurtpeil::web::Application;
 
@@ -55,6 +57,11 @@ enum Command {
     Areas {
         #[command(subcommand)]
         command: AreasCommand,
+    },
+    /// Buurt boundaries for the map (GeoJSON of the CBS Wijk- en Buurtkaart)
+    Map {
+        #[command(subcommand)]
+        command: MapCommand,
     },
     /// Manage accounts of professionals, council members and administrators
     User {
@@ -112,6 +119,13 @@ enum UserCommand {
 #[derive(Subcommand)]
 enum AreasCommand {
     /// Import a CBS buurt list (CSV with BU_CODE, BU_NAAM, WK_CODE, WK_NAAM, GM_CODE, GM_NAAM or their lower-case names)
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum MapCommand {
+    /// Import buurt boundaries: a GeoJSON FeatureCollection of buurten (Polygon or MultiPolygon,
+    /// property buurtcode, BU_CODE or statcode) in RD New (EPSG:28992) or WGS84; see docs/maps.md
     Import { file: PathBuf },
 }
 
@@ -183,6 +197,33 @@ fn run(cli: Cli) -> Result<()> {
             let stored = save_areas(&mut *pool.get()?, &areas)?;
             println!("stored {stored} areas in {}", url.redacted());
         }
+        Command::Map { command: MapCommand::Import { file } } => {
+            let url = DatabaseUrl::parse(&database_url(&cli, false))?;
+            let name = file.display().to_string();
+            let reader = std::fs::File::open(file).with_context(|| format!("{name}: cannot open the file"))?;
+            let pool = connect(&url, 1)?;
+            let mut conn = pool.get()?;
+            let tree = load_tree(&mut conn)?;
+            if tree.buurt_count() == 0 {
+                bail!("no buurten are known yet: import the area list first (buurtpeil areas import FILE.csv)");
+            }
+            println!("{name}: reading…");
+            let map = parse_geojson(&name, reader, &tree)?;
+            let simplified: Vec<_> = map.boundaries.iter().map(|b| b.simplified(BOUNDARY_TOLERANCE)).collect();
+            let kept: usize = simplified.iter().map(|b| b.points().count()).sum();
+            println!(
+                "{name}: {} buurten in {}, {} points, {kept} after simplification; storing…",
+                map.boundaries.len(),
+                map.crs.name(),
+                map.point_count(),
+            );
+            let stored = save_boundaries(&mut conn, &simplified)?;
+            let missing = tree.buurt_count().saturating_sub(load_boundaries(&mut conn)?.len());
+            println!("stored {stored} buurt boundaries in {}", url.redacted());
+            if missing > 0 {
+                println!("note: {missing} known buurten have no boundary yet; they are left off the map");
+            }
+        }
         Command::User { command } => {
             let url = DatabaseUrl::parse(&database_url(&cli, false))?;
             users::run(command, &url)?;
@@ -232,7 +273,8 @@ fn seed_demo(config: &Config) -> Result<()> {
     let pool = connect(&config.database_url, 2)?;
     let mut conn = pool.get()?;
     let areas = buurtpeil::demo::load_areas(&mut conn)?;
-    println!("demo: Eindhoven loaded ({areas} areas)");
+    let mapped = buurtpeil::demo::load_boundaries(&mut conn)?;
+    println!("demo: Eindhoven loaded ({areas} areas, {mapped} buurt boundaries)");
     // A new random password on every demo start; never a default one.
     let password = reset_demo_admin(&mut conn)?;
     println!("demo login: {DEMO_ADMIN} / {password}");

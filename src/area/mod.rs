@@ -65,6 +65,10 @@ impl AreaTree {
         self.areas.values().filter(move |a| a.level() == level)
     }
 
+    pub fn buurt_count(&self) -> usize {
+        self.at_level(Level::Buurt).count()
+    }
+
     pub fn children(&self, code: &str) -> impl Iterator<Item = &Area> {
         self.children.get(code).into_iter().flatten().filter_map(|c| self.areas.get(c))
     }

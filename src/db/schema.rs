@@ -249,3 +249,13 @@ diesel::table! {
 diesel::joinable!(register_people -> campaigns (campaign_id));
 diesel::joinable!(draws -> campaigns (campaign_id));
 diesel::allow_tables_to_appear_in_same_query!(campaigns, register_people, draws, draw_selected, drawn_hashes);
+
+diesel::table! {
+    area_boundaries (code) {
+        code -> Text,
+        geometry -> Text,
+    }
+}
+
+diesel::joinable!(area_boundaries -> areas (code));
+diesel::allow_tables_to_appear_in_same_query!(areas, area_boundaries);

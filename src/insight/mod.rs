@@ -2,6 +2,7 @@
 //! control, and their pictures.
 
 pub mod chart;
+pub mod choropleth;
 pub mod disclosure;
 mod results;
 pub mod stats;

@@ -236,6 +236,14 @@ async fn logout(
 async fn home(user: Professional, state: web::Data<AppState>, req: HttpRequest, lang: LangChoice) -> HttpResponse {
     let mut ctx = user.context();
     ctx.insert("role_key", &format!("role_{}", user.role()));
+    // The map of every questionnaire with public results.
+    let catalog = state.catalog();
+    let maps: Vec<_> = catalog
+        .all_current()
+        .filter(|p| p.definition.kind == crate::questionnaire::Kind::Anonymous)
+        .map(|p| (p.definition.slug.to_string(), p.definition.title.get(lang.lang).to_owned()))
+        .collect();
+    ctx.insert("maps", &maps);
     no_store(page(&state, &req, lang, StatusCode::OK, "accounts/home.html", ctx))
 }
 

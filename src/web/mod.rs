@@ -7,6 +7,7 @@ mod error;
 mod invite;
 mod lang;
 mod lottery;
+mod map_page;
 mod render;
 mod resident;
 mod results_page;

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::lang::LangChoice;
 use super::state::AppState;
 
-const TEMPLATES: [(&str, &str); 21] = [
+const TEMPLATES: [(&str, &str); 22] = [
     ("index.html", include_str!("../../templates/index.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
@@ -19,6 +19,7 @@ const TEMPLATES: [(&str, &str); 21] = [
     ("survey/resume.html", include_str!("../../templates/survey/resume.html")),
     ("survey/thanks.html", include_str!("../../templates/survey/thanks.html")),
     ("results/page.html", include_str!("../../templates/results/page.html")),
+    ("results/map.html", include_str!("../../templates/results/map.html")),
     ("lottery/new.html", include_str!("../../templates/lottery/new.html")),
     ("lottery/protocol.html", include_str!("../../templates/lottery/protocol.html")),
     ("design/list.html", include_str!("../../templates/design/list.html")),
@@ -49,9 +50,8 @@ fn number_filter(
     args: &std::collections::HashMap<String, tera::Value>,
 ) -> tera::Result<tera::Value> {
     let x = value.as_f64().ok_or_else(|| tera::Error::msg("num expects a number"))?;
-    let text = format!("{x:.1}");
-    let dutch = args.get("lang").and_then(|l| l.as_str()) != Some("en");
-    Ok(tera::Value::String(if dutch { text.replace('.', ",") } else { text }))
+    let lang = args.get("lang").and_then(|l| l.as_str()).and_then(crate::i18n::Lang::parse).unwrap_or_default();
+    Ok(tera::Value::String(lang.decimal(x)))
 }
 
 /// The current URL with the other language chosen: the language switch.

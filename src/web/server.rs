@@ -126,6 +126,7 @@ impl Application {
                 .configure(api::routes)
                 .configure(super::resident::routes)
                 .configure(super::results_page::routes)
+                .configure(super::map_page::routes)
                 .configure(super::accounts::routes)
                 .configure(super::design::routes)
                 .configure(super::invite::routes)

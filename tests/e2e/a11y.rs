@@ -8,6 +8,9 @@
 //! an error page. Each page must also fit the screen (no sideways
 //! scrolling) and carry the right `lang`.
 //!
+//! The professionals' map page (choropleth, table, ranking) is checked on the
+//! same phone, in Dutch and English, for a scale and a choice question.
+//!
 //! A second test answers geluk with the keyboard only (Tab, Shift+Tab,
 //! Space, Enter and arrow keys; no clicks) and checks after every key press
 //! that the focused element shows a focus outline on screen.
@@ -751,4 +754,41 @@ async fn a_professional_designs_in_the_browser_and_every_page_passes_axe() {
     let end = app.resident().answer_all("buurtfeest", "BU07721110", &[&[("q_komt", "nee")]]).await;
     assert_eq!(end, "/s/buurtfeest/bedankt");
     report(vec![a]);
+}
+
+// ---------------------------------------------------------------- map
+
+/// A professional reads the map page on a phone: the map with a hatched
+/// buurt, the table beside it, the ranking and the trend; a choice question
+/// with its answer selector; in Dutch and in English. Every page passes axe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_map_page_passes_axe_on_a_phone() {
+    use buurtpeil::auth::Role;
+    let axe = axe_source();
+    clear_shots("kaart");
+    let app = app_with_answers().await;
+    buurtpeil::demo::load_boundaries(&mut app.db.connect()).unwrap();
+    app.submit_many("BU07721120", 3, 5).await; // Bergen: hidden
+    add_user(&app, "wijkmanager@eindhoven.nl", Role::Professional);
+    let phone = phone().await;
+    let c = &phone.c;
+    let mut a = Audit::new(c, &axe, "kaart", "nl");
+    open(c, &app.url("/resultaten/geluk/kaart")).await;
+    a.at("/inloggen").await;
+    answer(c, "email", "wijkmanager@eindhoven.nl").await;
+    answer(c, "password", PASSWORD).await;
+    click_and_wait(c, "form[action='/inloggen'] button[type='submit']").await;
+    a.at("/resultaten/geluk/kaart").await;
+    assert!(c.find(Locator::Css("svg.map path.sup")).await.is_ok(), "a hatched buurt");
+    assert!(c.find(Locator::Css("svg.chart.ranking")).await.is_ok(), "a ranking");
+    a.check("map of a scale question").await;
+    shot(c, "a11y", "kaart-map-of-a-scale-question").await;
+    c.find(Locator::Css("#vraag option[value='gezondheid']")).await.unwrap().click().await.unwrap();
+    click_and_wait(c, "form.filters button[type='submit']").await;
+    assert!(c.find(Locator::Css("#optie")).await.is_ok(), "the answer selector");
+    a.check("map of a choice question").await;
+    let mut en = Audit::new(c, &axe, "kaart", "en");
+    click_and_wait(c, "header a.lang").await;
+    en.check("map in English").await;
+    report(vec![a, en]);
 }

@@ -16,6 +16,7 @@ mod design;
 mod invite;
 mod lottery;
 mod panel;
+mod map;
 mod privacy;
 mod resident;
 mod schema;
