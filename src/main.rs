@@ -140,6 +140,9 @@ fn run(cli: Cli) -> Result<()> {
             let mut config =
                 Config::new(&database_url(&cli, *demo), bind, min_cell().as_deref(), cli.questionnaires.clone())?;
             config.session_key = session_key()?;
+            let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+            config.smtp_url = set("SMTP_URL");
+            config.mail_from = set("BUURTPEIL_MAIL_FROM");
             if *demo {
                 seed_demo(&config)?;
             }

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::lang::LangChoice;
 use super::state::AppState;
 
-const TEMPLATES: [(&str, &str); 21] = [
+const TEMPLATES: [(&str, &str); 25] = [
     ("index.html", include_str!("../../templates/index.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
@@ -21,6 +21,10 @@ const TEMPLATES: [(&str, &str); 21] = [
     ("results/page.html", include_str!("../../templates/results/page.html")),
     ("lottery/new.html", include_str!("../../templates/lottery/new.html")),
     ("lottery/protocol.html", include_str!("../../templates/lottery/protocol.html")),
+    ("lottery/verify.html", include_str!("../../templates/lottery/verify.html")),
+    ("panel/new.html", include_str!("../../templates/panel/new.html")),
+    ("panel/selection.html", include_str!("../../templates/panel/selection.html")),
+    ("public/campaign.html", include_str!("../../templates/public/campaign.html")),
     ("design/list.html", include_str!("../../templates/design/list.html")),
     ("design/edit.html", include_str!("../../templates/design/edit.html")),
     ("design/page.html", include_str!("../../templates/design/page.html")),
