@@ -2,6 +2,8 @@
 //! synthetic responses, spread unevenly so that some buurten stay below the
 //! disclosure threshold. Reproducible: the same seed gives the same data.
 
+mod campaign;
+
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
@@ -14,9 +16,11 @@ use crate::db::{AnyConnection, DbError};
 use crate::questionnaire::{Published, QuestionKind, RawAnswer, OTHER};
 use crate::survey::{store_batch, Submission};
 
+pub use campaign::{register as demo_register, seed_campaign, DemoCampaign, DEMO_CAMPAIGN};
+
 /// CBS Wijk- en Buurtkaart 2024, Eindhoven: 116 buurten in 20 wijken.
 /// Bron: Kadaster / Centraal Bureau voor de Statistiek, 2024.
-pub const EINDHOVEN_BUURTEN_CSV: &str = include_str!("../data/cbs/eindhoven_buurten_2024.csv");
+pub const EINDHOVEN_BUURTEN_CSV: &str = include_str!("../../data/cbs/eindhoven_buurten_2024.csv");
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
