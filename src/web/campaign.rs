@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::lang::LangChoice;
-use super::render::page;
+use super::render::{auto_refresh_on, page, with_refresh};
 use super::session::{no_store, refusal, Professional};
 use super::state::{blocking_or_refuse, AppState};
 use crate::auth::Role;
@@ -156,12 +156,15 @@ async fn render(
     ctx.insert("purged", &s.purged);
     ctx.insert("mail_problem", &mail_problem);
     ctx.insert("run", &run);
-    ctx.insert("refresh", &run.as_ref().is_some_and(|r| r.running));
+    let running = run.as_ref().is_some_and(|r| r.running);
+    let refresh = running && auto_refresh_on(req);
+    ctx.insert("running", &running);
+    ctx.insert("refresh", &refresh);
     ctx.insert("notice", &notice);
     ctx.insert("r", remind_form);
     ctx.insert("published_on", &extras.published_on.map(|d| d.to_string()));
     ctx.insert("drawn", &extras.drawn);
-    Ok(no_store(page(state, req, lang, status, "invite/campaign.html", ctx)))
+    Ok(with_refresh(no_store(page(state, req, lang, status, "invite/campaign.html", ctx)), refresh))
 }
 
 /// `GET /beheer/campagnes/{name}`: invited and used per buurt (counts only),

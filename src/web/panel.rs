@@ -3,7 +3,8 @@
 //! LEXIMIN panel, its probabilities and protocol, and replacements. The
 //! selection runs on a thread of its own (LEXIMIN can take a minute) and is
 //! stored (`panel::store`), so its page survives a reload; while it runs the
-//! page refreshes itself (a meta refresh: no script).
+//! page reloads itself (an HTTP `Refresh` header: no script; it can be
+//! turned off).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,7 +17,7 @@ use serde_json::Value;
 use super::campaign::{campaign_name, form_field, known_campaign, see_other, COUNCIL};
 use super::lang::LangChoice;
 use super::lottery::upload_refusal;
-use super::render::page;
+use super::render::{auto_refresh_on, page, with_refresh};
 use super::session::{no_store, refusal, Professional};
 use super::state::{blocking_or_refuse, AppState};
 use super::upload::Upload;
@@ -579,8 +580,9 @@ fn selection_page(
     ctx.insert("header", &header);
     ctx.insert("rows", &rows);
     ctx.insert("problem", &problem);
-    ctx.insert("refresh", &(s.status == Status::Running));
-    no_store(page(state, req, lang, status, "panel/selection.html", ctx))
+    let refresh = s.status == Status::Running && auto_refresh_on(req);
+    ctx.insert("refresh", &refresh);
+    with_refresh(no_store(page(state, req, lang, status, "panel/selection.html", ctx)), refresh)
 }
 
 #[derive(Serialize)]

@@ -119,3 +119,40 @@ pub fn error_page(
     ctx.insert("status", &status.as_u16());
     page(state, req, lang, status, "error.html", ctx)
 }
+
+/// Seconds between reloads of a page that shows work in progress.
+const REFRESH_SECONDS: u32 = 3;
+
+/// Whether a page showing work in progress reloads itself: yes, unless the
+/// user turned it off with `?verversen=nee` (WCAG 2.2.1: a timed reload can
+/// be stopped).
+pub fn auto_refresh_on(req: &HttpRequest) -> bool {
+    !req.query_string().split('&').any(|kv| kv == "verversen=nee")
+}
+
+/// Adds the reload as an HTTP `Refresh` header: no script (the CSP allows
+/// none) and no `<meta>` refresh, which can not be turned off.
+pub fn with_refresh(mut res: HttpResponse, on: bool) -> HttpResponse {
+    if on {
+        res.headers_mut().insert(
+            header::REFRESH,
+            HeaderValue::from_str(&REFRESH_SECONDS.to_string()).expect("digits are a valid header"),
+        );
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reload_can_be_turned_off() {
+        let on = actix_web::test::TestRequest::with_uri("/beheer/campagnes/x/panel/1").to_http_request();
+        let off = actix_web::test::TestRequest::with_uri("/beheer/campagnes/x/panel/1?verversen=nee").to_http_request();
+        assert!(auto_refresh_on(&on) && !auto_refresh_on(&off));
+        let res = with_refresh(HttpResponse::Ok().finish(), true);
+        assert_eq!(res.headers().get(header::REFRESH).unwrap(), "3");
+        assert!(with_refresh(HttpResponse::Ok().finish(), false).headers().get(header::REFRESH).is_none());
+    }
+}

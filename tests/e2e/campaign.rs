@@ -282,14 +282,14 @@ async fn the_council_runs_a_whole_campaign_in_the_web(backend: Backend) {
         .collect();
     let res = post_panel(impossible, None).await.unwrap();
     let infeasible = location(&res);
-    let page = wait_for(&council, &infeasible, |h| !h.contains("http-equiv=\"refresh\"")).await;
+    let page = wait_for(&council, &infeasible, |h| !h.contains("?verversen=nee")).await;
     assert!(page.contains("quota niet haalbaar") && page.contains("cannot all be met"), "{page}");
 
     // A LEXIMIN panel of 4: members with contact details for the council,
     // and exactly the files the CLI writes from the same sign-ups.
     let res = post_panel(good.clone(), None).await.unwrap();
     let selection = location(&res);
-    let page = wait_for(&council, &selection, |h| !h.contains("http-equiv=\"refresh\"")).await;
+    let page = wait_for(&council, &selection, |h| !h.contains("?verversen=nee")).await;
     assert!(page.contains("klaar") && page.contains("Deelnemer Geheim") && page.contains("@voorbeeld.nl"), "{page}");
     let again = council.get(&selection).await.text().await.unwrap();
     assert_eq!(again.replace(&csrf_of(&again), ""), page.replace(&csrf_of(&page), ""), "the outcome survives a reload");
@@ -350,7 +350,7 @@ async fn the_council_runs_a_whole_campaign_in_the_web(backend: Backend) {
         .post_from(&selection, &format!("{selection}/vervangen"), &[("uitgevallen", &member), ("zaad", "vervanging 1")])
         .await;
     let replacement = location(&res);
-    let page = wait_for(&council, &replacement, |h| !h.contains("http-equiv=\"refresh\"")).await;
+    let page = wait_for(&council, &replacement, |h| !h.contains("?verversen=nee")).await;
     assert!(page.contains("Vervanging") && page.contains("klaar"), "{page}");
     let replaced: Value = council.get(&format!("{replacement}/protocol.json")).await.json().await.unwrap();
     assert_eq!(replaced["mode"], "replacement");
@@ -477,4 +477,56 @@ async fn without_smtp_the_page_says_so_and_other_roles_are_refused() {
         assert_eq!(pro.post(path, &[("csrf", "x")]).await.status().as_u16(), 403, "{path}");
         assert_eq!(council.post(path, &[("csrf", "vals")]).await.status().as_u16(), 403, "{path}");
     }
+}
+
+/// The demo campaign: a council member selects a LEXIMIN panel from its
+/// sign-ups with the form as it comes (prefilled), in seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_campaign_gives_a_panel_in_seconds() {
+    use buurtpeil::questionnaire::{load_catalog, load_dir};
+    let db = TestDb::new(Backend::Sqlite);
+    {
+        let mut conn = db.connect();
+        buurtpeil::db::run_migrations(&mut conn).unwrap();
+        buurtpeil::demo::load_areas(&mut conn).unwrap();
+        let catalog = load_catalog(&mut conn, &load_dir(&manifest_dir().join("questionnaires")).unwrap()).unwrap();
+        let tree = buurtpeil::area::load_tree(&mut conn).unwrap();
+        let signup = catalog.current("panelaanmelding").unwrap();
+        let demo = buurtpeil::demo::seed_campaign(&mut conn, &tree, signup, 772).unwrap().unwrap();
+        assert!(demo.signups >= 100, "{}", demo.signups);
+        assert!(demo.open_link.is_some());
+    }
+    let app = spawn_app_on(db, Options { areas: false, ..Options::default() }).await;
+    let council = app.logged_in("griffie@eindhoven.nl", Role::Council).await;
+    let base = format!("/beheer/campagnes/{}", buurtpeil::demo::DEMO_CAMPAIGN);
+    let page = council.get(&base).await.text().await.unwrap();
+    assert!(page.contains("240"), "{page}");
+    let form = council.get(&format!("{base}/panel")).await.text().await.unwrap();
+    let mut fields = vec![("grootte".to_owned(), "24".to_owned()), ("zaad".to_owned(), "demo 1 2 3".to_owned())];
+    // Everything the form comes with: hidden fields, checked boxes, radio.
+    for input in form.split("<input").skip(1) {
+        let attr = |name: &str| {
+            let key = format!("{name}=\"");
+            input.find(&key).map(|i| input[i + key.len()..].split('"').next().unwrap().to_owned())
+        };
+        let (Some(name), kind) = (attr("name"), attr("type").unwrap_or_default()) else { continue };
+        if ["grootte", "zaad"].contains(&name.as_str()) || kind == "file" {
+            continue;
+        }
+        if (kind == "checkbox" || kind == "radio") && !input.split('>').next().unwrap().contains(" checked") {
+            continue;
+        }
+        fields.push((name, attr("value").unwrap_or_default()));
+    }
+    let mut multipart = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        multipart = multipart.text(k, v);
+    }
+    let started = std::time::Instant::now();
+    let res = council.client.post(app.url(&format!("{base}/panel"))).multipart(multipart).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 303, "{}", res.text().await.unwrap());
+    let selection = location(&res);
+    let page = wait_for(&council, &selection, |h| !h.contains("?verversen=nee")).await;
+    assert!(page.contains("klaar") && page.contains("(fictief)"), "{page}");
+    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
 }

@@ -135,7 +135,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// The real application on port 0 over a fresh database holding
 /// Eindhoven's areas.
 pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
-    let db = TestDb::new(backend);
+    spawn_app_on(TestDb::new(backend), options).await
+}
+
+/// The real application on port 0 over a database prepared by the test.
+pub async fn spawn_app_on(db: TestDb, options: Options) -> TestApp {
     let mut config = Config::new(&db.url, "127.0.0.1:0", options.min_cell, options.questionnaires).unwrap();
     if let Some((url, from)) = options.mail {
         config.smtp_url = Some(url);
