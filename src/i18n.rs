@@ -55,6 +55,11 @@ impl Lang {
         best.map(|(_, l)| l).unwrap_or_default()
     }
 
+    /// One interface text; the key itself when it is missing.
+    pub fn text(self, key: &str) -> String {
+        self.texts().get(key).cloned().unwrap_or_else(|| key.to_owned())
+    }
+
     /// All interface texts of this language.
     pub fn texts(self) -> &'static BTreeMap<String, String> {
         static NL: OnceLock<BTreeMap<String, String>> = OnceLock::new();

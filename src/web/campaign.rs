@@ -7,7 +7,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::lang::LangChoice;
+use super::lang::{t, LangChoice};
 use super::render::{auto_refresh_on, page, with_refresh};
 use super::session::{no_store, refusal, Professional};
 use super::state::{blocking_or_refuse, AppState};
@@ -28,10 +28,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub(super) const COUNCIL: [Role; 2] = [Role::Admin, Role::Council];
 
 type Result<T> = std::result::Result<T, actix_web::Error>;
-
-fn t(lang: LangChoice, key: &str) -> String {
-    lang.lang.texts().get(key).cloned().unwrap_or_else(|| key.to_owned())
-}
 
 pub(super) fn form_field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or("")

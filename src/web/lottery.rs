@@ -7,7 +7,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::lang::LangChoice;
+use super::lang::{t, LangChoice};
 use super::render::page;
 use super::session::{no_store, refusal, Professional};
 use super::state::{blocking_or_refuse, AppState};
@@ -43,10 +43,6 @@ async fn db<T: Send + 'static>(
     job: impl FnOnce(&mut AnyConnection) -> std::result::Result<T, DbError> + Send + 'static,
 ) -> Result<T> {
     blocking_or_refuse(state, req, job).await
-}
-
-fn t(lang: LangChoice, key: &str) -> String {
-    lang.lang.texts().get(key).cloned().unwrap_or_else(|| key.to_owned())
 }
 
 /// The draw form as filled in, kept when something is wrong.
@@ -194,13 +190,31 @@ async fn load(state: &web::Data<AppState>, req: &HttpRequest, name: &str) -> Res
     found.ok_or_else(|| refusal(req, StatusCode::NOT_FOUND, "campaign_unknown"))
 }
 
+/// A buurt of a draw's protocol, with its name, for the protocol pages
+/// (the council's and the public one).
 #[derive(Serialize)]
-struct StratumRow {
+pub(super) struct StratumRow {
     code: String,
     name: String,
     register: u64,
     eligible: u64,
     allocated: u64,
+    selected: u64,
+}
+
+pub(super) fn strata_rows(areas: &crate::area::AreaTree, protocol: &Protocol) -> Vec<StratumRow> {
+    protocol
+        .strata
+        .iter()
+        .map(|(code, s)| StratumRow {
+            code: code.clone(),
+            name: areas.get(code).map(|a| a.name.clone()).unwrap_or_default(),
+            register: s.register,
+            eligible: s.eligible,
+            allocated: s.allocated,
+            selected: s.selected,
+        })
+        .collect()
 }
 
 async fn protocol_page(
@@ -212,18 +226,7 @@ async fn protocol_page(
 ) -> Result<HttpResponse> {
     user.require_role(&req, &COUNCIL)?;
     let protocol = load(&state, &req, &name).await?;
-    let areas = state.areas();
-    let strata: Vec<StratumRow> = protocol
-        .strata
-        .iter()
-        .map(|(code, s)| StratumRow {
-            code: code.clone(),
-            name: areas.get(code).map(|a| a.name.clone()).unwrap_or_default(),
-            register: s.register,
-            eligible: s.eligible,
-            allocated: s.allocated,
-        })
-        .collect();
+    let strata = strata_rows(&state.areas(), &protocol);
     let catalog = state.catalog();
     let questionnaires: Vec<(String, String)> = catalog
         .all_current()

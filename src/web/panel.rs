@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::campaign::{campaign_name, form_field, known_campaign, see_other, COUNCIL};
-use super::lang::LangChoice;
+use super::lang::{t, LangChoice};
 use super::lottery::upload_refusal;
 use super::render::{auto_refresh_on, page, with_refresh};
 use super::session::{no_store, refusal, Professional};
@@ -42,10 +42,6 @@ type Result<T> = std::result::Result<T, actix_web::Error>;
 /// A features file or form is small; anything larger is refused.
 const MAX_FEATURES: usize = 1024 * 1024;
 const MAX_PANEL: u32 = 1000;
-
-fn t(lang: LangChoice, key: &str) -> String {
-    lang.lang.texts().get(key).cloned().unwrap_or_else(|| key.to_owned())
-}
 
 /// The panel form as filled in.
 #[derive(Serialize, Default, Clone)]
@@ -96,7 +92,7 @@ fn feature_defs(state: &AppState, p: &Published, signups: &[IdentifiedResponse],
     let buurten: BTreeSet<&str> = signups.iter().map(|s| s.buurt.as_str()).collect();
     let mut defs = vec![FeatureDef {
         name: "buurt".into(),
-        label: t_lang(lang, "campaign_buurt"),
+        label: lang.text("campaign_buurt"),
         values: buurten
             .into_iter()
             .map(|b| (b.to_owned(), areas.get(b).map(|a| format!("{} ({b})", a.name)).unwrap_or_else(|| b.to_owned())))
@@ -116,19 +112,12 @@ fn feature_defs(state: &AppState, p: &Published, signups: &[IdentifiedResponse],
 }
 
 fn status_label(lang: Lang, status: Status) -> String {
-    t_lang(
-        lang,
-        match status {
-            Status::Running => "panel_status_running",
-            Status::Done => "panel_status_done",
-            Status::Infeasible => "panel_status_infeasible",
-            Status::Failed => "panel_status_failed",
-        },
-    )
-}
-
-fn t_lang(lang: Lang, key: &str) -> String {
-    lang.texts().get(key).cloned().unwrap_or_else(|| key.to_owned())
+    lang.text(match status {
+        Status::Running => "panel_status_running",
+        Status::Done => "panel_status_done",
+        Status::Infeasible => "panel_status_infeasible",
+        Status::Failed => "panel_status_failed",
+    })
 }
 
 fn answer(s: &IdentifiedResponse, feature: &str) -> String {
@@ -306,14 +295,14 @@ fn check(
     p: &Published,
     list: &[IdentifiedResponse],
 ) -> std::result::Result<Checked, Invalid> {
-    let bad = |key: &str| Invalid(t_lang(lang, key));
+    let bad = |key: &str| Invalid(lang.text(key));
     if list.is_empty() {
         return Err(bad("panel_error_no_signups"));
     }
     let size =
         f.grootte.parse::<u32>().ok().filter(|s| (1..=MAX_PANEL).contains(s)).ok_or_else(|| bad("panel_error_size"))?;
     if size as usize > list.len() {
-        return Err(Invalid(format!("{} ({})", t_lang(lang, "panel_error_size_signups"), list.len())));
+        return Err(Invalid(format!("{} ({})", lang.text("panel_error_size_signups"), list.len())));
     }
     if f.zaad.chars().count() > 1000 || f.zaad.chars().any(char::is_control) {
         return Err(bad("panel_error_seed"));
@@ -328,13 +317,13 @@ fn check(
     let households: Vec<String> =
         f.huishouden.split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
     if let Some(c) = households.iter().find(|c| !features.contains(c) && !others.contains(c)) {
-        return Err(Invalid(format!("{} {c:?} ({})", t_lang(lang, "panel_error_household"), others.join(", "))));
+        return Err(Invalid(format!("{} {c:?} ({})", lang.text("panel_error_household"), others.join(", "))));
     }
     let features_csv = match uploaded {
         Some((file, bytes)) => {
             // Read as the selection will, so a bad file is reported now.
             Features::parse(&file, bytes.as_slice()).map_err(|e| Invalid(e.to_string()))?;
-            String::from_utf8(bytes).map_err(|_| Invalid(format!("{file}: {}", t_lang(lang, "panel_error_utf8"))))?
+            String::from_utf8(bytes).map_err(|_| Invalid(format!("{file}: {}", lang.text("panel_error_utf8"))))?
         }
         None => quotas_from_form(lang, f, defs, size)?.to_csv(),
     };
@@ -364,21 +353,21 @@ fn quotas_from_form(
                 match f.quota.get(&field).map(|v| v.trim()).unwrap_or("") {
                     "" => Ok(default),
                     raw => raw.parse::<u32>().ok().filter(|n| *n <= MAX_PANEL).ok_or_else(|| {
-                        Invalid(format!("{}: {}: {}", d.label, label, t_lang(lang, "panel_error_quota_number")))
+                        Invalid(format!("{}: {}: {}", d.label, label, lang.text("panel_error_quota_number")))
                     }),
                 }
             };
             let min = number(format!("min.{}.{value}", d.name), 0)?;
             let max = number(format!("max.{}.{value}", d.name), size)?;
             if min > max {
-                return Err(Invalid(format!("{}: {}: {}", d.label, label, t_lang(lang, "panel_error_quota_order"))));
+                return Err(Invalid(format!("{}: {}: {}", d.label, label, lang.text("panel_error_quota_order"))));
             }
             values.push(Quota { value: value.clone(), min, max, min_flex: None, max_flex: None });
         }
         features.push(Feature { name: d.name.clone(), values });
     }
     if features.is_empty() {
-        return Err(Invalid(t_lang(lang, "panel_error_no_features")));
+        return Err(Invalid(lang.text("panel_error_no_features")));
     }
     Ok(Features { features })
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::campaign::{campaign_name, lottery_db};
 use super::lang::LangChoice;
+use super::lottery::strata_rows;
 use super::render::page;
 use super::session::refusal;
 use super::state::{blocking_or_refuse, AppState};
@@ -55,15 +56,6 @@ async fn published(state: &web::Data<AppState>, req: &HttpRequest, name: &Campai
 }
 
 #[derive(Serialize)]
-struct StratumRow {
-    code: String,
-    name: String,
-    register: u64,
-    eligible: u64,
-    selected: u64,
-}
-
-#[derive(Serialize)]
 struct SelectionBlock<'a> {
     id: i32,
     s: &'a PublicSelection,
@@ -80,19 +72,7 @@ async fn show(
 ) -> Result<HttpResponse> {
     let name = campaign_name(&req, &name)?;
     let p = published(&state, &req, &name).await?;
-    let areas = state.areas();
-    let strata: Vec<StratumRow> = p
-        .draw
-        .iter()
-        .flat_map(|d| d.strata.iter())
-        .map(|(code, s)| StratumRow {
-            code: code.clone(),
-            name: areas.get(code).map(|a| a.name.clone()).unwrap_or_default(),
-            register: s.register,
-            eligible: s.eligible,
-            selected: s.selected,
-        })
-        .collect();
+    let strata = p.draw.as_ref().map(|d| strata_rows(&state.areas(), d)).unwrap_or_default();
     let blocks: Vec<SelectionBlock> = p
         .selections
         .iter()

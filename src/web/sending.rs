@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::db::Pool;
-use crate::invite::{self, CampaignName, SmtpMailer};
+use crate::invite::{self, CampaignName, SendReport, SmtpMailer};
 
 /// `SMTP_URL` and `BUURTPEIL_MAIL_FROM`, as the server was started.
 #[derive(Debug, Clone, Default)]
@@ -35,18 +35,15 @@ impl MailSettings {
     }
 }
 
-/// One run of a campaign's outbox, as the page shows it.
+/// One run of a campaign's outbox, as the page shows it: progress while
+/// it runs, then its report (or why it could not run).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SendRun {
     pub running: bool,
     pub done: usize,
     pub total: usize,
-    pub sent: usize,
-    pub retry: usize,
-    pub failed: usize,
-    pub unknown: usize,
-    pub stopped: Option<String>,
-    pub last_error: Option<String>,
+    pub report: Option<SendReport>,
+    pub error: Option<String>,
 }
 
 /// The latest run per campaign.
@@ -96,25 +93,19 @@ pub fn start(runs: Arc<SendRuns>, pool: Pool, campaign: CampaignName, mailer: Sm
                 .map_err(|e| e.to_string())
             });
             let run = match report {
-                Ok(r) => SendRun {
-                    running: false,
-                    done: r.sent + r.failed + r.unknown,
-                    total: r.sent + r.failed + r.unknown + r.retry,
-                    sent: r.sent,
-                    retry: r.retry,
-                    failed: r.failed,
-                    unknown: r.unknown,
-                    stopped: r.stopped,
-                    last_error: r.last_error,
-                },
-                Err(e) => SendRun { running: false, stopped: Some(e), ..SendRun::default() },
+                Ok(r) => {
+                    SendRun { running: false, done: r.sent, total: r.sent + r.retry, report: Some(r), error: None }
+                }
+                Err(e) => SendRun { running: false, error: Some(e), ..SendRun::default() },
             };
-            tracing::info!("campaign {name}: {} e-mails sent, {} still queued", run.sent, run.retry);
+            if let Some(r) = &run.report {
+                tracing::info!("campaign {name}: {} e-mails sent, {} still queued", r.sent, r.retry);
+            }
             runs.set(&name, run);
         }
     });
     if let Err(e) = spawned {
-        runs.set(&name, SendRun { running: false, stopped: Some(e.to_string()), ..SendRun::default() });
+        runs.set(&name, SendRun { running: false, error: Some(e.to_string()), ..SendRun::default() });
     }
     true
 }
