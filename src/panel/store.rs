@@ -162,22 +162,21 @@ macro_rules! columns {
 /// Stores a selection that is about to run; returns its id.
 pub fn start(conn: &mut AnyConnection, new: &NewSelection, today: NaiveDate) -> Result<i32, DbError> {
     let settings = serde_json::to_string(new.settings).expect("plain data");
-    conn.transaction(|conn| {
-        diesel::insert_into(ps::table)
-            .values((
-                ps::campaign.eq(new.campaign),
-                ps::questionnaire.eq(new.questionnaire),
-                ps::created_on.eq(today),
-                ps::status.eq(Status::Running.as_str()),
-                ps::previous_id.eq(new.previous_id),
-                ps::settings.eq(&settings),
-                ps::features_csv.eq(new.features_csv),
-                ps::people_csv.eq(Some(new.people_csv)),
-            ))
-            .execute(conn)?;
-        ps::table.filter(ps::campaign.eq(new.campaign)).select(diesel::dsl::max(ps::id)).first::<Option<i32>>(conn)
-    })?
-    .ok_or_else(|| DbError::Connect("the new panel selection was not stored".into()))
+    let values = (
+        ps::campaign.eq(new.campaign),
+        ps::questionnaire.eq(new.questionnaire),
+        ps::created_on.eq(today),
+        ps::status.eq(Status::Running.as_str()),
+        ps::previous_id.eq(new.previous_id),
+        ps::settings.eq(&settings),
+        ps::features_csv.eq(new.features_csv),
+        ps::people_csv.eq(Some(new.people_csv)),
+    );
+    // The id of this very row, even when two selections start at once.
+    Ok(crate::on_backend!(conn, |c| diesel::insert_into(ps::table)
+        .values(values.clone())
+        .returning(ps::id)
+        .get_result::<i32>(c))?)
 }
 
 /// Records how a run ended.

@@ -530,3 +530,58 @@ async fn the_demo_campaign_gives_a_panel_in_seconds() {
     assert!(page.contains("klaar") && page.contains("(fictief)"), "{page}");
     assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
 }
+
+/// Selections started at the same moment each get their own row, and one
+/// left running by a stopped server is marked failed at the next start.
+async fn selections_started_at_once_keep_their_own_ids(backend: Backend) {
+    use buurtpeil::panel::store::{self, NewSelection, Settings, Status};
+    use buurtpeil::panel::Algorithm;
+    let db = TestDb::new(backend);
+    buurtpeil::db::run_migrations(&mut db.connect()).unwrap();
+    let today = chrono::Local::now().date_naive();
+    let ids: Vec<(usize, i32)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let db = &db;
+                s.spawn(move || {
+                    let settings = Settings {
+                        size: 4,
+                        seed: format!("seed {i}"),
+                        algorithm: Algorithm::Leximin,
+                        household_columns: vec![],
+                        dropped: vec![],
+                        pseudonym_key: "k".into(),
+                    };
+                    let new = NewSelection {
+                        campaign: "tegelijk",
+                        questionnaire: "panelaanmelding",
+                        previous_id: None,
+                        settings: &settings,
+                        features_csv: "feature,value,min,max\n",
+                        people_csv: "id\n",
+                    };
+                    let mut conn = db.connect();
+                    for _ in 0..50 {
+                        match store::start(&mut conn, &new, today) {
+                            Ok(id) => return (i, id),
+                            Err(_) => std::thread::sleep(Duration::from_millis(20)), // SQLite busy
+                        }
+                    }
+                    panic!("no row stored");
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut conn = db.connect();
+    for (i, id) in &ids {
+        let stored = store::load(&mut conn, *id).unwrap().unwrap();
+        assert_eq!(stored.settings.seed, format!("seed {i}"), "selection {i} got row {id}");
+        assert_eq!(stored.status, Status::Running);
+    }
+    assert_eq!(store::interrupt_running(&mut conn).unwrap(), 8);
+    let stopped = store::load(&mut conn, ids[0].1).unwrap().unwrap();
+    assert_eq!(stopped.status, Status::Failed);
+    assert!(stopped.problem.unwrap().contains("server stopped"));
+}
+on_both_backends!(selections_started_at_once_keep_their_own_ids);
