@@ -174,7 +174,7 @@ pub fn start(conn: &mut AnyConnection, new: &NewSelection, today: NaiveDate) -> 
     );
     // The id of this very row, even when two selections start at once.
     Ok(crate::on_backend!(conn, |c| diesel::insert_into(ps::table)
-        .values(values.clone())
+        .values(values)
         .returning(ps::id)
         .get_result::<i32>(c))?)
 }
