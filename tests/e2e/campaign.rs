@@ -430,15 +430,34 @@ async fn without_smtp_the_page_says_so_and_other_roles_are_refused() {
     };
     let base_url = buurtpeil::invite::BaseUrl::parse("https://peil.example.nl").unwrap();
     let today = chrono::Local::now().date_naive();
-    buurtpeil::invite::create_invitations(&mut conn, &campaign, "panelaanmelding", &base_url, &[invitee], today)
-        .unwrap();
+    let by_post = buurtpeil::invite::Invitee { person_key: "p2".into(), email: None, ..invitee.clone() };
+    buurtpeil::invite::create_invitations(
+        &mut conn,
+        &campaign,
+        "panelaanmelding",
+        &base_url,
+        &[invitee, by_post],
+        today,
+    )
+    .unwrap();
+    let letters: Vec<buurtpeil::invite::Issued> = buurtpeil::invite::letters_due(&mut conn, &campaign)
+        .unwrap()
+        .into_iter()
+        .map(buurtpeil::invite::Issued::new)
+        .collect();
+    buurtpeil::invite::record_letters(&mut conn, &letters, 0, today).unwrap();
     let council = app.logged_in("griffie@eindhoven.nl", Role::Council).await;
     let page = council.get("/beheer/campagnes/zonder-mail").await.text().await.unwrap();
     assert!(page.contains("E-mail is niet ingesteld") && page.contains("SMTP_URL"), "{page}");
     let res = council.post_from("/beheer/campagnes/zonder-mail", "/beheer/campagnes/zonder-mail/versturen", &[]).await;
     assert_eq!(res.status().as_u16(), 503);
     assert!(res.text().await.unwrap().contains("Er is niets verstuurd"));
-    assert_eq!(count(&mut conn, "invitation_outbox"), 0);
+    let emails: i64 = {
+        use buurtpeil::db::schema::invitation_outbox as ob;
+        use diesel::prelude::*;
+        ob::table.filter(ob::channel.eq("email")).count().get_result(&mut conn).unwrap()
+    };
+    assert_eq!(emails, 0, "nothing queued");
     let res = council
         .post_from(
             "/beheer/campagnes/zonder-mail",
@@ -447,6 +466,16 @@ async fn without_smtp_the_page_says_so_and_other_roles_are_refused() {
         )
         .await;
     assert_eq!(res.status().as_u16(), 503);
+    // Reminder letters need no mail server: the PDF for who has no address.
+    let res = council
+        .post_from(
+            "/beheer/campagnes/zonder-mail",
+            "/beheer/campagnes/zonder-mail/herinneren",
+            &[("dagen", "0"), ("ronde", "1"), ("brieven", "ja")],
+        )
+        .await;
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(res.bytes().await.unwrap().starts_with(b"%PDF"));
     // Unknown campaigns and hostile names: 404, never a 500.
     for path in [
         "/beheer/campagnes/onbekend/panel",
