@@ -319,22 +319,21 @@ fn check(
     if let Some(c) = households.iter().find(|c| !features.contains(c) && !others.contains(c)) {
         return Err(Invalid(format!("{} {c:?} ({})", lang.text("panel_error_household"), others.join(", "))));
     }
-    let features_csv = match uploaded {
+    let (features_name, features_csv) = match uploaded {
         Some((file, bytes)) => {
-            // Read as the selection will, so a bad file is reported now.
-            Features::parse(&file, bytes.as_slice()).map_err(|e| Invalid(e.to_string()))?;
-            String::from_utf8(bytes).map_err(|_| Invalid(format!("{file}: {}", lang.text("panel_error_utf8"))))?
+            let text =
+                String::from_utf8(bytes).map_err(|_| Invalid(format!("{file}: {}", lang.text("panel_error_utf8"))))?;
+            (file, text)
         }
-        None => quotas_from_form(lang, f, defs, size)?.to_csv(),
+        None => ("features.csv".to_owned(), quotas_from_form(lang, f, defs, size)?.to_csv()),
     };
-    Ok(Checked {
-        size,
-        seed,
-        algorithm,
-        households,
-        features_csv,
-        people_csv: panel::volunteers_csv(&p.definition, list),
-    })
+    // Read both files as the selection will, so that a bad file, or a quota
+    // on a column or value the sign-ups do not have, is reported now.
+    let people_csv = panel::volunteers_csv(&p.definition, list);
+    let quotas = Features::parse(&features_name, features_csv.as_bytes()).map_err(|e| Invalid(e.to_string()))?;
+    panel::Pool::parse("people.csv", people_csv.as_bytes(), &quotas, "id", &households)
+        .map_err(|e| Invalid(e.to_string()))?;
+    Ok(Checked { size, seed, algorithm, households, features_csv, people_csv })
 }
 
 /// The quotas typed in the form; an empty minimum is 0, an empty maximum

@@ -259,6 +259,8 @@ async fn the_council_runs_a_whole_campaign_in_the_web(backend: Backend) {
         (good.clone(), Some(b"feature,value,min\ngeslacht,vrouw,1\n".to_vec()), 422, "max"),
         (good.clone(), Some(b"feature,value,min,max\ngeslacht,vrouw,3,1\n".to_vec()), 422, "line 2"),
         (good.clone(), Some(vec![0xff, 0xfe, 0x00, 0x01]), 422, "features.csv"),
+        (good.clone(), Some(b"feature,value,min,max\ninkomen,hoog,0,4\n".to_vec()), 422, "inkomen"),
+        (good.clone(), Some(b"feature,value,min,max\ngeslacht,vrouw,0,4\n".to_vec()), 422, "people.csv, line"),
         (good.clone(), Some(oversized), 413, "1 MB"),
         (with("csrf", "vals"), None, 403, ""),
     ] {
