@@ -504,10 +504,20 @@ async fn without_smtp_the_page_says_so_and_other_roles_are_refused() {
         assert_eq!(pro.get(path).await.status().as_u16(), 403, "{path}");
         assert_eq!(stranger.get(path).await.status().as_u16(), 303, "{path}");
     }
-    for path in ["/beheer/campagnes/zonder-mail/versturen", "/beheer/campagnes/zonder-mail/publiceren"] {
+    for path in [
+        "/beheer/campagnes/zonder-mail/versturen",
+        "/beheer/campagnes/zonder-mail/herinneren",
+        "/beheer/campagnes/zonder-mail/publiceren",
+        "/beheer/campagnes/zonder-mail/wissen",
+        "/beheer/campagnes/zonder-mail/panel/1/vervangen",
+    ] {
         assert_eq!(pro.post(path, &[("csrf", "x")]).await.status().as_u16(), 403, "{path}");
         assert_eq!(council.post(path, &[("csrf", "vals")]).await.status().as_u16(), 403, "{path}");
     }
+    // A form far too large is refused before it is read.
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let res = council.post("/beheer/campagnes/zonder-mail/herinneren", &[("dagen", huge.as_str())]).await;
+    assert_eq!(res.status().as_u16(), 413);
 }
 
 /// The demo campaign: a council member selects a LEXIMIN panel from its
