@@ -22,6 +22,11 @@ pub struct Config {
     /// Encrypts and signs session cookies (`BUURTPEIL_SESSION_KEY`); `None`
     /// makes a random one at start, so logins end when the server stops.
     pub session_key: Option<SessionKey>,
+    /// Mail server for invitations (`SMTP_URL`) and the From of the
+    /// e-mails (`BUURTPEIL_MAIL_FROM`); the council's pages send only when
+    /// both are set.
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +57,16 @@ impl Config {
                 .filter(|k| (3..=1000).contains(k))
                 .ok_or_else(|| ConfigError::MinCell(raw.to_owned()))?,
         };
-        Ok(Config { database_url, bind, min_cell, questionnaires_dir, pool_size: 8, session_key: None })
+        Ok(Config {
+            database_url,
+            bind,
+            min_cell,
+            questionnaires_dir,
+            pool_size: 8,
+            session_key: None,
+            smtp_url: None,
+            mail_from: None,
+        })
     }
 }
 

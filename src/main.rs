@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 use buurtpeil::area::{load_tree, parse_csv, save_areas, Level};
-use buurtpeil::auth::{reset_demo_admin, SessionKey, DEMO_ADMIN};
+use buurtpeil::auth::{reset_demo_account, reset_demo_admin, Role, SessionKey, DEMO_ADMIN, DEMO_COUNCIL};
 use buurtpeil::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
 use buurtpeil::db::{connect, DatabaseUrl};
 use buurtpeil::demo::BOUNDARY_TOLERANCE;
@@ -154,6 +154,9 @@ fn run(cli: Cli) -> Result<()> {
             let mut config =
                 Config::new(&database_url(&cli, *demo), bind, min_cell().as_deref(), cli.questionnaires.clone())?;
             config.session_key = session_key()?;
+            let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+            config.smtp_url = set("SMTP_URL");
+            config.mail_from = set("BUURTPEIL_MAIL_FROM");
             if *demo {
                 seed_demo(&config)?;
             }
@@ -278,6 +281,8 @@ fn seed_demo(config: &Config) -> Result<()> {
     // A new random password on every demo start; never a default one.
     let password = reset_demo_admin(&mut conn)?;
     println!("demo login: {DEMO_ADMIN} / {password}");
+    let password = reset_demo_account(&mut conn, DEMO_COUNCIL, Role::Council)?;
+    println!("demo login (council / griffie): {DEMO_COUNCIL} / {password}");
     let defs = load_dir(&config.questionnaires_dir)?;
     let catalog = load_catalog(&mut conn, &defs)?;
     let Some(geluk) = catalog.current("geluk") else {
@@ -294,6 +299,24 @@ fn seed_demo(config: &Config) -> Result<()> {
         } else {
             println!("demo: {slug} already has responses; none added");
         }
+    }
+    match catalog.current("panelaanmelding") {
+        None => println!("demo: no questionnaire panelaanmelding, so no demo campaign"),
+        Some(signup) => match buurtpeil::demo::seed_campaign(&mut conn, &tree, signup, DEMO_SEED)? {
+            Some(c) => {
+                println!(
+                    "demo: campaign {}: a fictitious register of {} people, {} drawn and invited, {} signed up for the panel",
+                    buurtpeil::demo::DEMO_CAMPAIGN,
+                    c.register,
+                    c.drawn,
+                    c.signups
+                );
+                if let Some(link) = c.open_link {
+                    println!("demo: an unused invitation to try: {link}");
+                }
+            }
+            None => println!("demo: campaign {} is there already", buurtpeil::demo::DEMO_CAMPAIGN),
+        },
     }
     Ok(())
 }

@@ -2,13 +2,12 @@
 //! the output folder.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
 use buurtpeil::db::{connect, DatabaseUrl};
-use buurtpeil::panel::{self, sha256_hex, Algorithm, Features, Pool, Protocol, Seed, SelectOptions};
+use buurtpeil::panel::{self, Algorithm, Request, Seed, Task};
 use buurtpeil::questionnaire::{load_catalog, load_dir};
 use buurtpeil::survey::identified_responses;
 
@@ -106,64 +105,39 @@ pub enum Run<'a> {
 
 /// `panel select` and `panel replace`: files in, output folder out.
 pub fn select_or_replace(common: &Common, run: Run<'_>) -> Result<()> {
-    let started = Instant::now();
-    // A replacement continues the previous selection: its household rule
-    // applies unless other columns are given.
     let previous = match run {
-        Run::Replace { protocol, .. } => {
-            let bytes = read(protocol)?;
-            Some((Protocol::parse(&protocol.display().to_string(), &bytes)?, bytes))
-        }
+        Run::Replace { protocol, .. } => Some((protocol.display().to_string(), read(protocol)?)),
         Run::Select { .. } => None,
     };
-    let household_columns = match (&previous, common.one_per_household.is_empty()) {
-        (Some((p, _)), true) => p.one_per_household.clone().unwrap_or_default(),
-        _ => common.one_per_household.clone(),
-    };
-    let (people_bytes, features_bytes) = (read(&common.people)?, read(&common.features)?);
-    let features = Features::parse(&common.features.display().to_string(), features_bytes.as_slice())?;
-    let pool = Pool::parse(
-        &common.people.display().to_string(),
-        people_bytes.as_slice(),
-        &features,
-        &common.id_column,
-        &household_columns,
-    )?;
-    let seed = Seed::parse(&common.seed)?;
-    let algorithm: Algorithm = common.algorithm.parse()?;
-    let households = (!household_columns.is_empty()).then_some(household_columns);
-    let mut options = SelectOptions { size: 0, seed: seed.clone(), algorithm, one_per_household: households.is_some() };
-    let (selection, mut protocol) = match (run, previous) {
-        (Run::Select { size }, _) => {
-            options.size = size;
-            let selection = panel::select(&features, &pool, &options)?;
-            let seconds = started.elapsed().as_secs_f64();
-            let protocol =
-                Protocol::new(&selection, &pool, &people_bytes, &features_bytes, size, &seed, households, seconds);
-            (selection, protocol)
+    let task = match (run, &previous) {
+        (Run::Replace { dropped, .. }, Some((previous_name, previous))) => {
+            Task::Replace { previous_name, previous, dropped: dropped.to_vec() }
         }
-        (Run::Replace { dropped, .. }, Some((previous, previous_bytes))) => {
-            let selection = panel::replace(&features, &pool, &previous.panel, dropped, &options)?;
-            let seconds = started.elapsed().as_secs_f64();
-            let size = previous.panel.len() as u32;
-            let mut protocol =
-                Protocol::new(&selection, &pool, &people_bytes, &features_bytes, size, &seed, households, seconds);
-            protocol.mode = "replacement".to_owned();
-            protocol.previous_protocol_sha256 = Some(sha256_hex(&previous_bytes));
-            protocol.dropped = dropped.to_vec();
-            (selection, protocol)
-        }
+        (Run::Select { size }, _) => Task::Select { size },
         (Run::Replace { .. }, None) => unreachable!("the protocol of a replacement is read above"),
     };
-    protocol.seconds = started.elapsed().as_secs_f64();
-    protocol.write(&common.out, &selection, &pool)?;
+    let (people, features) = (read(&common.people)?, read(&common.features)?);
+    let (people_name, features_name) = (common.people.display().to_string(), common.features.display().to_string());
+    let outcome = panel::run_job(&Request {
+        people_name: &people_name,
+        people: &people,
+        features_name: &features_name,
+        features: &features,
+        id_column: &common.id_column,
+        seed: Seed::parse(&common.seed)?,
+        algorithm: common.algorithm.parse::<Algorithm>()?,
+        household_columns: common.one_per_household.clone(),
+        task,
+    })?;
+    outcome.files.write(&common.out)?;
+    let protocol = &outcome.protocol;
     println!(
         "{}: panel of {} written to {} ({} volunteers, {} reserves, smallest probability {:.6}{}, {:.1} s)",
         protocol.algorithm,
-        selection.panel.len(),
+        protocol.panel.len(),
         common.out.display(),
-        selection.eligible.len(),
-        selection.reserves.iter().map(|(_, r)| r.len()).sum::<usize>(),
+        outcome.eligible,
+        protocol.reserves.iter().map(|(_, r)| r.len()).sum::<usize>(),
         protocol.min_probability,
         if protocol.probabilities_estimated { ", estimated" } else { "" },
         protocol.seconds

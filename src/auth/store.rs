@@ -179,11 +179,20 @@ pub fn authenticate(conn: &mut AnyConnection, email: &str, password: &str) -> Re
 /// The demo administrator's address (`serve --demo`).
 pub const DEMO_ADMIN: &str = "demo@buurtpeil.local";
 
+/// The demo council member's address (`serve --demo`): draws, invites and
+/// selects the panel of the demo campaign.
+pub const DEMO_COUNCIL: &str = "raad@buurtpeil.local";
+
 /// Creates the demo administrator if absent and gives it a new random
 /// password, which is returned (and shown once on start). Enables it again
 /// if it was disabled.
 pub fn reset_demo_admin(conn: &mut AnyConnection) -> Result<String, AccountError> {
-    let email = EmailAddress::parse(DEMO_ADMIN).expect("the demo address is valid");
+    reset_demo_account(conn, DEMO_ADMIN, Role::Admin)
+}
+
+/// As `reset_demo_admin`, for any demo account and role.
+pub fn reset_demo_account(conn: &mut AnyConnection, address: &str, role: Role) -> Result<String, AccountError> {
+    let email = EmailAddress::parse(address).expect("the demo address is valid");
     let raw = NewPassword::random(20);
     let password = NewPassword::parse(&raw, &email).expect("a random password meets the rules");
     match find_by_email(conn, &email)? {
@@ -192,7 +201,7 @@ pub fn reset_demo_admin(conn: &mut AnyConnection) -> Result<String, AccountError
             set_disabled(conn, &email, false)?;
         }
         None => {
-            create_user(conn, &email, Role::Admin, &password)?;
+            create_user(conn, &email, role, &password)?;
         }
     }
     Ok(raw)

@@ -259,3 +259,29 @@ diesel::table! {
 
 diesel::joinable!(area_boundaries -> areas (code));
 diesel::allow_tables_to_appear_in_same_query!(areas, area_boundaries);
+
+diesel::table! {
+    panel_selections (id) {
+        id -> Integer,
+        campaign -> Text,
+        questionnaire -> Text,
+        created_on -> Date,
+        status -> Text,
+        previous_id -> Nullable<Integer>,
+        settings -> Text,
+        features_csv -> Text,
+        people_csv -> Nullable<Text>,
+        panel_csv -> Nullable<Text>,
+        probabilities_csv -> Nullable<Text>,
+        protocol -> Nullable<Text>,
+        public_json -> Nullable<Text>,
+        problem -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    campaign_publications (campaign) {
+        campaign -> Text,
+        published_on -> Date,
+    }
+}

@@ -302,7 +302,7 @@ pub fn ranking(
                     out,
                     r#"<text class="hidden s" x="{LEFT}" y="{}">{}</text>"#,
                     y + 4.0,
-                    escape(lang.text("too_few"))
+                    escape(&lang.text("too_few"))
                 );
             }
         }
@@ -377,7 +377,7 @@ pub fn trend(waves: &[Estimate], axis: &Axis, lang: Lang, id: &str, title: &str)
                     out,
                     r#"<text class="hidden" x="{cx}" y="{}">{}</text>"#,
                     r((TOP + BOTTOM) / 2.0),
-                    escape(&cut(lang.text("too_few"), chars))
+                    escape(&cut(&lang.text("too_few"), chars))
                 );
             }
         }

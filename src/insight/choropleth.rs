@@ -133,7 +133,7 @@ pub fn choropleth(map: &ProjectedMap, entries: &[MapEntry], axis: &Axis, lang: L
             r#"<rect class="sup" fill="url(#{hatch})" x="{right}" y="{y}" width="22" height="14"/><text x="{}" y="{}">{}</text>"#,
             right + 28.0,
             y + 12.0,
-            escape(lang.text("too_few"))
+            escape(&lang.text("too_few"))
         );
         row += 1.0;
     }
@@ -144,7 +144,7 @@ pub fn choropleth(map: &ProjectedMap, entries: &[MapEntry], axis: &Axis, lang: L
             r#"<rect class="none" x="{right}" y="{y}" width="22" height="14"/><text x="{}" y="{}">{}</text>"#,
             right + 28.0,
             y + 12.0,
-            escape(lang.text("no_data"))
+            escape(&lang.text("no_data"))
         );
     }
     out.push_str("</g></svg>");

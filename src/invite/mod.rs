@@ -266,7 +266,7 @@ pub fn remind(
 }
 
 /// How a run of the outbox went.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SendReport {
     pub sent: usize,
     /// Refused or not reachable: still pending, sent on the next run.

@@ -19,8 +19,8 @@ pub use register::{
     PersonId, Postcode, RegisterError, RegisterErrors, MAX_PERSON_ID,
 };
 pub use store::{
-    check_campaign_name, drawn_since, find_campaign, load_protocol, load_register, purge, save_draw, save_register,
-    selected_people, Campaign, Purged, StoreError,
+    check_campaign_name, drawn_since, find_campaign, load_protocol, load_register, publish, published_on, purge,
+    save_draw, save_register, selected_people, Campaign, Purged, StoreError,
 };
 
 #[cfg(test)]

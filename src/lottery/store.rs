@@ -9,7 +9,7 @@ use super::draw::{drawn_hash, register_hash, DrawnHash};
 use super::protocol::Protocol;
 use super::register::{Address, Birth, Gender, Person, PersonId, Postcode};
 use crate::area::{AreaCode, Level};
-use crate::db::schema::{campaigns, draw_selected, drawn_hashes, draws, register_people};
+use crate::db::schema::{campaign_publications, campaigns, draw_selected, drawn_hashes, draws, register_people};
 use crate::db::{AnyConnection, DbError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
@@ -298,4 +298,26 @@ pub fn purge(conn: &mut AnyConnection, name: &str, today: NaiveDate) -> Result<P
         }
         Ok(Purged { people, selected })
     })
+}
+
+/// Makes a campaign's protocols public (the page `/campagnes/{name}`);
+/// publishing again keeps the first date.
+pub fn publish(conn: &mut AnyConnection, name: &str, today: NaiveDate) -> Result<NaiveDate, StoreError> {
+    let name = check_campaign_name(name)?;
+    if let Some(on) = published_on(conn, name)? {
+        return Ok(on);
+    }
+    diesel::insert_into(campaign_publications::table)
+        .values((campaign_publications::campaign.eq(name), campaign_publications::published_on.eq(today)))
+        .execute(conn)?;
+    Ok(today)
+}
+
+/// When a campaign was made public, if it was.
+pub fn published_on(conn: &mut AnyConnection, name: &str) -> Result<Option<NaiveDate>, StoreError> {
+    Ok(campaign_publications::table
+        .find(name.trim())
+        .select(campaign_publications::published_on)
+        .first(conn)
+        .optional()?)
 }

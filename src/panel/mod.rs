@@ -9,11 +9,14 @@
 //! always get exactly the same probability.
 
 mod input;
+mod job;
 mod legacy;
 mod leximin;
 mod model;
 mod protocol;
+mod public;
 mod solver;
+pub mod store;
 #[cfg(test)]
 mod tests;
 mod volunteers;
@@ -26,8 +29,10 @@ use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 
 pub use input::{Feature, Features, Person, Pool, Quota};
+pub use job::{run as run_job, Outcome, Request, Task};
 pub use leximin::{SolveStats, DUAL_TOLERANCE};
-pub use protocol::{sha256_hex, Protocol, ProtocolPanel, ALGORITHM_VERSION};
+pub use protocol::{sha256_hex, Protocol, ProtocolPanel, SelectionFiles, ALGORITHM_VERSION};
+pub use public::{new_pseudonym_key, pseudonym, PublicProbability, PublicSelection};
 pub use solver::QuotaConflict;
 pub use volunteers::{volunteer_columns, volunteers_csv};
 

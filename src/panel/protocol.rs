@@ -110,26 +110,18 @@ impl Protocol {
             .map_err(|e| PanelError::Input(format!("{file} is not a buurtpeil panel protocol: {e}")))
     }
 
-    /// Writes `panel.csv` (the panel's rows of the people file),
-    /// `probabilities.csv` (id, probability for every eligible volunteer),
-    /// `reserves.csv` (id, rank, the members a reserve can replace) and
-    /// `protocol.json` into `dir` (created when missing).
-    pub fn write(&self, dir: &Path, selection: &Selection, pool: &Pool) -> Result<(), PanelError> {
-        let io = |path: &Path| {
-            let path = path.display().to_string();
-            move |source| PanelError::Io { path, source }
-        };
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let panel_path = dir.join("panel.csv");
-        std::fs::write(&panel_path, pool.rows_csv(&selection.panel)).map_err(io(&panel_path))?;
+    /// The published files of a selection: `panel.csv` (the panel's rows
+    /// of the people file), `probabilities.csv` (id, probability for every
+    /// eligible volunteer), `reserves.csv` (id, rank, the members a reserve
+    /// can replace) and `protocol.json`.
+    pub fn files(&self, selection: &Selection, pool: &Pool) -> SelectionFiles {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["id", "probability"]).expect("in memory");
         for &i in &selection.eligible {
             w.write_record([pool.people[i].id.as_str(), &format!("{:.9}", selection.probabilities[i])])
                 .expect("in memory");
         }
-        let probabilities_path = dir.join("probabilities.csv");
-        std::fs::write(&probabilities_path, w.into_inner().expect("in memory")).map_err(io(&probabilities_path))?;
+        let probabilities_csv = String::from_utf8(w.into_inner().expect("in memory")).expect("utf-8 ids");
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["id", "rank", "replaces"]).expect("in memory");
         for (g, reserves) in &selection.reserves {
@@ -143,11 +135,46 @@ impl Protocol {
                 w.write_record([pool.people[i].id.as_str(), &(rank + 1).to_string(), &replaces]).expect("in memory");
             }
         }
-        let reserves_path = dir.join("reserves.csv");
-        std::fs::write(&reserves_path, w.into_inner().expect("in memory")).map_err(io(&reserves_path))?;
-        let protocol_path = dir.join("protocol.json");
-        let json = serde_json::to_string_pretty(self).expect("plain data");
-        std::fs::write(&protocol_path, json + "\n").map_err(io(&protocol_path))?;
+        SelectionFiles {
+            panel_csv: pool.rows_csv(&selection.panel),
+            probabilities_csv,
+            reserves_csv: String::from_utf8(w.into_inner().expect("in memory")).expect("utf-8 ids"),
+            protocol_json: self.to_json(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("plain data") + "\n"
+    }
+}
+
+/// What a selection publishes and keeps, as the CLI writes it to its folder
+/// and the council's pages offer it for download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectionFiles {
+    pub panel_csv: String,
+    pub probabilities_csv: String,
+    pub reserves_csv: String,
+    pub protocol_json: String,
+}
+
+impl SelectionFiles {
+    /// Writes the files into `dir` (created when missing).
+    pub fn write(&self, dir: &Path) -> Result<(), PanelError> {
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| PanelError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        for (name, text) in [
+            ("panel.csv", &self.panel_csv),
+            ("probabilities.csv", &self.probabilities_csv),
+            ("reserves.csv", &self.reserves_csv),
+            ("protocol.json", &self.protocol_json),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(io(&path))?;
+        }
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::lang::LangChoice;
+use super::lang::{t, LangChoice};
 use super::render::page;
 use super::resident::{merge_page, neighbour, raw_answers, PageView};
 use super::session::{no_store, refusal, Professional};
@@ -225,10 +225,6 @@ async fn create(
     let title = f.text("title").unwrap_or(LocalText { nl: slug.to_string(), en: slug.to_string() });
     store(&state, &req, Draft::new(slug.clone(), kind, title)).await?;
     Ok(see_other(format!("/ontwerp/{slug}")))
-}
-
-fn t(lang: LangChoice, key: &str) -> String {
-    lang.lang.texts().get(key).cloned().unwrap_or_else(|| key.to_owned())
 }
 
 const MAX_UPLOAD: usize = 5 * 1024 * 1024;

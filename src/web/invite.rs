@@ -1,7 +1,7 @@
 //! Invitation pages: the landing of a personal link (`/i/{token}`), the form
 //! to type the code (`/i`), starting the questionnaire with the
-//! invitation's buurt (`POST /i/start`), and the council's view of a
-//! campaign's response rate (`/beheer/campagnes/{name}`).
+//! invitation's buurt (`POST /i/start`), and the council's list of
+//! campaigns (`/beheer/campagnes`; one campaign: `campaign.rs`).
 //!
 //! Opening a link only shows a page: mail scanners and link previews fetch
 //! links, and must not use up an invitation. The invitation is used when
@@ -14,7 +14,6 @@ use std::borrow::Cow;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use diesel::Connection;
-use serde::Serialize;
 
 use super::lang::LangChoice;
 use super::render::{error_page, page};
@@ -23,7 +22,7 @@ use super::session::Professional;
 use super::state::{blocking, AppState};
 use crate::auth::Role;
 use crate::db::DbError;
-use crate::invite::{self, CampaignName, InviteError, InviteToken, Landing};
+use crate::invite::{self, InviteError, InviteToken, Landing};
 use crate::questionnaire::{Kind, Published};
 use crate::survey::{partial, wave, Opening, ResumeCode};
 
@@ -32,8 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/i", web::post().to(typed_code))
         .route("/i/start", web::post().to(start))
         .route("/i/{token}", web::get().to(landing))
-        .route("/beheer/campagnes", web::get().to(campaigns))
-        .route("/beheer/campagnes/{name}", web::get().to(campaign));
+        .route("/beheer/campagnes", web::get().to(campaigns));
 }
 
 /// The path as the access log may show it: an invitation's token is
@@ -257,24 +255,6 @@ async fn start(
     }
 }
 
-#[derive(Serialize)]
-struct RateRow {
-    code: String,
-    name: String,
-    invitations: i64,
-    invited: i64,
-    used: i64,
-    rate: String,
-}
-
-fn rate_text(used: i64, invited: i64) -> String {
-    if invited == 0 {
-        "–".into()
-    } else {
-        format!("{:.0} %", 100.0 * used as f64 / invited as f64)
-    }
-}
-
 const CAMPAIGN_ROLES: [Role; 2] = [Role::Admin, Role::Council];
 
 /// `GET /beheer/campagnes`: every campaign with its totals.
@@ -301,64 +281,6 @@ async fn campaigns(
     Ok(no_store(page(&state, &req, lang, StatusCode::OK, "invite/campaigns.html", ctx)))
 }
 
-/// `GET /beheer/campagnes/{name}`: invited and used per buurt, counts only.
-async fn campaign(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    lang: LangChoice,
-    user: Professional,
-    name: web::Path<String>,
-) -> actix_web::Result<HttpResponse> {
-    user.require_role(&req, &CAMPAIGN_ROLES)?;
-    let Ok(name) = CampaignName::parse(&name) else {
-        return Ok(no_store(error_page(&state, &req, lang, StatusCode::NOT_FOUND, "campaign_unknown")));
-    };
-    let status = blocking(&state, move |conn| {
-        invite::campaign_status(conn, &name).map_err(|e| match e {
-            InviteError::Db(db) => db,
-            other => DbError::Connect(other.to_string()),
-        })
-    })
-    .await;
-    let status = match status {
-        Ok(Some(s)) => s,
-        Ok(None) => return Ok(no_store(error_page(&state, &req, lang, StatusCode::NOT_FOUND, "campaign_unknown"))),
-        Err(e) => return Ok(unavailable(&state, &req, lang, e)),
-    };
-    let areas = state.areas();
-    let rows: Vec<RateRow> = status
-        .buurten
-        .iter()
-        .map(|b| RateRow {
-            code: b.buurt.clone(),
-            name: areas.get(&b.buurt).map(|a| a.name.clone()).unwrap_or_default(),
-            invitations: b.invitations,
-            invited: b.invited,
-            used: b.used,
-            rate: rate_text(b.used, b.invited),
-        })
-        .collect();
-    let t = &status.total;
-    let mut ctx = user.context();
-    ctx.insert("campaign", &status.campaign);
-    ctx.insert("questionnaire", &status.questionnaire);
-    ctx.insert("rows", &rows);
-    ctx.insert(
-        "total",
-        &RateRow {
-            code: String::new(),
-            name: String::new(),
-            invitations: t.invitations,
-            invited: t.invited,
-            used: t.used,
-            rate: rate_text(t.used, t.invited),
-        },
-    );
-    ctx.insert("outbox", &status.outbox);
-    ctx.insert("purged", &status.purged);
-    Ok(no_store(page(&state, &req, lang, StatusCode::OK, "invite/campaign.html", ctx)))
-}
-
 /// The invitation pages' templates, added to the application's set.
 pub fn add_templates(tera: &mut tera::Tera) -> Result<(), tera::Error> {
     tera.add_raw_templates([
@@ -366,6 +288,7 @@ pub fn add_templates(tera: &mut tera::Tera) -> Result<(), tera::Error> {
         ("invite/landing.html", include_str!("../../templates/invite/landing.html")),
         ("invite/campaign.html", include_str!("../../templates/invite/campaign.html")),
         ("invite/campaigns.html", include_str!("../../templates/invite/campaigns.html")),
+        ("invite/purge.html", include_str!("../../templates/invite/purge.html")),
     ])
 }
 

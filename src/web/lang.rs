@@ -46,3 +46,8 @@ impl FromRequest for LangChoice {
         ready(Ok(choice))
     }
 }
+
+/// One interface text in the request's language.
+pub fn t(lang: LangChoice, key: &str) -> String {
+    lang.lang.text(key)
+}

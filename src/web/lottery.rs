@@ -5,24 +5,26 @@
 use actix_multipart::Multipart;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::lang::LangChoice;
+use super::lang::{t, LangChoice};
 use super::render::page;
 use super::session::{no_store, refusal, Professional};
 use super::state::{blocking_or_refuse, AppState};
+use super::upload::{Upload, UploadError};
 use crate::area::{load_tree, Level};
 use crate::auth::Role;
 use crate::db::{AnyConnection, DbError};
 use crate::invite::{self, BaseUrl, CampaignName, Invitee, LetterTemplate};
 use crate::lottery::{
-    draw_campaign, load_protocol, parse_register_known, selected_people, Allocation, CampaignDraw, CampaignError,
-    DrawParams, Person, Protocol, Seed,
+    draw_campaign, load_protocol, parse_register, parse_register_known, selected_people, verify, Allocation,
+    CampaignDraw, CampaignError, DrawParams, Person, Protocol, Seed,
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/beheer/loting", web::get().to(new_draw))
+    cfg.route("/beheer/controleren", web::get().to(verify_form))
+        .route("/beheer/controleren", web::post().to(verify_draw))
+        .route("/beheer/loting", web::get().to(new_draw))
         .route("/beheer/loting", web::post().to(run_draw))
         .route("/beheer/loting/{name}", web::get().to(protocol_page))
         .route("/beheer/loting/{name}/protocol.json", web::get().to(protocol_json))
@@ -41,10 +43,6 @@ async fn db<T: Send + 'static>(
     job: impl FnOnce(&mut AnyConnection) -> std::result::Result<T, DbError> + Send + 'static,
 ) -> Result<T> {
     blocking_or_refuse(state, req, job).await
-}
-
-fn t(lang: LangChoice, key: &str) -> String {
-    lang.lang.texts().get(key).cloned().unwrap_or_else(|| key.to_owned())
 }
 
 /// The draw form as filled in, kept when something is wrong.
@@ -93,60 +91,29 @@ async fn run_draw(
     state: web::Data<AppState>,
     req: HttpRequest,
     lang: LangChoice,
-    mut payload: Multipart,
+    payload: Multipart,
 ) -> Result<HttpResponse> {
     user.require_role(&req, &COUNCIL)?;
-    let mut form = DrawForm::default();
-    let mut csrf = String::new();
-    let mut register: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = payload.next().await {
-        let Ok(mut field) = field else {
-            return Ok(form_page(
-                &user,
-                &state,
-                &req,
-                lang,
-                &form,
-                Some(t(lang, "d_error_upload")),
-                StatusCode::BAD_REQUEST,
-            ));
-        };
-        let name = field.name().unwrap_or("").to_owned();
-        let file_name = field.content_disposition().and_then(|d| d.get_filename()).unwrap_or("").to_owned();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let Ok(chunk) = chunk else {
-                return Ok(form_page(
-                    &user,
-                    &state,
-                    &req,
-                    lang,
-                    &form,
-                    Some(t(lang, "d_error_upload")),
-                    StatusCode::BAD_REQUEST,
-                ));
-            };
-            if bytes.len() + chunk.len() > MAX_REGISTER {
-                let problem = Some(t(lang, "l_error_too_large"));
-                return Ok(form_page(&user, &state, &req, lang, &form, problem, StatusCode::PAYLOAD_TOO_LARGE));
-            }
-            bytes.extend_from_slice(&chunk);
+    let mut upload = match Upload::read(payload, &["register"], MAX_REGISTER).await {
+        Ok(u) => u,
+        Err(e) => {
+            let (key, status) = upload_refusal(e);
+            return Ok(form_page(&user, &state, &req, lang, &DrawForm::default(), Some(t(lang, key)), status));
         }
-        let text = || String::from_utf8_lossy(&bytes).trim().chars().take(1000).collect::<String>();
-        match name.as_str() {
-            "csrf" => csrf = text(),
-            "campagne" => form.campagne = text(),
-            "aantal" => form.aantal = text(),
-            "zaad" => form.zaad = text(),
-            "zaadbron" => form.zaadbron = text(),
-            "verdeling" => form.verdeling = text(),
-            "minimumleeftijd" => form.minimumleeftijd = text(),
-            "een_per_adres" => form.een_per_adres = !bytes.is_empty(),
-            "uitsluiten_maanden" => form.uitsluiten_maanden = text(),
-            "register" => register = Some((file_name.chars().filter(|c| !c.is_control()).take(100).collect(), bytes)),
-            _ => {}
-        }
-    }
+    };
+    let text = |name: &str| upload.field(name).chars().take(1000).collect::<String>();
+    let form = DrawForm {
+        campagne: text("campagne"),
+        aantal: text("aantal"),
+        zaad: text("zaad"),
+        zaadbron: text("zaadbron"),
+        verdeling: text("verdeling"),
+        minimumleeftijd: text("minimumleeftijd"),
+        een_per_adres: !upload.field("een_per_adres").is_empty(),
+        uitsluiten_maanden: text("uitsluiten_maanden"),
+    };
+    let csrf = upload.field("csrf").to_owned();
+    let register = upload.take_file("register").map(|f| (f.name, f.bytes));
     user.check_csrf(&req, &csrf)?;
     let fail = |key: &str, status| Ok(form_page(&user, &state, &req, lang, &form, Some(t(lang, key)), status));
     let Ok(size) = form.aantal.parse::<u64>() else { return fail("l_error_size", StatusCode::UNPROCESSABLE_ENTITY) };
@@ -165,7 +132,7 @@ async fn run_draw(
         _ => Allocation::Proportional,
     };
     let Ok(seed) = Seed::parse(&form.zaad) else { return fail("l_error_seed", StatusCode::UNPROCESSABLE_ENTITY) };
-    let Some((file, bytes)) = register.filter(|(_, b)| !b.is_empty()) else {
+    let Some((file, bytes)) = register else {
         return fail("d_error_no_file", StatusCode::UNPROCESSABLE_ENTITY);
     };
     let today = chrono::Local::now().date_naive();
@@ -223,13 +190,31 @@ async fn load(state: &web::Data<AppState>, req: &HttpRequest, name: &str) -> Res
     found.ok_or_else(|| refusal(req, StatusCode::NOT_FOUND, "campaign_unknown"))
 }
 
+/// A buurt of a draw's protocol, with its name, for the protocol pages
+/// (the council's and the public one).
 #[derive(Serialize)]
-struct StratumRow {
+pub(super) struct StratumRow {
     code: String,
     name: String,
     register: u64,
     eligible: u64,
     allocated: u64,
+    selected: u64,
+}
+
+pub(super) fn strata_rows(areas: &crate::area::AreaTree, protocol: &Protocol) -> Vec<StratumRow> {
+    protocol
+        .strata
+        .iter()
+        .map(|(code, s)| StratumRow {
+            code: code.clone(),
+            name: areas.get(code).map(|a| a.name.clone()).unwrap_or_default(),
+            register: s.register,
+            eligible: s.eligible,
+            allocated: s.allocated,
+            selected: s.selected,
+        })
+        .collect()
 }
 
 async fn protocol_page(
@@ -241,18 +226,7 @@ async fn protocol_page(
 ) -> Result<HttpResponse> {
     user.require_role(&req, &COUNCIL)?;
     let protocol = load(&state, &req, &name).await?;
-    let areas = state.areas();
-    let strata: Vec<StratumRow> = protocol
-        .strata
-        .iter()
-        .map(|(code, s)| StratumRow {
-            code: code.clone(),
-            name: areas.get(code).map(|a| a.name.clone()).unwrap_or_default(),
-            register: s.register,
-            eligible: s.eligible,
-            allocated: s.allocated,
-        })
-        .collect();
+    let strata = strata_rows(&state.areas(), &protocol);
     let catalog = state.catalog();
     let questionnaires: Vec<(String, String)> = catalog
         .all_current()
@@ -367,7 +341,104 @@ async fn letters(
     result
 }
 
-fn tempfile_dir() -> Result<std::path::PathBuf> {
+/// A verification as the page shows it.
+#[derive(Serialize)]
+struct VerifyOutcome {
+    campaign: String,
+    matches: bool,
+    register_hash: String,
+    selection_hash: Option<String>,
+    differences: Vec<String>,
+}
+
+fn verify_page(
+    user: &Professional,
+    state: &AppState,
+    req: &HttpRequest,
+    lang: LangChoice,
+    outcome: Option<&VerifyOutcome>,
+    problem: Option<String>,
+    status: StatusCode,
+) -> HttpResponse {
+    let mut ctx = user.context();
+    ctx.insert("outcome", &outcome);
+    ctx.insert("problem", &problem);
+    no_store(page(state, req, lang, status, "lottery/verify.html", ctx))
+}
+
+/// `GET /beheer/controleren`: upload a protocol and a register to re-run a draw.
+async fn verify_form(
+    user: Professional,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: LangChoice,
+) -> Result<HttpResponse> {
+    user.require_role(&req, &COUNCIL)?;
+    Ok(verify_page(&user, &state, &req, lang, None, None, StatusCode::OK))
+}
+
+/// `POST /beheer/controleren`: the same check as `buurtpeil draw verify`.
+/// A mismatch is an answer, not an error: 200 with what differs.
+async fn verify_draw(
+    user: Professional,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: LangChoice,
+    payload: Multipart,
+) -> Result<HttpResponse> {
+    user.require_role(&req, &COUNCIL)?;
+    let fail = |problem: String, status| Ok(verify_page(&user, &state, &req, lang, None, Some(problem), status));
+    let mut upload = match Upload::read(payload, &["protocol", "register"], MAX_REGISTER).await {
+        Ok(u) => u,
+        Err(e) => {
+            let (key, status) = upload_refusal(e);
+            return fail(t(lang, key), status);
+        }
+    };
+    user.check_csrf(&req, upload.field("csrf"))?;
+    let (Some(protocol_file), Some(register)) = (upload.take_file("protocol"), upload.take_file("register")) else {
+        return fail(t(lang, "verify_error_files"), StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    let protocol = match std::str::from_utf8(&protocol_file.bytes)
+        .map_err(|e| e.to_string())
+        .and_then(Protocol::from_json)
+    {
+        Ok(p) => p,
+        Err(e) => return fail(format!("{}: {e}", t(lang, "verify_error_protocol")), StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    // Re-running a draw of a large register takes a while: off the async threads.
+    let checked = web::block(move || {
+        parse_register(&register.name, register.bytes.as_slice())
+            .map(|people| verify(&protocol, &people))
+            .map(|v| (protocol.campaign, v))
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    match checked {
+        Ok(Ok((campaign, v))) => {
+            let outcome = VerifyOutcome {
+                campaign,
+                matches: v.is_match(),
+                register_hash: v.register_hash.clone(),
+                selection_hash: v.selection_hash.clone(),
+                differences: v.differences.iter().map(ToString::to_string).collect(),
+            };
+            Ok(verify_page(&user, &state, &req, lang, Some(&outcome), None, StatusCode::OK))
+        }
+        Ok(Err(e)) => fail(format!("{}: {e}", t(lang, "verify_error_register")), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(_) => Err(refusal(&req, StatusCode::SERVICE_UNAVAILABLE, "error_unavailable")),
+    }
+}
+
+/// The message and status for a form that could not be read.
+pub(super) fn upload_refusal(e: UploadError) -> (&'static str, StatusCode) {
+    match e {
+        UploadError::Broken => ("d_error_upload", StatusCode::BAD_REQUEST),
+        UploadError::TooLarge => ("l_error_too_large", StatusCode::PAYLOAD_TOO_LARGE),
+    }
+}
+
+pub(super) fn tempfile_dir() -> Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!("buurtpeil-letters-{}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir).map_err(|_| actix_web::error::ErrorServiceUnavailable("no temporary space"))?;
     Ok(dir)

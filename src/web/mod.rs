@@ -2,18 +2,23 @@
 
 mod accounts;
 mod api;
+mod campaign;
 mod design;
 mod error;
 mod invite;
 mod lang;
 mod lottery;
 mod map_page;
+mod panel;
+mod public;
 mod render;
 mod resident;
 mod results_page;
+mod sending;
 mod server;
 pub mod session;
 mod state;
+mod upload;
 
 pub use api::results_json;
 pub use server::{Application, StartError};

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::lang::LangChoice;
 use super::state::AppState;
 
-const TEMPLATES: [(&str, &str); 22] = [
+const TEMPLATES: &[(&str, &str)] = &[
     ("index.html", include_str!("../../templates/index.html")),
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
@@ -22,6 +22,10 @@ const TEMPLATES: [(&str, &str); 22] = [
     ("results/map.html", include_str!("../../templates/results/map.html")),
     ("lottery/new.html", include_str!("../../templates/lottery/new.html")),
     ("lottery/protocol.html", include_str!("../../templates/lottery/protocol.html")),
+    ("lottery/verify.html", include_str!("../../templates/lottery/verify.html")),
+    ("panel/new.html", include_str!("../../templates/panel/new.html")),
+    ("panel/selection.html", include_str!("../../templates/panel/selection.html")),
+    ("public/campaign.html", include_str!("../../templates/public/campaign.html")),
     ("design/list.html", include_str!("../../templates/design/list.html")),
     ("design/edit.html", include_str!("../../templates/design/edit.html")),
     ("design/page.html", include_str!("../../templates/design/page.html")),
@@ -37,7 +41,7 @@ pub const STYLESHEET: &str = include_str!("../../templates/static/buurtpeil.css"
 
 pub fn templates() -> Result<tera::Tera, tera::Error> {
     let mut tera = tera::Tera::default();
-    tera.add_raw_templates(TEMPLATES)?;
+    tera.add_raw_templates(TEMPLATES.iter().copied())?;
     super::invite::add_templates(&mut tera)?;
     tera.autoescape_on(vec![".html"]);
     tera.register_filter("num", number_filter);
@@ -114,4 +118,41 @@ pub fn error_page(
     ctx.insert("message_key", message);
     ctx.insert("status", &status.as_u16());
     page(state, req, lang, status, "error.html", ctx)
+}
+
+/// Seconds between reloads of a page that shows work in progress.
+const REFRESH_SECONDS: u32 = 3;
+
+/// Whether a page showing work in progress reloads itself: yes, unless the
+/// user turned it off with `?verversen=nee` (WCAG 2.2.1: a timed reload can
+/// be stopped).
+pub fn auto_refresh_on(req: &HttpRequest) -> bool {
+    !req.query_string().split('&').any(|kv| kv == "verversen=nee")
+}
+
+/// Adds the reload as an HTTP `Refresh` header: no script (the CSP allows
+/// none) and no `<meta>` refresh, which can not be turned off.
+pub fn with_refresh(mut res: HttpResponse, on: bool) -> HttpResponse {
+    if on {
+        res.headers_mut().insert(
+            header::REFRESH,
+            HeaderValue::from_str(&REFRESH_SECONDS.to_string()).expect("digits are a valid header"),
+        );
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reload_can_be_turned_off() {
+        let on = actix_web::test::TestRequest::with_uri("/beheer/campagnes/x/panel/1").to_http_request();
+        let off = actix_web::test::TestRequest::with_uri("/beheer/campagnes/x/panel/1?verversen=nee").to_http_request();
+        assert!(auto_refresh_on(&on) && !auto_refresh_on(&off));
+        let res = with_refresh(HttpResponse::Ok().finish(), true);
+        assert_eq!(res.headers().get(header::REFRESH).unwrap(), "3");
+        assert!(with_refresh(HttpResponse::Ok().finish(), false).headers().get(header::REFRESH).is_none());
+    }
 }

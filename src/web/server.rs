@@ -48,13 +48,20 @@ impl Application {
         let defs = load_dir(&config.questionnaires_dir)?;
         let (catalog, tree) = {
             let mut conn = pool.get().map_err(DbError::from)?;
+            let interrupted = crate::panel::store::interrupt_running(&mut conn)?;
+            if interrupted > 0 {
+                tracing::warn!(
+                    "{interrupted} panel selections were stopped by the last shutdown; they are marked failed"
+                );
+            }
             (load_catalog(&mut conn, &defs)?, load_tree(&mut conn)?)
         };
         if tree.is_empty() {
             tracing::warn!("no areas are known yet: import them with `buurtpeil areas import FILE.csv`");
         }
         let writer = Writer::start(pool.clone()).map_err(StartError::Thread)?;
-        let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree));
+        let mail = super::sending::MailSettings { smtp_url: config.smtp_url.clone(), from: config.mail_from.clone() };
+        let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree, mail));
         let previews = web::Data::new(super::design::PreviewStore::default());
         let auth = web::Data::new(AuthState::new(config.session_key.as_ref()));
         let watcher = state.clone();
@@ -130,6 +137,9 @@ impl Application {
                 .configure(super::accounts::routes)
                 .configure(super::design::routes)
                 .configure(super::invite::routes)
+                .configure(super::campaign::routes)
+                .configure(super::panel::routes)
+                .configure(super::public::routes)
                 .configure(super::lottery::routes)
                 .route("/", web::get().to(index))
                 .route("/static/buurtpeil.css", web::get().to(stylesheet))

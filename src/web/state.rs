@@ -17,6 +17,8 @@ pub struct AppState {
     pub writer: Writer,
     pub tera: tera::Tera,
     pub min_cell: u64,
+    pub mail: super::sending::MailSettings,
+    pub send_runs: Arc<super::sending::SendRuns>,
     catalog: RwLock<Arc<Catalog>>,
     areas: RwLock<CachedAreas>,
     tables: Mutex<HashMap<(String, Option<i32>), CachedTable>>,
@@ -49,10 +51,13 @@ impl AppState {
         tera: tera::Tera,
         min_cell: u64,
         areas: AreaTree,
+        mail: super::sending::MailSettings,
     ) -> AppState {
         AppState {
             pool,
             writer,
+            mail,
+            send_runs: Arc::default(),
             catalog: RwLock::new(Arc::new(catalog)),
             tera,
             min_cell,

@@ -792,3 +792,97 @@ async fn the_map_page_passes_axe_on_a_phone() {
     en.check("map in English").await;
     report(vec![a, en]);
 }
+
+/// The council runs the demo campaign in the browser — verify a draw, the
+/// campaign page, the panel form, a selection running and done, the
+/// public page (Dutch and English), the purge confirmation — and every page
+/// passes axe, fits a phone and has large tap targets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_council_runs_a_campaign_in_the_browser_and_every_page_passes_axe() {
+    use buurtpeil::auth::Role;
+    use buurtpeil::questionnaire::{load_catalog, load_dir};
+    let axe = axe_source();
+    clear_shots("campagne");
+    let db = TestDb::new(Backend::Sqlite);
+    let protocol = {
+        let mut conn = db.connect();
+        buurtpeil::db::run_migrations(&mut conn).unwrap();
+        buurtpeil::demo::load_areas(&mut conn).unwrap();
+        let catalog = load_catalog(&mut conn, &load_dir(&manifest_dir().join("questionnaires")).unwrap()).unwrap();
+        let tree = buurtpeil::area::load_tree(&mut conn).unwrap();
+        buurtpeil::demo::seed_campaign(&mut conn, &tree, catalog.current("panelaanmelding").unwrap(), 772).unwrap();
+        buurtpeil::lottery::load_protocol(&mut conn, buurtpeil::demo::DEMO_CAMPAIGN).unwrap().unwrap().to_json()
+    };
+    let files = tempfile::tempdir().unwrap();
+    let (protocol_file, register_file) = (files.path().join("protocol.json"), files.path().join("brp.csv"));
+    std::fs::write(&protocol_file, protocol).unwrap();
+    std::fs::write(&register_file, crate::lottery::register_csv(40)).unwrap();
+    let app = spawn_app_on(db, Options { areas: false, ..Options::default() }).await;
+    add_user(&app, "griffie@eindhoven.nl", Role::Council);
+    let phone = phone().await;
+    let c = &phone.c;
+    let mut a = Audit::new(c, &axe, "campagne", "nl");
+    open(c, &app.url("/beheer/controleren")).await;
+    answer(c, "email", "griffie@eindhoven.nl").await;
+    answer(c, "password", PASSWORD).await;
+    click_and_wait(c, "form[action='/inloggen'] button[type='submit']").await;
+    a.at("/beheer/controleren").await;
+    a.check("verify a draw").await;
+    let upload = |field: &'static str, path: std::path::PathBuf| async move {
+        c.find(Locator::Css(&format!("input[name='{field}']")))
+            .await
+            .unwrap()
+            .send_keys(path.to_str().unwrap())
+            .await
+            .unwrap();
+    };
+    upload("protocol", protocol_file.clone()).await;
+    upload("register", register_file.clone()).await;
+    click_and_wait(c, "form[action='/beheer/controleren'] button.primary").await;
+    assert!(c.source().await.unwrap().contains("MISMATCH"));
+    a.check("verify: a mismatch").await;
+    upload("protocol", register_file.clone()).await;
+    upload("register", register_file.clone()).await;
+    click_and_wait(c, "form[action='/beheer/controleren'] button.primary").await;
+    a.check("verify: an unreadable protocol").await;
+    let base = format!("/beheer/campagnes/{}", buurtpeil::demo::DEMO_CAMPAIGN);
+    open(c, &app.url(&base)).await;
+    a.check("campaign (e-mail not set up)").await;
+    answer(c, "dagen", "veertien").await;
+    click_and_wait(c, &format!("form[action='{base}/herinneren'] button")).await;
+    a.check("campaign: a reminder form with an error").await;
+    open(c, &app.url(&format!("{base}/panel"))).await;
+    a.check("panel form").await;
+    answer(c, "grootte", "500").await;
+    answer(c, "zaad", "demo 5 5 5").await;
+    click_and_wait(c, &format!("form[action='{base}/panel'] button.primary")).await;
+    a.check("panel form with an error").await;
+    answer(c, "grootte", "24").await;
+    click_and_wait(c, &format!("form[action='{base}/panel'] button.primary")).await;
+    a.check("panel selection (running or done)").await;
+    let here = path(c).await;
+    for _ in 0..120 {
+        if !c.source().await.unwrap().contains("?verversen=nee") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        open(c, &app.url(&here)).await;
+    }
+    assert!(c.source().await.unwrap().contains("(fictief)"));
+    a.check("panel selection done, with its members").await;
+    open(c, &app.url(&base)).await;
+    click_and_wait(c, &format!("form[action='{base}/publiceren'] button")).await;
+    a.at(&format!("/campagnes/{}", buurtpeil::demo::DEMO_CAMPAIGN)).await;
+    a.check("public page").await;
+    open(c, &app.url(&format!("{base}/wissen"))).await;
+    a.check("purge: confirm").await;
+    answer(c, "bevestig", "nee").await;
+    click_and_wait(c, &format!("form[action='{base}/wissen'] button")).await;
+    a.check("purge: not confirmed").await;
+    let mut en = Audit::new(c, &axe, "campagne", "en");
+    open(c, &app.url(&format!("/campagnes/{}?lang=en", buurtpeil::demo::DEMO_CAMPAIGN))).await;
+    en.check("public page").await;
+    open(c, &app.url(&format!("{base}/panel?lang=en"))).await;
+    en.check("panel form").await;
+    report(vec![a, en]);
+}

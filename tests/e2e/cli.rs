@@ -76,9 +76,17 @@ async fn migrate_and_demo(backend: Backend) {
     let seeded = count(&mut conn, "responses");
     assert!((3500..=5500).contains(&seeded), "{seeded}");
     assert_counts_agree(&mut conn);
+    // A council account and a campaign ready for the panel selection.
+    assert!(text(&out).contains("demo login (council / griffie): raad@buurtpeil.local / "), "{}", text(&out));
+    assert!(text(&out).contains("campaign demo-burgerpanel"), "{}", text(&out));
+    assert_eq!(count(&mut conn, "draw_selected"), 240);
+    assert_eq!(count(&mut conn, "invitations"), 240);
+    let signups = count(&mut conn, "identified_responses");
+    assert!((100..=180).contains(&signups), "{signups}");
     // Seeding twice adds nothing.
     assert!(buurtpeil(&db, &["demo"]).status.success());
     assert_eq!(count(&mut conn, "responses"), seeded);
+    assert_eq!(count(&mut conn, "identified_responses"), signups);
 }
 on_both_backends!(migrate_and_demo);
 

@@ -1,3 +1,4 @@
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -106,11 +107,13 @@ pub struct Options {
     pub min_cell: Option<&'static str>,
     pub questionnaires: PathBuf,
     pub areas: bool,
+    /// `SMTP_URL` and `BUURTPEIL_MAIL_FROM` of the server.
+    pub mail: Option<(String, String)>,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { min_cell: None, questionnaires: manifest_dir().join("questionnaires"), areas: true }
+        Options { min_cell: None, questionnaires: manifest_dir().join("questionnaires"), areas: true, mail: None }
     }
 }
 
@@ -132,8 +135,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// The real application on port 0 over a fresh database holding
 /// Eindhoven's areas.
 pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
-    let db = TestDb::new(backend);
-    let config = Config::new(&db.url, "127.0.0.1:0", options.min_cell, options.questionnaires).unwrap();
+    spawn_app_on(TestDb::new(backend), options).await
+}
+
+/// The real application on port 0 over a database prepared by the test.
+pub async fn spawn_app_on(db: TestDb, options: Options) -> TestApp {
+    let mut config = Config::new(&db.url, "127.0.0.1:0", options.min_cell, options.questionnaires).unwrap();
+    if let Some((url, from)) = options.mail {
+        config.smtp_url = Some(url);
+        config.mail_from = Some(from);
+    }
     if options.areas {
         let pool = buurtpeil::db::connect(&config.database_url, 1).unwrap();
         buurtpeil::demo::load_areas(&mut pool.get().unwrap()).unwrap();
@@ -350,4 +361,47 @@ pub fn run_cli(db: &TestDb, args: &[&str]) -> std::process::Output {
 /// What a command printed, stdout then stderr.
 pub fn printed(out: &std::process::Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// The test SMTP server (tests/support/smtp_server.py) on a free port.
+pub struct Smtp {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Smtp {
+    pub fn start(out: &std::path::Path, fail: Option<(usize, u16)>) -> Smtp {
+        let python = std::env::var("BUURTPEIL_SMTP_PYTHON").unwrap_or_else(|_| "python3".into());
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut cmd = std::process::Command::new(&python);
+        cmd.arg(manifest_dir().join("tests/support/smtp_server.py"))
+            .args(["--port", &port.to_string(), "--out"])
+            .arg(out)
+            .stdout(std::process::Stdio::piped());
+        if let Some((after, code)) = fail {
+            cmd.args(["--fail-after", &after.to_string(), "--fail-code", &code.to_string()]);
+        }
+        let mut child = cmd.spawn().unwrap_or_else(|e| {
+            panic!("cannot start {python}: {e}; run the tests with scripts/test.sh (it sets BUURTPEIL_SMTP_PYTHON)")
+        });
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "ready", "the SMTP server did not start (is aiosmtpd installed for {python}?)");
+        Smtp { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn received(out: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(out).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }

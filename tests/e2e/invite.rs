@@ -6,13 +6,12 @@
 use std::collections::{BTreeSet, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use buurtpeil::area::{AreaCode, Level};
 use buurtpeil::auth::Role;
 use buurtpeil::invite::{self, BaseUrl, CampaignName, InviteToken, Invitee, Issued, Landing};
 use futures::future::join_all;
-use serde_json::Value;
 
 use crate::helpers::*;
 use crate::on_both_backends;
@@ -403,49 +402,6 @@ async fn letters_decode_to_the_right_links(backend: Backend) {
     assert_eq!(names, 0, "no contact data left");
 }
 on_both_backends!(letters_decode_to_the_right_links);
-
-/// The test SMTP server (tests/support/smtp_server.py) on a free port.
-struct Smtp {
-    child: Child,
-    port: u16,
-}
-
-impl Smtp {
-    fn start(out: &Path, fail: Option<(usize, u16)>) -> Smtp {
-        let python = std::env::var("BUURTPEIL_SMTP_PYTHON").unwrap_or_else(|_| "python3".into());
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut cmd = Command::new(&python);
-        cmd.arg(manifest_dir().join("tests/support/smtp_server.py"))
-            .args(["--port", &port.to_string(), "--out"])
-            .arg(out)
-            .stdout(Stdio::piped());
-        if let Some((after, code)) = fail {
-            cmd.args(["--fail-after", &after.to_string(), "--fail-code", &code.to_string()]);
-        }
-        let mut child = cmd.spawn().unwrap_or_else(|e| {
-            panic!("cannot start {python}: {e}; run the tests with scripts/test.sh (it sets BUURTPEIL_SMTP_PYTHON)")
-        });
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert_eq!(line.trim(), "ready", "the SMTP server did not start (is aiosmtpd installed for {python}?)");
-        Smtp { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn received(out: &Path) -> Vec<Value> {
-    std::fs::read_to_string(out).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
 
 async fn emails_resume_without_doubles_or_losses(backend: Backend) {
     let db = TestDb::new(backend);

@@ -27,7 +27,7 @@ const BUURTEN: [&str; 4] = ["BU07721110", "BU07721120", "BU07721130", "BU0772114
 
 /// A deterministic register: `n` people over four buurten, one to four per
 /// address, some under 16, BRP-style headers with `;` and CRLF.
-fn register_csv(n: usize) -> String {
+pub(crate) fn register_csv(n: usize) -> String {
     let mut out = String::from("pseudoniem;geslachtsnaam;voornamen;straatnaam;huisnummer;huisletter;postcode;woonplaats;BU_CODE;geboortedatum;geslacht;e-mail\r\n");
     let mut address = 0;
     let mut i = 0;

@@ -9,6 +9,7 @@ mod accounts;
 mod api;
 mod bad_input;
 mod browser;
+mod campaign;
 mod cli;
 mod compose;
 mod concurrency;

@@ -2,6 +2,8 @@
 //! synthetic responses, spread unevenly so that some buurten stay below the
 //! disclosure threshold. Reproducible: the same seed gives the same data.
 
+mod campaign;
+
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
@@ -15,13 +17,15 @@ use crate::map::{parse_geojson, save_boundaries};
 use crate::questionnaire::{Published, QuestionKind, RawAnswer, OTHER};
 use crate::survey::{store_batch, Submission};
 
+pub use campaign::{register as demo_register, seed_campaign, DemoCampaign, DEMO_CAMPAIGN};
+
 /// CBS Wijk- en Buurtkaart 2024, Eindhoven: 116 buurten in 20 wijken.
 /// Bron: Kadaster / Centraal Bureau voor de Statistiek, 2024.
-pub const EINDHOVEN_BUURTEN_CSV: &str = include_str!("../data/cbs/eindhoven_buurten_2024.csv");
+pub const EINDHOVEN_BUURTEN_CSV: &str = include_str!("../../data/cbs/eindhoven_buurten_2024.csv");
 
 /// The same buurten as boundaries in RD New (CBS Gebiedsindelingen 2024 via
 /// PDOK, generalised). Bron: Kadaster / CBS, CC BY 4.0.
-pub const EINDHOVEN_BOUNDARIES_GEOJSON: &str = include_str!("../data/cbs/eindhoven_buurten_2024_rd.geojson");
+pub const EINDHOVEN_BOUNDARIES_GEOJSON: &str = include_str!("../../data/cbs/eindhoven_buurten_2024_rd.geojson");
 
 /// Simplification of stored boundaries, in metres: invisible at the scale
 /// of a municipality, and it keeps shared borders shared.

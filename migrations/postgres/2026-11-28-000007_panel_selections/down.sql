@@ -1,0 +1,2 @@
+DROP TABLE campaign_publications;
+DROP TABLE panel_selections;
