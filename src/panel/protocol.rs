@@ -122,25 +122,28 @@ impl Protocol {
                 .expect("in memory");
         }
         let probabilities_csv = String::from_utf8(w.into_inner().expect("in memory")).expect("utf-8 ids");
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["id", "rank", "replaces"]).expect("in memory");
-        for (g, reserves) in &selection.reserves {
-            let members: Vec<&str> = selection.groups[*g]
-                .iter()
-                .filter(|i| selection.panel.contains(i))
-                .map(|&i| pool.people[i].id.as_str())
-                .collect();
-            let replaces = members.join(" ");
-            for (rank, &i) in reserves.iter().enumerate() {
-                w.write_record([pool.people[i].id.as_str(), &(rank + 1).to_string(), &replaces]).expect("in memory");
-            }
-        }
         SelectionFiles {
             panel_csv: pool.rows_csv(&selection.panel),
             probabilities_csv,
-            reserves_csv: String::from_utf8(w.into_inner().expect("in memory")).expect("utf-8 ids"),
+            reserves_csv: self.reserves_csv(),
             protocol_json: self.to_json(),
         }
+    }
+
+    /// `reserves.csv`: `id,rank,replaces` — each reserve, their rank within
+    /// their group, and the ids of the group's panel members (space-separated).
+    pub fn reserves_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["id", "rank", "replaces"]).expect("in memory");
+        for (g, reserves) in &self.reserves {
+            let group = self.groups.get(*g).map(Vec::as_slice).unwrap_or_default();
+            let replaces: Vec<&str> = group.iter().filter(|id| self.panel.contains(id)).map(String::as_str).collect();
+            let replaces = replaces.join(" ");
+            for (rank, id) in reserves.iter().enumerate() {
+                w.write_record([id.as_str(), &(rank + 1).to_string(), &replaces]).expect("in memory");
+            }
+        }
+        String::from_utf8(w.into_inner().expect("in memory")).expect("utf-8 ids")
     }
 
     pub fn to_json(&self) -> String {

@@ -597,7 +597,7 @@ async fn selection(
     Ok(selection_page(&state, &req, lang, &user, &s, None, StatusCode::OK))
 }
 
-/// `GET …/panel/{id}/{panel.csv|probabilities.csv|protocol.json}`: the files
+/// `GET …/panel/{id}/{panel.csv|probabilities.csv|reserves.csv|protocol.json}`: the files
 /// as `buurtpeil panel select` writes them.
 async fn download(
     state: web::Data<AppState>,
@@ -612,6 +612,14 @@ async fn download(
         "panel.csv" => (s.panel_csv.clone(), "text/csv; charset=utf-8"),
         "probabilities.csv" => (s.probabilities_csv.clone(), "text/csv; charset=utf-8"),
         "protocol.json" => (s.protocol.clone(), "application/json"),
+        // Derived from the protocol, which holds the drawn reserve lists.
+        "reserves.csv" => (
+            s.protocol
+                .as_deref()
+                .and_then(|p| Protocol::parse("protocol", p.as_bytes()).ok())
+                .map(|p| p.reserves_csv()),
+            "text/csv; charset=utf-8",
+        ),
         _ => return Err(refusal(&req, StatusCode::NOT_FOUND, "error_not_found")),
     };
     let Some(body) = body else {

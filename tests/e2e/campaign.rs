@@ -330,6 +330,9 @@ async fn the_council_runs_a_whole_campaign_in_the_web(backend: Backend) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read_to_string(out_dir.join("panel.csv")).unwrap(), web_panel);
     assert_eq!(std::fs::read_to_string(out_dir.join("probabilities.csv")).unwrap(), web_probabilities);
+    let web_reserves = download("reserves.csv").await.text().await.unwrap();
+    assert!(web_reserves.starts_with("id,rank,replaces\n"), "{web_reserves}");
+    assert_eq!(std::fs::read_to_string(out_dir.join("reserves.csv")).unwrap(), web_reserves);
     let mut cli_protocol: Value =
         serde_json::from_slice(&std::fs::read(out_dir.join("protocol.json")).unwrap()).unwrap();
     let mut web_protocol_cmp = web_protocol.clone();
