@@ -16,4 +16,5 @@ pub mod lottery;
 pub mod panel;
 pub mod questionnaire;
 pub mod survey;
+pub mod talent;
 pub mod web;

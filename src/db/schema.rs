@@ -249,3 +249,72 @@ diesel::table! {
 diesel::joinable!(register_people -> campaigns (campaign_id));
 diesel::joinable!(draws -> campaigns (campaign_id));
 diesel::allow_tables_to_appear_in_same_query!(campaigns, register_people, draws, draw_selected, drawn_hashes);
+
+diesel::table! {
+    user_areas (user_id, area) {
+        user_id -> Integer,
+        area -> Text,
+    }
+}
+
+diesel::table! {
+    talent_profiles (response_id) {
+        response_id -> BigInt,
+        token_hash -> Text,
+        created_on -> Date,
+        confirmed_on -> Date,
+        renewal_due_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    talent_initiatives (id) {
+        id -> Integer,
+        buurt -> Text,
+        name -> Text,
+        kind -> Text,
+        offers -> Text,
+        skills -> Text,
+        teaches -> Text,
+        activities -> Text,
+        audience -> Text,
+        time_needed -> Text,
+        contact -> Text,
+        status -> Text,
+        updated_on -> Date,
+    }
+}
+
+diesel::table! {
+    talent_outcomes (id) {
+        id -> Integer,
+        profile_id -> BigInt,
+        initiative_id -> Integer,
+        outcome -> Text,
+        note -> Text,
+        user_id -> Nullable<Integer>,
+        recorded_on -> Date,
+    }
+}
+
+diesel::table! {
+    talent_match_tally (buurt, month) {
+        buurt -> Text,
+        month -> Text,
+        matches -> Integer,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Integer,
+        at -> Timestamp,
+        user_id -> Nullable<Integer>,
+        action -> Text,
+        subject -> Text,
+    }
+}
+
+diesel::joinable!(talent_profiles -> identified_responses (response_id));
+diesel::allow_tables_to_appear_in_same_query!(talent_profiles, identified_responses);
+diesel::allow_tables_to_appear_in_same_query!(talent_outcomes, talent_initiatives);
