@@ -138,7 +138,11 @@ fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Serve { bind, demo } => {
             let mut config =
-                Config::new(&database_url(&cli, *demo), bind, min_cell().as_deref(), cli.questionnaires.clone())?;
+                Config::new(&database_url(&cli, *demo), bind, min_cell().as_deref(), cli.questionnaires.clone())?
+                    .with_talent_renewal(
+                        std::env::var("BUURTPEIL_TALENT_RENEWAL_MONTHS").ok().as_deref(),
+                        std::env::var("BUURTPEIL_TALENT_GRACE_DAYS").ok().as_deref(),
+                    )?;
             config.session_key = session_key()?;
             if *demo {
                 seed_demo(&config)?;

@@ -13,6 +13,9 @@ mod results_page;
 mod server;
 pub mod session;
 mod state;
+mod talent;
+mod talent_link;
+mod upload;
 
 pub use api::results_json;
 pub use server::{Application, StartError};

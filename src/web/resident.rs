@@ -17,10 +17,11 @@ use super::state::{blocking, knows_buurt, AppState};
 use crate::area::{AreaCode, AreaTree, Level};
 use crate::db::DbError;
 use crate::i18n::Lang;
+use crate::talent;
 use crate::questionnaire::{
     other_key, AnswerErrors, Definition, Kind, Published, Question, QuestionKind, RawAnswer, TextFormat,
 };
-use crate::survey::{partial, store_identified, wave, FormValues, Opening, Partial, ResumeCode, Submission};
+use crate::survey::{answers_json, partial, store_identified, wave, FormValues, Opening, Partial, ResumeCode, Submission};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/s/{slug}", web::get().to(start))
@@ -640,11 +641,17 @@ async fn finish(
             if !partial::claim(conn, &c)? {
                 return Ok(Claim::Gone);
             }
+            let mut profile = None;
             if identified {
                 let consent = kept.consent_on.unwrap_or_else(today);
-                store_identified(conn, version_id, &buurt, &answers_for_identified, consent, today())?;
+                let id = store_identified(conn, version_id, &buurt, &answers_for_identified, consent, today())?;
+                // A talent scan with consent for contact becomes a profile.
+                if slug == talent::profile::SLUG {
+                    let stored = answers_json(&answers_for_identified);
+                    profile = talent::profile::create_for_response(conn, id, &stored, today())?;
+                }
             }
-            Ok(Claim::Claimed)
+            Ok(Claim::Claimed(profile))
         })
     })
     .await;
@@ -655,8 +662,14 @@ async fn finish(
         res
     };
     match claimed {
-        Ok(Claim::Claimed) if identified => done(state),
-        Ok(Claim::Claimed) => {
+        // The private link is shown once, now; only its hash is kept.
+        Ok(Claim::Claimed(Some(token))) => {
+            let mut res = done(state);
+            let _ = res.add_cookie(&super::talent_link::link_cookie(req, def.slug.as_str(), Some(&token)));
+            res
+        }
+        Ok(Claim::Claimed(None)) if identified => done(state),
+        Ok(Claim::Claimed(None)) => {
             match state.writer.submit(Submission { version_id, buurt: partial.buurt.clone(), answers }).await {
                 Ok(()) => done(state),
                 Err(e) => {
@@ -681,7 +694,8 @@ async fn finish(
 }
 
 enum Claim {
-    Claimed,
+    /// Stored; with the private link of a new talent profile.
+    Claimed(Option<crate::talent::ProfileToken>),
     Gone,
     Closed,
 }
@@ -774,6 +788,12 @@ async fn thanks(
     let Some(p) = catalog.current(&slug) else {
         return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire");
     };
+    // A new talent profile: its private link, shown once.
+    if let Some(token) = super::talent_link::token_from_cookie(&req) {
+        let mut res = super::talent_link::first_view(&state, &req, lang, &token);
+        let _ = res.add_cookie(&super::talent_link::link_cookie(&req, p.definition.slug.as_str(), None));
+        return res;
+    }
     let mut ctx = tera::Context::new();
     ctx.insert("slug", p.definition.slug.as_str());
     ctx.insert("title", p.definition.title.get(lang.lang));

@@ -58,6 +58,7 @@ impl Application {
         let previews = web::Data::new(super::design::PreviewStore::default());
         let auth = web::Data::new(AuthState::new(config.session_key.as_ref()));
         let watcher = state.clone();
+        let renewal = config.talent_renewal;
         std::thread::Builder::new()
             .name("housekeeping".into())
             .spawn(move || {
@@ -82,6 +83,18 @@ impl Application {
                             Ok(n) => tracing::info!("deleted {n} identified responses past their retention"),
                             Err(e) => tracing::warn!("deleting identified responses past their retention failed: {e}"),
                         }
+                        let renewed = watcher.pool.get().map_err(DbError::from).and_then(|mut c| {
+                            crate::talent::profile::renew(&mut c, renewal, chrono::Local::now().date_naive())
+                        });
+                        match renewed {
+                            Ok(r) if r.flagged + r.erased > 0 => tracing::info!(
+                                "talent profiles: {} asked to renew, {} erased after not renewing",
+                                r.flagged,
+                                r.erased
+                            ),
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!("renewing talent profiles failed: {e}"),
+                        }
                     }
                     std::thread::sleep(AREA_REFRESH);
                     if let Err(e) = watcher.refresh_areas() {
@@ -100,7 +113,7 @@ impl Application {
                 // and no invitation token (`/i/{token}` is logged as `/i/…`).
                 .wrap(
                     Logger::new("%{path}xi %s %b %Dms").custom_request_replace("path", |req| {
-                        super::invite::loggable_path(req.path()).into_owned()
+                        super::talent_link::loggable_path(&super::invite::loggable_path(req.path())).into_owned()
                     }),
                 )
                 .wrap(Compress::default())
@@ -130,6 +143,8 @@ impl Application {
                 .configure(super::design::routes)
                 .configure(super::invite::routes)
                 .configure(super::lottery::routes)
+                .configure(super::talent::routes)
+                .configure(super::talent_link::routes)
                 .route("/", web::get().to(index))
                 .route("/static/buurtpeil.css", web::get().to(stylesheet))
                 .default_service(web::to(not_found))
