@@ -252,6 +252,10 @@ impl TestApp {
 }
 
 impl Resident<'_> {
+    pub fn url(&self, path: &str) -> String {
+        self.app.url(path)
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.app.url(path)).send().await.unwrap()
     }
