@@ -72,7 +72,11 @@ impl Config {
 
     /// Sets the renewal of talent profiles from the raw settings (months
     /// 1–120, grace days 1–365); `None` keeps the default.
-    pub fn with_talent_renewal(mut self, months: Option<&str>, grace_days: Option<&str>) -> Result<Config, ConfigError> {
+    pub fn with_talent_renewal(
+        mut self,
+        months: Option<&str>,
+        grace_days: Option<&str>,
+    ) -> Result<Config, ConfigError> {
         let read = |name: &'static str, raw: Option<&str>, max: u32, default: u32| match raw {
             None => Ok(default),
             Some(r) => r

@@ -241,6 +241,13 @@ fn seed_demo(config: &Config) -> Result<()> {
     let tree = load_tree(&mut conn)?;
     let mut seeded = vec![(geluk, DEMO_RESPONSES)];
     seeded.extend(catalog.current("leefbaarheid").map(|p| (p, DEMO_RESPONSES / 2)));
+    if let Some(scan) = catalog.current(buurtpeil::talent::profile::SLUG) {
+        let talent = buurtpeil::demo::seed_talent(&mut conn, scan, &tree)?;
+        println!("demo verbinder (wijk Centrum): {} / {}", buurtpeil::demo::DEMO_VERBINDER, talent.verbinder_password);
+        if let Some(link) = talent.profile_link {
+            println!("demo resident's private link: http://{}{link}", config.bind);
+        }
+    }
     for (questionnaire, count) in seeded {
         let slug = &questionnaire.definition.slug;
         let added = buurtpeil::demo::seed_responses(&mut conn, &tree, questionnaire, count, DEMO_SEED)?;

@@ -16,7 +16,7 @@ pub use password::{
 pub use role::{Role, UnknownRole};
 pub use session::{check_csrf, CsrfError, CsrfSecret, Session, SessionKey, SessionKeyError, SESSION_LIFETIME_SECS};
 pub use store::{
-    authenticate, create_user, find_by_email, find_by_id, list_users, reset_demo_admin, set_disabled, set_password,
-    AccountError, LoginOutcome, User, UserId, DEMO_ADMIN,
+    authenticate, create_user, find_by_email, find_by_id, list_users, reset_demo_account, reset_demo_admin,
+    set_disabled, set_password, AccountError, LoginOutcome, User, UserId, DEMO_ADMIN,
 };
 pub use throttle::{Limits, LoginThrottle, Throttled};

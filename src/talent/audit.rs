@@ -62,7 +62,12 @@ impl NoNanos for NaiveDateTime {
 
 pub fn record(conn: &mut AnyConnection, user: Option<UserId>, action: Action, subject: &str) -> Result<(), DbError> {
     diesel::insert_into(al::table)
-        .values((al::at.eq(now()), al::user_id.eq(user.map(|u| u.0)), al::action.eq(action.as_str()), al::subject.eq(subject)))
+        .values((
+            al::at.eq(now()),
+            al::user_id.eq(user.map(|u| u.0)),
+            al::action.eq(action.as_str()),
+            al::subject.eq(subject),
+        ))
         .execute(conn)?;
     Ok(())
 }

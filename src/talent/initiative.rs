@@ -229,7 +229,12 @@ impl NewInitiative {
             r.map_err(|e| errors.insert(field, e)).ok()
         }
         let e = &mut errors;
-        let buurt = take(e, "buurt", buurt_of(&f.buurt, tree).and_then(|b| if in_area(b.as_str()) { Ok(b) } else { Err(FieldError::OutsideArea) }));
+        let buurt = take(
+            e,
+            "buurt",
+            buurt_of(&f.buurt, tree)
+                .and_then(|b| if in_area(b.as_str()) { Ok(b) } else { Err(FieldError::OutsideArea) }),
+        );
         let name = take(e, "naam", bounded(&f.name, MAX_NAME, true));
         let kind = take(
             e,
@@ -258,11 +263,34 @@ impl NewInitiative {
                 s => Status::parse(s).ok_or_else(|| FieldError::Unknown(s.chars().take(40).collect())),
             },
         );
-        if let (Some(buurt), Some(name), Some(kind), Some(offers), Some(skills), Some(teaches), Some(activities), Some(audience), Some(time), Some(contact), Some(status)) =
-            (buurt, name, kind, offers, skills, teaches, activities, audience, time, contact, status)
+        if let (
+            Some(buurt),
+            Some(name),
+            Some(kind),
+            Some(offers),
+            Some(skills),
+            Some(teaches),
+            Some(activities),
+            Some(audience),
+            Some(time),
+            Some(contact),
+            Some(status),
+        ) = (buurt, name, kind, offers, skills, teaches, activities, audience, time, contact, status)
         {
             if errors.is_empty() {
-                return Ok(NewInitiative { buurt, name, kind, offers, skills, teaches, activities, audience, time, contact, status });
+                return Ok(NewInitiative {
+                    buurt,
+                    name,
+                    kind,
+                    offers,
+                    skills,
+                    teaches,
+                    activities,
+                    audience,
+                    time,
+                    contact,
+                    status,
+                });
             }
         }
         Err(errors)
@@ -390,18 +418,18 @@ macro_rules! values {
     ($n:expr, $today:expr) => {{
         let n: &NewInitiative = $n;
         (
-        ti::buurt.eq(n.buurt.as_str()),
-        ti::name.eq(&n.name),
-        ti::kind.eq(n.kind.as_str()),
-        ti::offers.eq(&n.offers),
-        ti::skills.eq(joined(&n.skills)),
-        ti::teaches.eq(joined(&n.teaches)),
-        ti::activities.eq(joined(&n.activities)),
-        ti::audience.eq(joined(&n.audience)),
-        ti::time_needed.eq(n.time.map(Time::as_str).unwrap_or("")),
-        ti::contact.eq(&n.contact),
-        ti::status.eq(n.status.as_str()),
-        ti::updated_on.eq($today),
+            ti::buurt.eq(n.buurt.as_str()),
+            ti::name.eq(&n.name),
+            ti::kind.eq(n.kind.as_str()),
+            ti::offers.eq(&n.offers),
+            ti::skills.eq(joined(&n.skills)),
+            ti::teaches.eq(joined(&n.teaches)),
+            ti::activities.eq(joined(&n.activities)),
+            ti::audience.eq(joined(&n.audience)),
+            ti::time_needed.eq(n.time.map(Time::as_str).unwrap_or("")),
+            ti::contact.eq(&n.contact),
+            ti::status.eq(n.status.as_str()),
+            ti::updated_on.eq($today),
         )
     }};
 }
@@ -422,8 +450,11 @@ pub fn load(conn: &mut AnyConnection, id: i32) -> Result<Option<Initiative>, DbE
 
 /// The initiatives of these buurten, by name.
 pub fn in_buurten(conn: &mut AnyConnection, buurten: &[String]) -> Result<Vec<Initiative>, DbError> {
-    let rows: Vec<Row> =
-        ti::table.filter(ti::buurt.eq_any(buurten)).order((ti::name.asc(), ti::id.asc())).select(columns!()).load(conn)?;
+    let rows: Vec<Row> = ti::table
+        .filter(ti::buurt.eq_any(buurten))
+        .order((ti::name.asc(), ti::id.asc()))
+        .select(columns!())
+        .load(conn)?;
     Ok(rows.into_iter().map(from_row).collect())
 }
 
@@ -467,7 +498,11 @@ pub fn parse_csv(
     let mut problems = Vec::new();
     for c in REQUIRED_COLUMNS {
         if !header.iter().any(|h| h == c) {
-            problems.push(problem(1, c, format!("column missing / kolom ontbreekt; columns: {}", CSV_COLUMNS.join(","))));
+            problems.push(problem(
+                1,
+                c,
+                format!("column missing / kolom ontbreekt; columns: {}", CSV_COLUMNS.join(",")),
+            ));
         }
     }
     for h in &header {
@@ -491,10 +526,15 @@ pub fn parse_csv(
                 continue;
             }
         };
-        let get = |name: &str| {
-            header.iter().position(|h| h == name).and_then(|p| record.get(p)).unwrap_or("").to_owned()
+        let get =
+            |name: &str| header.iter().position(|h| h == name).and_then(|p| record.get(p)).unwrap_or("").to_owned();
+        let list = |name: &str| {
+            get(name)
+                .split(|c: char| c.is_whitespace() || c == '|')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
         };
-        let list = |name: &str| get(name).split(|c: char| c.is_whitespace() || c == '|').filter(|s| !s.is_empty()).map(str::to_owned).collect();
         let fields = InitiativeFields {
             buurt: get("buurt"),
             name: get("naam"),
@@ -572,7 +612,8 @@ mod tests {
 
     #[test]
     fn every_bad_row_is_named_and_nothing_is_returned() {
-        let csv = "buurt,naam,soort,talenten\nBU07721110,Goed,club,koken\nNergens,,feest,breien\nBU07721111,Ok,club,tuin\n";
+        let csv =
+            "buurt,naam,soort,talenten\nBU07721110,Goed,club,koken\nNergens,,feest,breien\nBU07721111,Ok,club,tuin\n";
         let problems = parse_csv(csv.as_bytes(), &vocab(), &tree(), |b| b != "BU07721111", Lang::En).unwrap_err();
         let summary: Vec<(u64, &str)> = problems.iter().map(|p| (p.line, p.field.as_str())).collect();
         assert_eq!(summary, vec![(3, "buurt"), (3, "naam"), (3, "soort"), (3, "talenten"), (4, "buurt")]);

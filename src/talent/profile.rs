@@ -273,21 +273,20 @@ pub struct RenewalRound {
 /// later) and erases flagged ones whose due day has passed.
 pub fn renew(conn: &mut AnyConnection, policy: Renewal, today: NaiveDate) -> Result<RenewalRound, DbError> {
     let mut round = RenewalRound::default();
-    let expired: Vec<i64> =
-        tp::table.filter(tp::renewal_due_on.lt(today)).select(tp::response_id).load(conn)?;
+    let expired: Vec<i64> = tp::table.filter(tp::renewal_due_on.lt(today)).select(tp::response_id).load(conn)?;
     for id in expired {
         if erase(conn, id, Action::ProfileExpired)? {
             round.erased += 1;
         }
     }
-    if let (Some(cutoff), Some(due)) =
-        (today.checked_sub_months(Months::new(policy.months)), today.checked_add_days(Days::new(policy.grace_days.into())))
-    {
-        round.flagged = diesel::update(
-            tp::table.filter(tp::renewal_due_on.is_null()).filter(tp::confirmed_on.le(cutoff)),
-        )
-        .set(tp::renewal_due_on.eq(due))
-        .execute(conn)?;
+    if let (Some(cutoff), Some(due)) = (
+        today.checked_sub_months(Months::new(policy.months)),
+        today.checked_add_days(Days::new(policy.grace_days.into())),
+    ) {
+        round.flagged =
+            diesel::update(tp::table.filter(tp::renewal_due_on.is_null()).filter(tp::confirmed_on.le(cutoff)))
+                .set(tp::renewal_due_on.eq(due))
+                .execute(conn)?;
     }
     Ok(round)
 }
@@ -299,7 +298,9 @@ mod tests {
     #[test]
     fn only_a_yes_is_consent() {
         assert!(agrees_to_contact(&serde_json::json!({"contact_ok": "yes"})));
-        for no in [serde_json::json!({}), serde_json::json!({"contact_ok": "no"}), serde_json::json!({"contact_ok": ["yes"]})] {
+        for no in
+            [serde_json::json!({}), serde_json::json!({"contact_ok": "no"}), serde_json::json!({"contact_ok": ["yes"]})]
+        {
             assert!(!agrees_to_contact(&no));
         }
     }

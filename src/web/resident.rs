@@ -17,11 +17,13 @@ use super::state::{blocking, knows_buurt, AppState};
 use crate::area::{AreaCode, AreaTree, Level};
 use crate::db::DbError;
 use crate::i18n::Lang;
-use crate::talent;
 use crate::questionnaire::{
     other_key, AnswerErrors, Definition, Kind, Published, Question, QuestionKind, RawAnswer, TextFormat,
 };
-use crate::survey::{answers_json, partial, store_identified, wave, FormValues, Opening, Partial, ResumeCode, Submission};
+use crate::survey::{
+    answers_json, partial, store_identified, wave, FormValues, Opening, Partial, ResumeCode, Submission,
+};
+use crate::talent;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/s/{slug}", web::get().to(start))

@@ -21,7 +21,9 @@ use crate::i18n::Lang;
 use crate::talent::audit::{self, Action};
 use crate::talent::initiative::{self, FieldErrors, InitiativeKind, Status};
 use crate::talent::outcome::{self, Outcome};
-use crate::talent::{access, matching, profile, Initiative, InitiativeFields, NewInitiative, Profile, Reason, Scope, Vocabulary};
+use crate::talent::{
+    access, matching, profile, Initiative, InitiativeFields, NewInitiative, Profile, Reason, Scope, Vocabulary,
+};
 
 /// Who may use the talent pages (each within their own area).
 const VERBINDERS: [Role; 2] = [Role::Admin, Role::Professional];
@@ -43,6 +45,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/beheer/accounts/{id}/gebieden", web::post().to(assign_areas));
 }
 
+/// The template context of a talent page: the form token, the user, and
+/// the footer for pages with personal data.
+fn context(user: &Professional) -> tera::Context {
+    let mut ctx = user.context();
+    ctx.insert("identified", &true);
+    ctx
+}
+
 fn t(lang: LangChoice, key: &str) -> String {
     lang.lang.texts().get(key).cloned().unwrap_or_else(|| key.to_owned())
 }
@@ -55,10 +65,17 @@ async fn scope_of(state: &web::Data<AppState>, req: &HttpRequest, user: &Profess
 }
 
 /// 403, written to the audit log first.
-async fn refuse(state: &web::Data<AppState>, req: &HttpRequest, user: &Professional, subject: String) -> actix_web::Error {
+async fn refuse(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    user: &Professional,
+    subject: String,
+) -> actix_web::Error {
     let id = user.user.id;
     tracing::warn!("account {} was refused {}", id.0, req.path());
-    if let Err(e) = blocking_or_refuse(state, req, move |conn| audit::record(conn, Some(id), Action::Refused, &subject)).await {
+    if let Err(e) =
+        blocking_or_refuse(state, req, move |conn| audit::record(conn, Some(id), Action::Refused, &subject)).await
+    {
         return e;
     }
     refusal(req, StatusCode::FORBIDDEN, "talent_outside_area")
@@ -128,14 +145,18 @@ async fn overview(
     let scope = scope_of(&state, &req, &user).await?;
     let buurten = scope.buurten();
     let (profiles, initiatives, tally) = blocking_or_refuse(&state, &req, move |conn| {
-        Ok((profile::in_buurten(conn, &buurten)?, initiative::in_buurten(conn, &buurten)?, outcome::tally(conn, &buurten)?))
+        Ok((
+            profile::in_buurten(conn, &buurten)?,
+            initiative::in_buurten(conn, &buurten)?,
+            outcome::tally(conn, &buurten)?,
+        ))
     })
     .await?;
     let tree = state.areas();
     let vocab = vocabulary(&state, lang.lang);
     let id = user.user.id;
     let assigned = blocking_or_refuse(&state, &req, move |conn| access::assigned(conn, id)).await?;
-    let mut ctx = user.context();
+    let mut ctx = context(&user);
     ctx.insert("areas", &assigned.iter().map(|a| area_name(&tree, a)).collect::<Vec<_>>());
     ctx.insert(
         "profiles",
@@ -227,7 +248,8 @@ async fn profile_page(
     .await?;
     let tree = state.areas();
     let vocab = vocabulary(state, lang.lang);
-    let open: Vec<_> = initiatives.iter().filter(|i| i.status == Status::Open.as_str()).map(|i| i.need(&tree)).collect();
+    let open: Vec<_> =
+        initiatives.iter().filter(|i| i.status == Status::Open.as_str()).map(|i| i.need(&tree)).collect();
     let suggestions: Vec<SuggestionRow> = matching::initiatives_for(&p.talent(&tree), &open)
         .into_iter()
         .filter_map(|s| {
@@ -251,7 +273,7 @@ async fn profile_page(
             })
         })
         .collect();
-    let mut ctx = user.context();
+    let mut ctx = context(user);
     ctx.insert("p", &p);
     ctx.insert("buurt", &area_name(&tree, &p.buurt));
     ctx.insert("skills", &labels(&p.skills, &vocab));
@@ -261,7 +283,10 @@ async fn profile_page(
     ctx.insert("time", vocab.label(&p.time));
     ctx.insert("suggestions", &suggestions);
     ctx.insert("outcomes", &outcomes);
-    ctx.insert("outcome_choices", &Outcome::ALL.iter().map(|o| (o.as_str(), format!("talent_outcome_{}", o.as_str()))).collect::<Vec<_>>());
+    ctx.insert(
+        "outcome_choices",
+        &Outcome::ALL.iter().map(|o| (o.as_str(), format!("talent_outcome_{}", o.as_str()))).collect::<Vec<_>>(),
+    );
     ctx.insert("problem", &problem);
     Ok(no_store(page(state, req, lang, status, "talent/profile.html", ctx)))
 }
@@ -322,7 +347,7 @@ async fn show_initiative(
             })
         })
         .collect();
-    let mut ctx = user.context();
+    let mut ctx = context(&user);
     ctx.insert("i", &i);
     ctx.insert("row", &initiative_row(&i, &tree));
     ctx.insert("skills", &labels(&i.skills, &vocab));
@@ -353,21 +378,31 @@ fn initiative_form(
     let ticks = |options: &[(String, String)], chosen: &[String]| -> Vec<(String, String, bool)> {
         options.iter().map(|(v, l)| (v.clone(), l.clone(), chosen.contains(v))).collect()
     };
-    let mut ctx = user.context();
+    let mut ctx = context(&user);
     ctx.insert("action", action);
-    ctx.insert("f", &serde_json::json!({
-        "buurt": fields.buurt, "naam": fields.name, "soort": fields.kind, "aanbod": fields.offers,
-        "tijd": fields.time, "contact": fields.contact, "status": fields.status,
-    }));
+    ctx.insert(
+        "f",
+        &serde_json::json!({
+            "buurt": fields.buurt, "naam": fields.name, "soort": fields.kind, "aanbod": fields.offers,
+            "tijd": fields.time, "contact": fields.contact, "status": fields.status,
+        }),
+    );
     ctx.insert("buurten", &scope.buurten().iter().map(|b| (b.clone(), area_name(&tree, b))).collect::<Vec<_>>());
-    ctx.insert("kinds", &InitiativeKind::ALL.iter().map(|k| (k.as_str(), format!("talent_kind_{}", k.as_str()))).collect::<Vec<_>>());
-    ctx.insert("statuses", &Status::ALL.iter().map(|s| (s.as_str(), format!("talent_status_{}", s.as_str()))).collect::<Vec<_>>());
+    ctx.insert(
+        "kinds",
+        &InitiativeKind::ALL.iter().map(|k| (k.as_str(), format!("talent_kind_{}", k.as_str()))).collect::<Vec<_>>(),
+    );
+    ctx.insert(
+        "statuses",
+        &Status::ALL.iter().map(|s| (s.as_str(), format!("talent_status_{}", s.as_str()))).collect::<Vec<_>>(),
+    );
     ctx.insert("skills", &ticks(&vocab.skills, &fields.skills));
     ctx.insert("teaches", &ticks(&vocab.skills, &fields.teaches));
     ctx.insert("activities", &ticks(&vocab.activities, &fields.activities));
     ctx.insert("audience", &ticks(&vocab.audience, &fields.audience));
     ctx.insert("times", &vocab.times);
-    let messages: std::collections::BTreeMap<&str, String> = errors.iter().map(|(k, e)| (*k, e.message(lang.lang))).collect();
+    let messages: std::collections::BTreeMap<&str, String> =
+        errors.iter().map(|(k, e)| (*k, e.message(lang.lang))).collect();
     ctx.insert("errors", &messages);
     ctx.insert("max_name", &initiative::MAX_NAME);
     ctx.insert("max_offers", &initiative::MAX_OFFERS);
@@ -376,7 +411,9 @@ fn initiative_form(
 }
 
 fn fields_of(form: &[(String, String)]) -> InitiativeFields {
-    let one = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.chars().take(5000).collect()).unwrap_or_default();
+    let one = |name: &str| {
+        form.iter().find(|(k, _)| k == name).map(|(_, v)| v.chars().take(5000).collect()).unwrap_or_default()
+    };
     let many = |name: &str| form.iter().filter(|(k, _)| k == name).take(64).map(|(_, v)| v.clone()).collect();
     InitiativeFields {
         buurt: one("buurt"),
@@ -402,7 +439,17 @@ async fn new_initiative(
     user.require_role(&req, &VERBINDERS)?;
     let scope = scope_of(&state, &req, &user).await?;
     let fields = InitiativeFields { status: Status::Open.as_str().into(), ..InitiativeFields::default() };
-    Ok(initiative_form(&user, &state, &req, lang, &scope, "/talent/initiatieven", &fields, &FieldErrors::new(), StatusCode::OK))
+    Ok(initiative_form(
+        &user,
+        &state,
+        &req,
+        lang,
+        &scope,
+        "/talent/initiatieven",
+        &fields,
+        &FieldErrors::new(),
+        StatusCode::OK,
+    ))
 }
 
 async fn create_initiative(
@@ -484,23 +531,33 @@ async fn update_initiative(
     }
 }
 
+/// What the import page shows besides the form.
+#[derive(Default)]
+struct ImportView<'a> {
+    file: &'a str,
+    problems: &'a [initiative::ImportProblem],
+    message: Option<String>,
+}
+
 fn import_page(
     user: &Professional,
     state: &AppState,
     req: &HttpRequest,
     lang: LangChoice,
-    file: &str,
-    problems: &[initiative::ImportProblem],
-    message: Option<String>,
+    view: ImportView,
     status: StatusCode,
 ) -> HttpResponse {
-    let mut ctx = user.context();
-    ctx.insert("file", file);
+    let mut ctx = context(&user);
+    ctx.insert("file", view.file);
     ctx.insert(
         "problems",
-        &problems.iter().map(|p| serde_json::json!({"line": p.line, "field": p.field, "message": p.message})).collect::<Vec<_>>(),
+        &view
+            .problems
+            .iter()
+            .map(|p| serde_json::json!({"line": p.line, "field": p.field, "message": p.message}))
+            .collect::<Vec<_>>(),
     );
-    ctx.insert("message", &message);
+    ctx.insert("message", &view.message);
     ctx.insert("columns", &initiative::CSV_COLUMNS.join(","));
     no_store(page(state, req, lang, status, "talent/import.html", ctx))
 }
@@ -512,7 +569,7 @@ async fn import_form(
     lang: LangChoice,
 ) -> Result<HttpResponse> {
     user.require_role(&req, &VERBINDERS)?;
-    Ok(import_page(&user, &state, &req, lang, "", &[], None, StatusCode::OK))
+    Ok(import_page(&user, &state, &req, lang, ImportView::default(), StatusCode::OK))
 }
 
 /// A CSV file of initiatives: all rows checked; one bad row and nothing is
@@ -529,18 +586,43 @@ async fn import(
         Ok(p) => p,
         Err(UploadError::TooLarge) => {
             let m = Some(t(lang, "talent_error_too_large"));
-            return Ok(import_page(&user, &state, &req, lang, "", &[], m, StatusCode::PAYLOAD_TOO_LARGE));
+            return Ok(import_page(
+                &user,
+                &state,
+                &req,
+                lang,
+                ImportView { message: m, ..ImportView::default() },
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ));
         }
         Err(UploadError::Unreadable) => {
             let m = Some(t(lang, "d_error_upload"));
-            return Ok(import_page(&user, &state, &req, lang, "", &[], m, StatusCode::BAD_REQUEST));
+            return Ok(import_page(
+                &user,
+                &state,
+                &req,
+                lang,
+                ImportView { message: m, ..ImportView::default() },
+                StatusCode::BAD_REQUEST,
+            ));
         }
     };
-    let csrf = parts.iter().find(|p| p.name == "csrf").map(|p| String::from_utf8_lossy(&p.bytes).into_owned()).unwrap_or_default();
+    let csrf = parts
+        .iter()
+        .find(|p| p.name == "csrf")
+        .map(|p| String::from_utf8_lossy(&p.bytes).into_owned())
+        .unwrap_or_default();
     user.check_csrf(&req, &csrf)?;
     let Some(file) = parts.iter().find(|p| p.name == "bestand" && !p.bytes.is_empty()) else {
         let m = Some(t(lang, "d_error_no_file"));
-        return Ok(import_page(&user, &state, &req, lang, "", &[], m, StatusCode::BAD_REQUEST));
+        return Ok(import_page(
+            &user,
+            &state,
+            &req,
+            lang,
+            ImportView { message: m, ..ImportView::default() },
+            StatusCode::BAD_REQUEST,
+        ));
     };
     let file_name: String = file.file_name.chars().take(100).collect();
     let scope = scope_of(&state, &req, &user).await?;
@@ -548,12 +630,26 @@ async fn import(
     match initiative::parse_csv(&file.bytes, &vocab, &state.areas(), |b| scope.contains(b), lang.lang) {
         Err(problems) => {
             let m = Some(t(lang, "talent_import_failed"));
-            Ok(import_page(&user, &state, &req, lang, &file_name, &problems, m, StatusCode::UNPROCESSABLE_ENTITY))
+            Ok(import_page(
+                &user,
+                &state,
+                &req,
+                lang,
+                ImportView { file: &file_name, problems: &problems, message: m },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
         }
         Ok(list) => {
             let n = blocking_or_refuse(&state, &req, move |conn| initiative::insert_all(conn, &list, today())).await?;
             let m = Some(format!("{} {n}", t(lang, "talent_imported")));
-            Ok(import_page(&user, &state, &req, lang, &file_name, &[], m, StatusCode::OK))
+            Ok(import_page(
+                &user,
+                &state,
+                &req,
+                lang,
+                ImportView { file: &file_name, problems: &[], message: m },
+                StatusCode::OK,
+            ))
         }
     }
 }
@@ -567,7 +663,7 @@ async fn audit_log(
 ) -> Result<HttpResponse> {
     user.require_role(&req, &[Role::Admin])?;
     let entries = blocking_or_refuse(&state, &req, |conn| audit::recent(conn, 500)).await?;
-    let mut ctx = user.context();
+    let mut ctx = context(&user);
     ctx.insert("entries", &entries);
     Ok(no_store(page(&state, &req, lang, StatusCode::OK, "talent/audit.html", ctx)))
 }
@@ -600,7 +696,7 @@ fn areas_page(
             })
         })
         .collect();
-    let mut ctx = user.context();
+    let mut ctx = context(&user);
     ctx.insert("account", &serde_json::json!({ "id": account.id.0, "email": account.email }));
     ctx.insert("wijken", &wijken);
     ctx.insert("saved", &(status == StatusCode::OK && req.method() == actix_web::http::Method::POST));

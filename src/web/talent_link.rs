@@ -117,7 +117,8 @@ fn labels(def: Option<&Definition>, question: &str, values: &[String], l: Lang) 
 fn view_context(state: &AppState, p: &Profile, token: &ProfileToken, l: Lang) -> tera::Context {
     let catalog = state.catalog();
     let def = catalog.version_by_id(p.version_id).map(|v| &*v.definition);
-    let one = |q: &str, v: &str| if v.is_empty() { String::new() } else { labels(def, q, &[v.to_owned()], l).remove(0) };
+    let one =
+        |q: &str, v: &str| if v.is_empty() { String::new() } else { labels(def, q, &[v.to_owned()], l).remove(0) };
     let mut ctx = tera::Context::new();
     ctx.insert("token", token.as_str());
     ctx.insert("identified", &true);
@@ -201,8 +202,19 @@ async fn download_html(
 }
 
 /// The questions a resident can change on their profile page, in order.
-const EDITABLE: [&str; 11] =
-    ["naam", "email", "telefoon", "talenten", "talent_best", "leren", "doen_buurt", "voor_wie", "tijd", "samen", "benaderen"];
+const EDITABLE: [&str; 11] = [
+    "naam",
+    "email",
+    "telefoon",
+    "talenten",
+    "talent_best",
+    "leren",
+    "doen_buurt",
+    "voor_wie",
+    "tijd",
+    "samen",
+    "benaderen",
+];
 
 #[derive(Serialize)]
 struct EditQuestion {
@@ -216,7 +228,12 @@ struct EditQuestion {
     error: Option<String>,
 }
 
-fn edit_questions(def: &Definition, answers: &BTreeMap<String, RawAnswer>, errors: &AnswerErrors, l: Lang) -> Vec<EditQuestion> {
+fn edit_questions(
+    def: &Definition,
+    answers: &BTreeMap<String, RawAnswer>,
+    errors: &AnswerErrors,
+    l: Lang,
+) -> Vec<EditQuestion> {
     EDITABLE
         .iter()
         .filter_map(|id| def.question(id))
@@ -373,7 +390,12 @@ fn back_to_profile(lang: LangChoice, token: &ProfileToken, done: &str) -> HttpRe
     )
 }
 
-async fn confirm(state: web::Data<AppState>, req: HttpRequest, lang: LangChoice, raw: web::Path<String>) -> HttpResponse {
+async fn confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: LangChoice,
+    raw: web::Path<String>,
+) -> HttpResponse {
     let (token, p) = match profile_of(&state, &req, lang, &raw).await {
         Ok(found) => found,
         Err(res) => return res,
@@ -460,9 +482,7 @@ async fn code_typed(
     let t = token.clone();
     match blocking(&state, move |conn| profile::find_by_token(conn, &t)).await {
         Ok(Some(_)) => no_store(
-            HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, format!("{PREFIX}/{}", token.as_str())))
-                .finish(),
+            HttpResponse::SeeOther().insert_header((header::LOCATION, format!("{PREFIX}/{}", token.as_str()))).finish(),
         ),
         Ok(None) => code_page(&state, &req, lang, &shown, true),
         Err(e) => unavailable(&state, &req, lang, e),

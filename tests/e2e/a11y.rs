@@ -5,7 +5,8 @@
 //! question page including the ones only conditions show, pages with
 //! validation errors, the saved page with the resume code, the resume-code
 //! page with an error, the thanks pages, the results pages, the home page and
-//! an error page. Each page must also fit the screen (no sideways
+//! an error page; and the talent profile's private-link pages (view, change,
+//! erase, the code page, a dead link). Each page must also fit the screen (no sideways
 //! scrolling) and carry the right `lang`.
 //!
 //! A second test answers geluk with the keyboard only (Tab, Shift+Tab,
@@ -392,8 +393,38 @@ async fn talentenscan<'a>(app: &TestApp, c: &'a Client, axe: &'a str, lang: &'st
     let gegevens = [("q_naam", "Fatima"), ("q_email", "fatima@example.org"), ("q_telefoon", "0612345678")];
     a.page("page 6 (shown after consent)", &gegevens, "verder").await;
     a.at("/s/talentenscan/bedankt").await;
-    a.check("thanks page").await;
+    a.check("thanks page with the private link").await;
+    own_profile(&mut a, app).await;
     a
+}
+
+/// The resident's own pages behind the private link: view, change (with an
+/// error), erase (first without the tick), the typed-code page, and the
+/// page of a link that no longer works.
+async fn own_profile(a: &mut Audit<'_>, app: &TestApp) {
+    let c = a.c;
+    click_and_wait(c, "a.button.primary").await;
+    let me = path(c).await;
+    assert!(me.starts_with("/mijn-talent/"), "{me}");
+    a.check("own profile").await;
+    open(c, &app.url(&format!("{me}/wijzigen?lang={}", a.lang))).await;
+    a.check("change profile").await;
+    let name = c.find(Locator::Css("#f_naam")).await.unwrap();
+    name.clear().await.unwrap();
+    click_and_wait(c, "form button.primary").await;
+    assert!(c.find(Locator::Css(".has-error")).await.is_ok(), "the name is required");
+    a.check("change profile with an error").await;
+    open(c, &app.url(&format!("{me}?lang={}", a.lang))).await;
+    click_and_wait(c, "form[action$='/wissen'] button").await;
+    assert!(c.find(Locator::Css("#e_zeker")).await.is_ok(), "erasing needs the tick");
+    a.check("erase without the tick").await;
+    answer(c, "zeker", "ja").await;
+    click_and_wait(c, "form[action$='/wissen'] button").await;
+    a.check("erased").await;
+    open(c, &app.url(&format!("{me}?lang={}", a.lang))).await;
+    a.check("a link that no longer works").await;
+    open(c, &app.url(&format!("/mijn-talent?lang={}", a.lang))).await;
+    a.check("typed code").await;
 }
 
 async fn panelaanmelding<'a>(app: &TestApp, c: &'a Client, axe: &'a str, lang: &'static str) -> Audit<'a> {

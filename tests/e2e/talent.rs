@@ -149,7 +149,9 @@ async fn a_verbinder_sees_only_their_wijk_and_gets_explained_matches(backend: Ba
     assert!(page.contains("fatima@example.nl"));
     assert!(page.contains("Buurtkeuken"), "{page}");
     assert!(
-        page.contains("beide: koken en bakken, wil leren: computers, telefoons en internet, ouderen, elke week, Centrum"),
+        page.contains(
+            "beide: koken en bakken, wil leren: computers, telefoons en internet, ouderen, elke week, Centrum"
+        ),
         "{page}"
     );
     assert!(!page.contains(hostile));
@@ -173,7 +175,9 @@ async fn a_verbinder_sees_only_their_wijk_and_gets_explained_matches(backend: Ba
     let path = format!("/talent/profielen/{fatima}");
     let done = format!("{path}/uitkomst");
     let ini = initiative.to_string();
-    let res = v.post_from(&path, &done, &[("initiatief", &ini), ("uitkomst", "gematcht"), ("notitie", "Begint dinsdag <b>")]).await;
+    let res = v
+        .post_from(&path, &done, &[("initiatief", &ini), ("uitkomst", "gematcht"), ("notitie", "Begint dinsdag <b>")])
+        .await;
     assert_eq!(res.status().as_u16(), 303);
     let res = v.post_from(&path, &done, &[("initiatief", &ini), ("uitkomst", "getrouwd"), ("notitie", "")]).await;
     assert_eq!(res.status().as_u16(), 422);
@@ -185,13 +189,21 @@ async fn a_verbinder_sees_only_their_wijk_and_gets_explained_matches(backend: Ba
     let overview = v.get("/talent").await.text().await.unwrap();
     assert!(overview.contains("<td>Witte Dame</td><td>1</td>"), "{overview}");
     // An outcome for a profile outside the area is refused too.
-    let res = v.post_from(&path, &format!("/talent/profielen/{ingrid}/uitkomst"), &[("initiatief", &ini), ("uitkomst", "benaderd")]).await;
+    let res = v
+        .post_from(
+            &path,
+            &format!("/talent/profielen/{ingrid}/uitkomst"),
+            &[("initiatief", &ini), ("uitkomst", "benaderd")],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 403);
 
     // Only administrators read the audit log.
     assert_eq!(v.get("/beheer/audit").await.status().as_u16(), 403);
     let log = admin.get("/beheer/audit").await.text().await.unwrap();
-    assert!(log.contains("toegang_geweigerd") && log.contains("verbinder@example.nl") && log.contains("profiel_bekeken"));
+    assert!(
+        log.contains("toegang_geweigerd") && log.contains("verbinder@example.nl") && log.contains("profiel_bekeken")
+    );
     // A verbinder of Oud-Stratum sees Ingrid and not the others.
     let other = verbinder(&app, &admin, "stratum@example.nl", &[IRISBUURT]).await;
     let overview = other.get("/talent").await.text().await.unwrap();
@@ -211,7 +223,9 @@ fn find_everywhere(app: &TestApp, backend: Backend, needle: &str) -> Vec<String>
     let mut conn = app.db.connect();
     let tables_sql = match backend {
         Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table'",
-        Backend::Postgres => "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = current_schema()",
+        Backend::Postgres => {
+            "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+        }
     };
     let tables: Vec<Name> = buurtpeil::on_backend!(&mut conn, |c| diesel::sql_query(tables_sql).load(c)).unwrap();
     let mut found = Vec::new();
@@ -245,7 +259,8 @@ fn find_everywhere(app: &TestApp, backend: Backend, needle: &str) -> Vec<String>
 
 async fn a_resident_sees_changes_downloads_and_erases_their_profile(backend: Backend) {
     let app = spawn_app(backend).await;
-    let token = scan(&app, WITTE_DAME, "Zwaantje Uniekenaam", "zwaantje@example.nl", &["tuin", "koken"], "af_en_toe").await;
+    let token =
+        scan(&app, WITTE_DAME, "Zwaantje Uniekenaam", "zwaantje@example.nl", &["tuin", "koken"], "af_en_toe").await;
     let me = format!("/mijn-talent/{token}");
     let r = app.resident();
     let page = r.get(&me).await;
@@ -254,7 +269,12 @@ async fn a_resident_sees_changes_downloads_and_erases_their_profile(backend: Bac
     let html = page.text().await.unwrap();
     assert!(html.contains("Zwaantje Uniekenaam") && html.contains("Witte Dame") && html.contains("Tuinieren en groen"));
     // A typed code finds the same page.
-    let grouped: String = token.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap().to_lowercase()).collect::<Vec<_>>().join("-");
+    let grouped: String = token
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).unwrap().to_lowercase())
+        .collect::<Vec<_>>()
+        .join("-");
     let res = r.post("/mijn-talent", &[("code", &grouped)]).await;
     assert_eq!(location(&res), me);
 
@@ -306,13 +326,21 @@ async fn a_resident_sees_changes_downloads_and_erases_their_profile(backend: Bac
     };
     let path = format!("/talent/profielen/{id}");
     let res = v
-        .post_from(&path, &format!("{path}/uitkomst"), &[("initiatief", &ini.to_string()), ("uitkomst", "benaderd"), ("notitie", "Zwaantje belt terug")])
+        .post_from(
+            &path,
+            &format!("{path}/uitkomst"),
+            &[("initiatief", &ini.to_string()), ("uitkomst", "benaderd"), ("notitie", "Zwaantje belt terug")],
+        )
         .await;
     assert_eq!(res.status().as_u16(), 303);
 
     // The search below does find what is stored.
     let before = find_everywhere(&app, backend, "Zwaantje");
-    assert!(before.contains(&"identified_responses.answers".to_string()) && before.contains(&"talent_outcomes.note".to_string()), "{before:?}");
+    assert!(
+        before.contains(&"identified_responses.answers".to_string())
+            && before.contains(&"talent_outcomes.note".to_string()),
+        "{before:?}"
+    );
     // Erasing needs the box ticked.
     let res = r.post(&format!("{me}/wissen"), &[]).await;
     assert_eq!(res.status().as_u16(), 422);
@@ -334,13 +362,21 @@ async fn a_resident_sees_changes_downloads_and_erases_their_profile(backend: Bac
     // The audit log keeps only that the profile existed and was erased.
     use buurtpeil::db::schema::audit_log as al;
     use diesel::prelude::*;
-    let lines: Vec<(Option<i32>, String)> =
-        al::table.filter(al::subject.eq(format!("profiel {id}"))).select((al::user_id, al::action)).load(&mut conn).unwrap();
+    let lines: Vec<(Option<i32>, String)> = al::table
+        .filter(al::subject.eq(format!("profiel {id}")))
+        .select((al::user_id, al::action))
+        .load(&mut conn)
+        .unwrap();
     assert_eq!(lines, vec![(None, "profiel_gewist".to_string())]);
     assert_eq!(count(&mut conn, "talent_initiatives"), 1, "the initiative stays");
 
     // The old link, a forged one and garbage: a clear page, no leak.
-    for bad in [me.clone(), format!("/mijn-talent/{}", "A".repeat(28)), "/mijn-talent/%3Cscript%3E".into(), format!("{me}/gegevens.json")] {
+    for bad in [
+        me.clone(),
+        format!("/mijn-talent/{}", "A".repeat(28)),
+        "/mijn-talent/%3Cscript%3E".into(),
+        format!("{me}/gegevens.json"),
+    ] {
         let res = r.get(&bad).await;
         assert_eq!(res.status().as_u16(), 404, "{bad}");
         let html = res.text().await.unwrap();
@@ -413,7 +449,8 @@ async fn a_csv_import_with_bad_rows_stores_nothing(backend: Backend) {
     assert_eq!(res.status().as_u16(), 422);
     let res = upload(&v, "x.csv", &format!("buurt,naam,soort\n{}", "BU07721110,x,club\n".repeat(10))).await;
     assert_eq!(res.status().as_u16(), 200);
-    let good = "buurt,naam,soort,talenten,voor_wie,status\nWitte Dame,Repair café,activiteit,klussen|techniek,iedereen,open\n";
+    let good =
+        "buurt,naam,soort,talenten,voor_wie,status\nWitte Dame,Repair café,activiteit,klussen|techniek,iedereen,open\n";
     let res = upload(&v, "goed.csv", good).await;
     assert_eq!(res.status().as_u16(), 200);
     assert!(res.text().await.unwrap().contains("Geïmporteerd: 1"));
