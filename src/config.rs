@@ -27,6 +27,17 @@ pub struct Config {
     /// resident then has (`BUURTPEIL_TALENT_RENEWAL_MONTHS`,
     /// `BUURTPEIL_TALENT_GRACE_DAYS`).
     pub talent_renewal: Renewal,
+    /// SMTP for e-mails the server sends itself (a resident's private
+    /// link); `None`: no such e-mails.
+    pub mail: Option<MailSettings>,
+}
+
+/// Where and as whom the server sends e-mail (`SMTP_URL`,
+/// `BUURTPEIL_MAIL_FROM`).
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub smtp_url: String,
+    pub from: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +78,7 @@ impl Config {
             pool_size: 8,
             session_key: None,
             talent_renewal: Renewal::default(),
+            mail: None,
         })
     }
 

@@ -144,6 +144,15 @@ fn run(cli: Cli) -> Result<()> {
                         std::env::var("BUURTPEIL_TALENT_GRACE_DAYS").ok().as_deref(),
                     )?;
             config.session_key = session_key()?;
+            let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+            config.mail = match (env("SMTP_URL"), env("BUURTPEIL_MAIL_FROM")) {
+                (Some(smtp_url), Some(from)) => Some(buurtpeil::config::MailSettings { smtp_url, from }),
+                (Some(_), None) => {
+                    eprintln!("SMTP_URL is set without BUURTPEIL_MAIL_FROM: residents' talent links are not e-mailed");
+                    None
+                }
+                _ => None,
+            };
             if *demo {
                 seed_demo(&config)?;
             }

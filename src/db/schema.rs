@@ -318,3 +318,17 @@ diesel::table! {
 diesel::joinable!(talent_profiles -> identified_responses (response_id));
 diesel::allow_tables_to_appear_in_same_query!(talent_profiles, identified_responses);
 diesel::allow_tables_to_appear_in_same_query!(talent_outcomes, talent_initiatives);
+
+diesel::table! {
+    talent_outbox (id) {
+        id -> Integer,
+        profile_id -> BigInt,
+        recipient -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        status -> Text,
+        attempts -> Integer,
+        created_on -> Date,
+    }
+}

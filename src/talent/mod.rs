@@ -5,6 +5,7 @@
 pub mod access;
 pub mod audit;
 pub mod initiative;
+pub mod mail;
 pub mod matching;
 pub mod outcome;
 pub mod profile;

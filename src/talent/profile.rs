@@ -16,7 +16,9 @@ use super::audit::{self, Action};
 use super::matching::{Place, Talent, Time};
 use super::token::ProfileToken;
 use crate::area::AreaTree;
-use crate::db::schema::{identified_responses as ir, talent_outcomes as oc, talent_profiles as tp};
+use crate::db::schema::{
+    identified_responses as ir, talent_outbox as ob, talent_outcomes as oc, talent_profiles as tp,
+};
 use crate::db::{AnyConnection, DbError};
 
 /// The questionnaire whose responses become profiles.
@@ -221,6 +223,7 @@ pub fn withdraw(conn: &mut AnyConnection, id: i64) -> Result<bool, DbError> {
             answers.remove(&crate::questionnaire::other_key(f));
         }
         diesel::delete(oc::table.filter(oc::profile_id.eq(id))).execute(conn)?;
+        diesel::delete(ob::table.filter(ob::profile_id.eq(id))).execute(conn)?;
         let gone = diesel::delete(tp::table.filter(tp::response_id.eq(id))).execute(conn)?;
         diesel::update(ir::table.filter(ir::id.eq(id)))
             .set(ir::answers.eq(Value::Object(answers).to_string()))
@@ -236,6 +239,7 @@ pub fn withdraw(conn: &mut AnyConnection, id: i64) -> Result<bool, DbError> {
 pub fn erase(conn: &mut AnyConnection, id: i64, why: Action) -> Result<bool, DbError> {
     conn.transaction(|conn| {
         diesel::delete(oc::table.filter(oc::profile_id.eq(id))).execute(conn)?;
+        diesel::delete(ob::table.filter(ob::profile_id.eq(id))).execute(conn)?;
         let gone = diesel::delete(tp::table.filter(tp::response_id.eq(id))).execute(conn)?;
         // Only a profile's response: never an anonymous one by a guessed id.
         if gone > 0 {

@@ -633,6 +633,11 @@ async fn finish(
     let identified = def.kind == Kind::Identified;
     let answers_for_identified = answers.clone();
     let version_id = p.id;
+    // A new talent profile's link is e-mailed when the server can send mail.
+    let link_mail = super::talent_link::mail_enabled(req).then(|| {
+        let buurt_name = state.areas().get(partial.buurt.as_str()).map(|a| a.name.clone()).unwrap_or_default();
+        (super::talent_link::link_base(req), buurt_name)
+    });
     // Claim the partial first: of two simultaneous "send" clicks only one
     // stores. Identified responses are stored in the same transaction.
     let claimed = blocking(state, move |conn| {
@@ -651,6 +656,12 @@ async fn finish(
                 if slug == talent::profile::SLUG {
                     let stored = answers_json(&answers_for_identified);
                     profile = talent::profile::create_for_response(conn, id, &stored, today())?;
+                    let email = stored.get("email").and_then(|e| e.as_str()).unwrap_or("");
+                    if let (Some(token), Some((base, buurt_name)), false) = (&profile, &link_mail, email.is_empty()) {
+                        let name = stored.get("naam").and_then(|e| e.as_str()).unwrap_or("");
+                        let link = format!("{base}{}", token.as_str());
+                        talent::mail::queue_link(conn, id, email, name, buurt_name, &link, today())?;
+                    }
                 }
             }
             Ok(Claim::Claimed(profile))

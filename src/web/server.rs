@@ -30,6 +30,8 @@ pub enum StartError {
     Templates(#[from] tera::Error),
     #[error("cannot start a background thread: {0}")]
     Thread(std::io::Error),
+    #[error("e-mail: {0}")]
+    Mail(#[from] crate::invite::InviteError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
 }
@@ -57,6 +59,16 @@ impl Application {
         let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree));
         let previews = web::Data::new(super::design::PreviewStore::default());
         let auth = web::Data::new(AuthState::new(config.session_key.as_ref()));
+        let mail = super::talent_link::MailSwitch(config.mail.is_some());
+        if let Some(settings) = &config.mail {
+            let mailer = crate::invite::SmtpMailer::new(&settings.smtp_url, &settings.from)?;
+            let sender = state.clone();
+            std::thread::Builder::new()
+                .name("talent-mail".into())
+                .spawn(move || super::talent_link::mail_loop(&sender, &mailer))
+                .map_err(StartError::Thread)?;
+        }
+        let mail = web::Data::new(mail);
         let watcher = state.clone();
         let renewal = config.talent_renewal;
         std::thread::Builder::new()
@@ -127,6 +139,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(auth.clone())
                 .app_data(previews.clone())
+                .app_data(mail.clone())
                 .app_data(web::FormConfig::default().limit(api::MAX_BODY).error_handler(|e, _| {
                     let status = match e {
                         actix_web::error::UrlencodedError::Overflow { .. } => StatusCode::PAYLOAD_TOO_LARGE,

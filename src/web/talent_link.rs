@@ -21,7 +21,7 @@ use crate::i18n::Lang;
 use crate::questionnaire::{other_key, AnswerErrors, Definition, QuestionKind, RawAnswer, OTHER};
 use crate::survey::answers_json;
 use crate::talent::audit::Action;
-use crate::talent::{profile, Profile, ProfileToken};
+use crate::talent::{self, profile, Profile, ProfileToken};
 
 pub const PREFIX: &str = "/mijn-talent";
 
@@ -49,9 +49,48 @@ pub fn loggable_path(path: &str) -> Cow<'_, str> {
     }
 }
 
-fn link(req: &HttpRequest, token: &ProfileToken) -> String {
+/// Whether the server e-mails residents their link (SMTP configured).
+#[derive(Debug, Clone, Copy)]
+pub struct MailSwitch(pub bool);
+
+pub fn mail_enabled(req: &HttpRequest) -> bool {
+    req.app_data::<web::Data<MailSwitch>>().is_some_and(|m| m.0)
+}
+
+/// The mail thread: drops what a stopped sender left half-sent, then sends
+/// the queue every few seconds.
+pub fn mail_loop(state: &AppState, mailer: &dyn crate::invite::Mailer) {
+    match state.pool.get().map_err(crate::db::DbError::from).and_then(|mut c| talent::mail::drop_stale(&mut c)) {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!("dropped {n} talent link e-mails a stopped sender left half-sent"),
+        Err(e) => tracing::warn!("talent mail: {e}"),
+    }
+    loop {
+        let round = state
+            .pool
+            .get()
+            .map_err(crate::db::DbError::from)
+            .and_then(|mut c| talent::mail::send_pending(&mut c, mailer));
+        match round {
+            Ok(r) if r.sent + r.retry + r.given_up > 0 => {
+                tracing::info!("talent link e-mails: {} sent, {} to retry, {} given up", r.sent, r.retry, r.given_up)
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("sending talent link e-mails failed: {e}"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+}
+
+/// The absolute private link without its token.
+pub fn link_base(req: &HttpRequest) -> String {
     let info = req.connection_info();
-    format!("{}://{}{PREFIX}/{}", info.scheme(), info.host(), token.as_str())
+    format!("{}://{}{PREFIX}/", info.scheme(), info.host())
+}
+
+/// The absolute private link, as shown.
+fn link(req: &HttpRequest, token: &ProfileToken) -> String {
+    format!("{}{}", link_base(req), token.as_str())
 }
 
 const LINK_COOKIE: &str = "bp_talentlink";

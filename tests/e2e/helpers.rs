@@ -106,11 +106,13 @@ pub struct Options {
     pub min_cell: Option<&'static str>,
     pub questionnaires: PathBuf,
     pub areas: bool,
+    /// An SMTP server the app sends its own e-mails to.
+    pub smtp_url: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { min_cell: None, questionnaires: manifest_dir().join("questionnaires"), areas: true }
+        Options { min_cell: None, questionnaires: manifest_dir().join("questionnaires"), areas: true, smtp_url: None }
     }
 }
 
@@ -133,7 +135,10 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Eindhoven's areas.
 pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
     let db = TestDb::new(backend);
-    let config = Config::new(&db.url, "127.0.0.1:0", options.min_cell, options.questionnaires).unwrap();
+    let mut config = Config::new(&db.url, "127.0.0.1:0", options.min_cell, options.questionnaires).unwrap();
+    config.mail = options
+        .smtp_url
+        .map(|smtp_url| buurtpeil::config::MailSettings { smtp_url, from: "Buurtpeil <noreply@example.nl>".into() });
     if options.areas {
         let pool = buurtpeil::db::connect(&config.database_url, 1).unwrap();
         buurtpeil::demo::load_areas(&mut pool.get().unwrap()).unwrap();

@@ -405,13 +405,13 @@ async fn letters_decode_to_the_right_links(backend: Backend) {
 on_both_backends!(letters_decode_to_the_right_links);
 
 /// The test SMTP server (tests/support/smtp_server.py) on a free port.
-struct Smtp {
+pub(crate) struct Smtp {
     child: Child,
     port: u16,
 }
 
 impl Smtp {
-    fn start(out: &Path, fail: Option<(usize, u16)>) -> Smtp {
+    pub(crate) fn start(out: &Path, fail: Option<(usize, u16)>) -> Smtp {
         let python = std::env::var("BUURTPEIL_SMTP_PYTHON").unwrap_or_else(|_| "python3".into());
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut cmd = Command::new(&python);
@@ -431,7 +431,7 @@ impl Smtp {
         Smtp { child, port }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 }
@@ -443,7 +443,7 @@ impl Drop for Smtp {
     }
 }
 
-fn received(out: &Path) -> Vec<Value> {
+pub(crate) fn received(out: &Path) -> Vec<Value> {
     std::fs::read_to_string(out).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 

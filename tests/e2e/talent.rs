@@ -490,3 +490,66 @@ async fn profiles_not_confirmed_are_flagged_then_erased(backend: Backend) {
     assert_eq!(audit_lines(&app, "profiel_verlopen").len(), 1);
 }
 on_both_backends!(profiles_not_confirmed_are_flagged_then_erased);
+
+async fn the_private_link_is_emailed_when_an_address_was_given(backend: Backend) {
+    use crate::invite::{received, Smtp};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mail.jsonl");
+    let smtp = Smtp::start(&out, None);
+    let app = spawn_app_with(backend, Options { smtp_url: Some(smtp.url()), ..Options::default() }).await;
+    let token = scan(&app, WITTE_DAME, "<b>Jan</b> Mailer", "jan@example.nl", &["koken"], "wekelijks").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mails = loop {
+        let mails = received(&out);
+        if !mails.is_empty() || std::time::Instant::now() > deadline {
+            break mails;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(mails.len(), 1, "one e-mail with the link");
+    let mail = &mails[0];
+    assert_eq!(mail["to"][0], "jan@example.nl");
+    let text = mail["text"].as_str().unwrap();
+    assert!(text.contains(&format!("/mijn-talent/{token}")) && text.contains("Witte Dame"), "{text}");
+    let html = mail["html"].as_str().unwrap();
+    assert!(html.contains("&lt;b&gt;Jan&lt;&#x2F;b&gt;") && !html.contains("<b>Jan"), "{html}");
+    // Sent: the link is nowhere in the database any more.
+    let mut conn = app.db.connect();
+    // The server got it; the sender deletes the row right after.
+    while count(&mut conn, "talent_outbox") > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(count(&mut conn, "talent_outbox"), 0);
+    assert_eq!(find_everywhere(&app, backend, &token), Vec::<String>::new());
+    assert_eq!(app.resident().get(&format!("/mijn-talent/{token}")).await.status().as_u16(), 200);
+}
+on_both_backends!(the_private_link_is_emailed_when_an_address_was_given);
+
+async fn a_link_email_that_keeps_failing_is_given_up_and_forgotten(backend: Backend) {
+    use crate::invite::{received, Smtp};
+    use buurtpeil::db::schema::talent_outbox as ob;
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mail.jsonl");
+    // The mail server always says "try again later" (451).
+    let smtp = Smtp::start(&out, Some((0, 451)));
+    let app = spawn_app_with(backend, Options { smtp_url: Some(smtp.url()), ..Options::default() }).await;
+    let token = scan(&app, WITTE_DAME, "Refused Mailer", "refused@example.nl", &["koken"], "wekelijks").await;
+    let mut conn = app.db.connect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut most_attempts = 0;
+    loop {
+        let attempts: Option<i32> = ob::table.select(ob::attempts).first(&mut conn).optional().unwrap();
+        match attempts {
+            Some(n) => most_attempts = most_attempts.max(n),
+            None => break,
+        }
+        assert!(std::time::Instant::now() < deadline, "still queued after 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(most_attempts >= 2, "retried: {most_attempts}");
+    assert!(received(&out).is_empty());
+    assert_eq!(find_everywhere(&app, backend, &token), Vec::<String>::new(), "given up, and the link with it");
+    assert_eq!(count(&mut conn, "talent_profiles"), 1, "the profile itself stays");
+}
+on_both_backends!(a_link_email_that_keeps_failing_is_given_up_and_forgotten);

@@ -76,3 +76,19 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_subject ON audit_log (subject);
 CREATE INDEX audit_log_user ON audit_log (user_id);
+
+-- E-mails to residents (their private link), queued in the transaction that
+-- makes the profile and sent by the server. A row holds the link only until
+-- it is sent: sent or given up, the row is deleted.
+CREATE TABLE talent_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    profile_id BIGINT NOT NULL REFERENCES talent_profiles (response_id) ON DELETE CASCADE,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body_text TEXT NOT NULL,
+    body_html TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sending')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_on DATE NOT NULL
+);
+CREATE INDEX talent_outbox_profile ON talent_outbox (profile_id);
