@@ -122,6 +122,7 @@ pub const DEMO_WIJK: &str = "WK077211";
 
 /// Fictitious residents of the demo (clearly marked as such): buurt,
 /// name, talents, wants to learn, wants to do, for whom, time.
+#[allow(clippy::type_complexity)]
 const DEMO_PROFILES: [(&str, &str, &[&str], &[&str], &[&str], &[&str], &str); 7] = [
     ("BU07721130", "Fatima (fictief)", &["koken", "talen"], &["computers"], &["samen_eten"], &["ouderen"], "wekelijks"),
     ("BU07721130", "Kees (fictief)", &["klussen", "techniek"], &["koken"], &["klussen"], &["buren"], "af_en_toe"),

@@ -378,7 +378,7 @@ fn initiative_form(
     let ticks = |options: &[(String, String)], chosen: &[String]| -> Vec<(String, String, bool)> {
         options.iter().map(|(v, l)| (v.clone(), l.clone(), chosen.contains(v))).collect()
     };
-    let mut ctx = context(&user);
+    let mut ctx = context(user);
     ctx.insert("action", action);
     ctx.insert(
         "f",
@@ -547,7 +547,7 @@ fn import_page(
     view: ImportView,
     status: StatusCode,
 ) -> HttpResponse {
-    let mut ctx = context(&user);
+    let mut ctx = context(user);
     ctx.insert("file", view.file);
     ctx.insert(
         "problems",
@@ -696,7 +696,7 @@ fn areas_page(
             })
         })
         .collect();
-    let mut ctx = context(&user);
+    let mut ctx = context(user);
     ctx.insert("account", &serde_json::json!({ "id": account.id.0, "email": account.email }));
     ctx.insert("wijken", &wijken);
     ctx.insert("saved", &(status == StatusCode::OK && req.method() == actix_web::http::Method::POST));
