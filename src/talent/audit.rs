@@ -79,6 +79,31 @@ pub fn forget(conn: &mut AnyConnection, subject: &str, action: Action) -> Result
     record(conn, None, action, subject)
 }
 
+/// Profiles that went another way (their answers reached the talent
+/// scan's retention, `survey::purge_expired`) keep no viewing history
+/// either: their lines shrink to one `profiel_verlopen`. Returns how many
+/// profiles were tidied.
+pub fn forget_gone_profiles(conn: &mut AnyConnection) -> Result<usize, DbError> {
+    use crate::db::schema::talent_profiles as tp;
+    let done = [Action::ProfileErased, Action::ProfileExpired, Action::ConsentWithdrawn].map(Action::as_str);
+    let subjects: Vec<String> = al::table
+        .filter(al::subject.like("profiel %"))
+        .filter(al::action.ne_all(done))
+        .select(al::subject)
+        .distinct()
+        .load(conn)?;
+    let mut tidied = 0;
+    for subject in subjects {
+        let Some(id) = subject.strip_prefix("profiel ").and_then(|i| i.parse::<i64>().ok()) else { continue };
+        let exists: i64 = tp::table.filter(tp::response_id.eq(id)).count().get_result(conn)?;
+        if exists == 0 {
+            forget(conn, &subject, Action::ProfileExpired)?;
+            tidied += 1;
+        }
+    }
+    Ok(tidied)
+}
+
 /// One line of the log as an administrator reads it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Entry {

@@ -276,7 +276,7 @@ pub struct RenewalRound {
 /// Flags profiles not confirmed for `months` (renewal due `grace_days`
 /// later) and erases flagged ones whose due day has passed.
 pub fn renew(conn: &mut AnyConnection, policy: Renewal, today: NaiveDate) -> Result<RenewalRound, DbError> {
-    let mut round = RenewalRound::default();
+    let mut round = RenewalRound { erased: audit::forget_gone_profiles(conn)?, ..RenewalRound::default() };
     let expired: Vec<i64> = tp::table.filter(tp::renewal_due_on.lt(today)).select(tp::response_id).load(conn)?;
     for id in expired {
         if erase(conn, id, Action::ProfileExpired)? {

@@ -488,6 +488,30 @@ async fn profiles_not_confirmed_are_flagged_then_erased(backend: Backend) {
     assert_eq!(round.erased, 1);
     assert_eq!(find_everywhere(&app, backend, "oud@example.nl"), Vec::<String>::new());
     assert_eq!(audit_lines(&app, "profiel_verlopen").len(), 1);
+
+    // A profile whose answers reached the scan's retention goes with them,
+    // and its viewing history with it.
+    let token = scan(&app, BINNENSTAD, "Bewaard Lang", "lang@example.nl", &["koken"], "wekelijks").await;
+    let id = profile_id_of(&app, "Bewaard Lang");
+    let admin = app.logged_in("beheer@example.nl", Role::Admin).await;
+    let v = verbinder(&app, &admin, "verbinder@example.nl", &[CENTRUM]).await;
+    assert_eq!(v.get(&format!("/talent/profielen/{id}")).await.status().as_u16(), 200);
+    assert_eq!(audit_lines(&app, "profiel_bekeken"), vec![format!("profiel {id}")]);
+    {
+        use buurtpeil::db::schema::identified_responses as ir;
+        diesel::update(ir::table).set(ir::submitted_on.eq(today - chrono::Months::new(25))).execute(&mut conn).unwrap();
+    }
+    let catalog = buurtpeil::questionnaire::load_catalog(
+        &mut conn,
+        &buurtpeil::questionnaire::load_dir(&manifest_dir().join("questionnaires")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(buurtpeil::survey::purge_expired(&mut conn, &catalog, today).unwrap(), 1);
+    assert_eq!(count(&mut conn, "talent_profiles"), 0, "the profile went with its answers");
+    profile::renew(&mut conn, policy, today).unwrap();
+    assert!(audit_lines(&app, "profiel_bekeken").is_empty(), "no viewing history of a profile that is gone");
+    assert_eq!(audit_lines(&app, "profiel_verlopen").len(), 2);
+    assert_eq!(app.resident().get(&format!("/mijn-talent/{token}")).await.status().as_u16(), 404);
 }
 on_both_backends!(profiles_not_confirmed_are_flagged_then_erased);
 
