@@ -22,7 +22,8 @@ use crate::talent::audit::{self, Action};
 use crate::talent::initiative::{self, FieldErrors, InitiativeKind, Status};
 use crate::talent::outcome::{self, Outcome};
 use crate::talent::{
-    access, matching, profile, Initiative, InitiativeFields, NewInitiative, Profile, Reason, Scope, Vocabulary,
+    access, matching, profile, Initiative, InitiativeFields, NewInitiative, Profile, Reason, Scope, Suggestion,
+    Vocabulary,
 };
 
 /// Who may use the talent pages (each within their own area).
@@ -216,6 +217,30 @@ struct SuggestionRow {
     why: String,
 }
 
+/// Suggestions as the pages list them; `find` gives the name and buurt of
+/// an id.
+fn suggestion_rows<Id: Copy + ToString>(
+    suggestions: Vec<Suggestion<Id>>,
+    vocab: &Vocabulary,
+    tree: &AreaTree,
+    lang: LangChoice,
+    find: impl Fn(Id) -> Option<(String, String)>,
+) -> Vec<SuggestionRow> {
+    suggestions
+        .into_iter()
+        .filter_map(|s| {
+            let (name, buurt) = find(s.id)?;
+            Some(SuggestionRow {
+                id: s.id.to_string(),
+                name,
+                buurt: area_name(tree, &buurt),
+                score: s.score,
+                why: explain(&s.reasons, vocab, tree, lang),
+            })
+        })
+        .collect()
+}
+
 async fn show_profile(
     user: Professional,
     state: web::Data<AppState>,
@@ -250,19 +275,9 @@ async fn profile_page(
     let vocab = vocabulary(state, lang.lang);
     let open: Vec<_> =
         initiatives.iter().filter(|i| i.status == Status::Open.as_str()).map(|i| i.need(&tree)).collect();
-    let suggestions: Vec<SuggestionRow> = matching::initiatives_for(&p.talent(&tree), &open)
-        .into_iter()
-        .filter_map(|s| {
-            let i = initiatives.iter().find(|i| i.id == s.id)?;
-            Some(SuggestionRow {
-                id: s.id.to_string(),
-                name: i.name.clone(),
-                buurt: area_name(&tree, &i.buurt),
-                score: s.score,
-                why: explain(&s.reasons, &vocab, &tree, lang),
-            })
-        })
-        .collect();
+    let suggestions = suggestion_rows(matching::initiatives_for(&p.talent(&tree), &open), &vocab, &tree, lang, |id| {
+        initiatives.iter().find(|i| i.id == id).map(|i| (i.name.clone(), i.buurt.clone()))
+    });
     let name_of = |id: i32| initiatives.iter().find(|i| i.id == id).map(|i| i.name.clone()).unwrap_or_default();
     let outcomes: Vec<_> = outcomes
         .iter()
@@ -334,19 +349,9 @@ async fn show_initiative(
     let tree = state.areas();
     let vocab = vocabulary(&state, lang.lang);
     let talents: Vec<_> = profiles.iter().map(|p| p.talent(&tree)).collect();
-    let suggestions: Vec<SuggestionRow> = matching::residents_for(&i.need(&tree), &talents)
-        .into_iter()
-        .filter_map(|s| {
-            let p = profiles.iter().find(|p| p.id == s.id)?;
-            Some(SuggestionRow {
-                id: s.id.to_string(),
-                name: p.name.clone(),
-                buurt: area_name(&tree, &p.buurt),
-                score: s.score,
-                why: explain(&s.reasons, &vocab, &tree, lang),
-            })
-        })
-        .collect();
+    let suggestions = suggestion_rows(matching::residents_for(&i.need(&tree), &talents), &vocab, &tree, lang, |id| {
+        profiles.iter().find(|p| p.id == id).map(|p| (p.name.clone(), p.buurt.clone()))
+    });
     let mut ctx = context(&user);
     ctx.insert("i", &i);
     ctx.insert("row", &initiative_row(&i, &tree));
