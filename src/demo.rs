@@ -299,8 +299,15 @@ pub fn seed_talent(
     }
     // A fresh link for the first demo profile, so the resident's pages can
     // be tried at once; only its hash is stored, as always.
-    let first: Option<i64> =
-        tp::table.order(tp::response_id.asc()).select(tp::response_id).first(conn).optional().map_err(DbError::from)?;
+    // In Witte Dame, so the demo verbinder of Centrum sees it too.
+    let first: Option<i64> = tp::table
+        .inner_join(crate::db::schema::identified_responses::table)
+        .filter(crate::db::schema::identified_responses::buurt.eq(DEMO_PROFILES[0].0))
+        .order(tp::response_id.asc())
+        .select(tp::response_id)
+        .first(conn)
+        .optional()
+        .map_err(DbError::from)?;
     let profile_link = match first {
         Some(id) => {
             let token = ProfileToken::generate();

@@ -577,3 +577,37 @@ async fn a_link_email_that_keeps_failing_is_given_up_and_forgotten(backend: Back
     assert_eq!(count(&mut conn, "talent_profiles"), 1, "the profile itself stays");
 }
 on_both_backends!(a_link_email_that_keeps_failing_is_given_up_and_forgotten);
+
+async fn the_demo_has_a_verbinder_of_one_wijk_and_a_working_private_link(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (password, link) = {
+        let mut conn = app.db.connect();
+        let defs = buurtpeil::questionnaire::load_dir(&manifest_dir().join("questionnaires")).unwrap();
+        let catalog = buurtpeil::questionnaire::load_catalog(&mut conn, &defs).unwrap();
+        let tree = buurtpeil::area::load_tree(&mut conn).unwrap();
+        let scan = catalog.current("talentenscan").unwrap();
+        let first = buurtpeil::demo::seed_talent(&mut conn, scan, &tree).unwrap();
+        // A second start adds nothing, with a new password and a new link.
+        let again = buurtpeil::demo::seed_talent(&mut conn, scan, &tree).unwrap();
+        assert_ne!(first.verbinder_password, again.verbinder_password);
+        assert_ne!(first.profile_link, again.profile_link);
+        (again.verbinder_password, again.profile_link.unwrap())
+    };
+    let mut conn = app.db.connect();
+    assert_eq!(count(&mut conn, "talent_profiles"), 7);
+    assert_eq!(count(&mut conn, "talent_initiatives"), 6);
+    let v = app.resident();
+    let csrf = csrf_of(&v.get("/inloggen").await.text().await.unwrap());
+    let res = v
+        .post("/inloggen", &[("email", buurtpeil::demo::DEMO_VERBINDER), ("password", &password), ("csrf", &csrf)])
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let overview = v.get("/talent").await.text().await.unwrap();
+    assert!(overview.contains("Fatima (fictief)") && overview.contains("Buurtkeuken Witte Dame (fictief)"));
+    assert!(!overview.contains("Oud-Stratum") && !overview.contains("Taalcafé"), "only wijk Centrum");
+    let mine = app.resident().get(&link).await;
+    assert_eq!(mine.status().as_u16(), 200);
+    let mine = mine.text().await.unwrap();
+    assert!(mine.contains("(fictief)") && mine.contains("Witte Dame"), "a demo profile the demo verbinder sees");
+}
+on_both_backends!(the_demo_has_a_verbinder_of_one_wijk_and_a_working_private_link);
