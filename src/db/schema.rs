@@ -332,3 +332,18 @@ diesel::table! {
         created_on -> Date,
     }
 }
+
+diesel::table! {
+    talent_proposals (id) {
+        id -> Integer,
+        profile_id -> BigInt,
+        initiative_id -> Integer,
+        token_hash -> Text,
+        proposed_on -> Date,
+        answer -> Nullable<Text>,
+        answered_on -> Nullable<Date>,
+    }
+}
+
+diesel::joinable!(talent_proposals -> talent_initiatives (initiative_id));
+diesel::allow_tables_to_appear_in_same_query!(talent_proposals, talent_initiatives);

@@ -1,5 +1,6 @@
-//! E-mailing a resident their private link, through an outbox: the message
-//! is queued in the transaction that makes the profile and sent by the
+//! E-mailing a resident their private link, or a match proposed to them,
+//! through an outbox: the message is queued in the transaction that makes
+//! the profile (or the proposal) and sent by the
 //! server's mail thread with the invitations' SMTP sender. A queued row is
 //! the only place the link exists in clear, so it lives no longer than
 //! needed: deleted once sent, or once given up on, and with the profile.
@@ -11,8 +12,10 @@ use crate::db::schema::talent_outbox as ob;
 use crate::db::{AnyConnection, DbError};
 use crate::invite::{Mailer, OutMessage, SendError};
 
-const TEXT: &str = include_str!("../../templates/talent/mail/link.txt");
-const HTML: &str = include_str!("../../templates/talent/mail/link.html");
+const LINK_TEXT: &str = include_str!("../../templates/talent/mail/link.txt");
+const LINK_HTML: &str = include_str!("../../templates/talent/mail/link.html");
+const PROPOSAL_TEXT: &str = include_str!("../../templates/talent/mail/proposal.txt");
+const PROPOSAL_HTML: &str = include_str!("../../templates/talent/mail/proposal.html");
 /// Attempts before a message that keeps failing is given up.
 pub const MAX_ATTEMPTS: i32 = 5;
 
@@ -26,23 +29,54 @@ pub fn queue_link(
     link: &str,
     today: NaiveDate,
 ) -> Result<(), DbError> {
-    let clean = |s: &str| s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>();
+    let subject = "Uw talentprofiel: uw eigen link / Your talent profile: your own link";
+    let values = [("naam", name), ("buurt", buurt), ("link", link)];
+    queue(conn, profile_id, to, subject, (LINK_TEXT, LINK_HTML), &values, today)
+}
+
+/// Renders and queues the e-mail proposing an initiative, with its yes/no
+/// link.
+pub fn queue_proposal(
+    conn: &mut AnyConnection,
+    profile_id: i64,
+    to: &str,
+    name: &str,
+    initiative: &str,
+    offers: &str,
+    link: &str,
+    today: NaiveDate,
+) -> Result<(), DbError> {
+    let subject = "Een voorstel uit uw buurt / A suggestion from your neighbourhood";
+    let values = [("naam", name), ("initiatief", initiative), ("aanbod", offers), ("link", link)];
+    queue(conn, profile_id, to, subject, (PROPOSAL_TEXT, PROPOSAL_HTML), &values, today)
+}
+
+fn queue(
+    conn: &mut AnyConnection,
+    profile_id: i64,
+    to: &str,
+    subject: &str,
+    (text_template, html_template): (&str, &str),
+    values: &[(&str, &str)],
+    today: NaiveDate,
+) -> Result<(), DbError> {
+    let clean = |s: &str| s.chars().map(|c| if c.is_control() && c != '\n' { ' ' } else { c }).collect::<String>();
     let mut ctx = tera::Context::new();
-    ctx.insert("naam", &clean(name));
-    ctx.insert("buurt", &clean(buurt));
-    ctx.insert("link", link);
+    for (k, v) in values {
+        ctx.insert(*k, &clean(v));
+    }
     // Plain text unescaped; the HTML part escapes every value.
-    let text = tera::Tera::one_off(TEXT, &ctx, false);
-    let html = tera::Tera::one_off(HTML, &ctx, true);
+    let text = tera::Tera::one_off(text_template, &ctx, false);
+    let html = tera::Tera::one_off(html_template, &ctx, true);
     let (Ok(text), Ok(html)) = (text, html) else {
-        tracing::error!("the talent link e-mail does not render");
+        tracing::error!("a talent e-mail does not render");
         return Ok(());
     };
     diesel::insert_into(ob::table)
         .values((
             ob::profile_id.eq(profile_id),
             ob::recipient.eq(to),
-            ob::subject.eq("Uw talentprofiel: uw eigen link / Your talent profile: your own link"),
+            ob::subject.eq(subject),
             ob::body_text.eq(text),
             ob::body_html.eq(html),
             ob::status.eq("pending"),

@@ -9,6 +9,7 @@ pub mod mail;
 pub mod matching;
 pub mod outcome;
 pub mod profile;
+pub mod proposal;
 mod token;
 
 pub use access::Scope;

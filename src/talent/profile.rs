@@ -18,6 +18,7 @@ use super::token::ProfileToken;
 use crate::area::AreaTree;
 use crate::db::schema::{
     identified_responses as ir, talent_outbox as ob, talent_outcomes as oc, talent_profiles as tp,
+    talent_proposals as pr,
 };
 use crate::db::{AnyConnection, DbError};
 
@@ -224,6 +225,7 @@ pub fn withdraw(conn: &mut AnyConnection, id: i64) -> Result<bool, DbError> {
         }
         diesel::delete(oc::table.filter(oc::profile_id.eq(id))).execute(conn)?;
         diesel::delete(ob::table.filter(ob::profile_id.eq(id))).execute(conn)?;
+        diesel::delete(pr::table.filter(pr::profile_id.eq(id))).execute(conn)?;
         let gone = diesel::delete(tp::table.filter(tp::response_id.eq(id))).execute(conn)?;
         diesel::update(ir::table.filter(ir::id.eq(id)))
             .set(ir::answers.eq(Value::Object(answers).to_string()))
@@ -240,6 +242,7 @@ pub fn erase(conn: &mut AnyConnection, id: i64, why: Action) -> Result<bool, DbE
     conn.transaction(|conn| {
         diesel::delete(oc::table.filter(oc::profile_id.eq(id))).execute(conn)?;
         diesel::delete(ob::table.filter(ob::profile_id.eq(id))).execute(conn)?;
+        diesel::delete(pr::table.filter(pr::profile_id.eq(id))).execute(conn)?;
         let gone = diesel::delete(tp::table.filter(tp::response_id.eq(id))).execute(conn)?;
         // Only a profile's response: never an anonymous one by a guessed id.
         if gone > 0 {

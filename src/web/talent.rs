@@ -21,9 +21,11 @@ use crate::i18n::Lang;
 use crate::talent::audit::{self, Action};
 use crate::talent::initiative::{self, FieldErrors, InitiativeKind, Status};
 use crate::talent::outcome::{self, Outcome};
+use diesel::Connection;
+
 use crate::talent::{
-    access, matching, profile, Initiative, InitiativeFields, NewInitiative, Profile, Reason, Scope, Suggestion,
-    Vocabulary,
+    access, mail, matching, profile, proposal, Initiative, InitiativeFields, NewInitiative, Profile, Reason, Scope,
+    Suggestion, Vocabulary,
 };
 
 /// Who may use the talent pages (each within their own area).
@@ -34,6 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/talent", web::get().to(overview))
         .route("/talent/profielen/{id}", web::get().to(show_profile))
         .route("/talent/profielen/{id}/uitkomst", web::post().to(record_outcome))
+        .route("/talent/profielen/{id}/voorstel", web::post().to(propose))
         .route("/talent/initiatieven", web::post().to(create_initiative))
         .route("/talent/initiatieven/nieuw", web::get().to(new_initiative))
         .route("/talent/initiatieven/import", web::get().to(import_form))
@@ -303,6 +306,7 @@ async fn profile_page(
         &Outcome::ALL.iter().map(|o| (o.as_str(), format!("talent_outcome_{}", o.as_str()))).collect::<Vec<_>>(),
     );
     ctx.insert("problem", &problem);
+    ctx.insert("can_propose", &(!p.email.is_empty() && super::talent_link::mail_enabled(req)));
     Ok(no_store(page(state, req, lang, status, "talent/profile.html", ctx)))
 }
 
@@ -325,6 +329,37 @@ async fn record_outcome(
     };
     let (uid, pid, iid) = (user.user.id, p.id, initiative.id);
     blocking_or_refuse(&state, &req, move |conn| outcome::record(conn, uid, pid, iid, outcome, &note, today())).await?;
+    Ok(see_other(format!("/talent/profielen/{pid}")))
+}
+
+/// Proposes an initiative to the resident by e-mail (a yes/no link).
+async fn propose(
+    user: Professional,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: LangChoice,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse> {
+    user.require_role(&req, &VERBINDERS)?;
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+    user.check_csrf(&req, field("csrf"))?;
+    let (p, scope) = visible_profile(&state, &req, &user, &id).await?;
+    let (initiative, _) = visible_initiative(&state, &req, &user, field("initiatief")).await?;
+    if p.email.is_empty() || !super::talent_link::mail_enabled(&req) {
+        let problem = Some(t(lang, "talent_error_no_mail"));
+        return profile_page(&user, &state, &req, lang, p, scope, problem, StatusCode::CONFLICT).await;
+    }
+    let (uid, pid) = (user.user.id, p.id);
+    let base = super::talent_link::proposal_base(&req);
+    blocking_or_refuse(&state, &req, move |conn| {
+        conn.transaction(|conn| {
+            let token = proposal::propose(conn, uid, pid, initiative.id, today())?;
+            let link = format!("{base}{}", token.as_str());
+            mail::queue_proposal(conn, pid, &p.email, &p.name, &initiative.name, &initiative.offers, &link, today())
+        })
+    })
+    .await?;
     Ok(see_other(format!("/talent/profielen/{pid}")))
 }
 
@@ -764,5 +799,6 @@ pub fn add_templates(tera: &mut tera::Tera) -> std::result::Result<(), tera::Err
         ("talent/edit.html", include_str!("../../templates/talent/edit.html")),
         ("talent/done.html", include_str!("../../templates/talent/done.html")),
         ("talent/code.html", include_str!("../../templates/talent/code.html")),
+        ("talent/proposal.html", include_str!("../../templates/talent/proposal.html")),
     ])
 }

@@ -35,17 +35,98 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/mijn-talent/{token}/wijzigen", web::post().to(edit))
         .route("/mijn-talent/{token}/bevestigen", web::post().to(confirm))
         .route("/mijn-talent/{token}/intrekken", web::post().to(withdraw))
-        .route("/mijn-talent/{token}/wissen", web::post().to(erase));
+        .route("/mijn-talent/{token}/wissen", web::post().to(erase))
+        .route("/voorstel/{token}", web::get().to(proposal_page))
+        .route("/voorstel/{token}", web::post().to(proposal_answer));
 }
 
 /// The path as logged: the token replaced by `…`.
 pub fn loggable_path(path: &str) -> Cow<'_, str> {
-    match path.strip_prefix("/mijn-talent/") {
-        Some(rest) => {
+    for prefix in ["/mijn-talent/", "/voorstel/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
             let tail = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
-            Cow::Owned(format!("/mijn-talent/…{tail}"))
+            return Cow::Owned(format!("{prefix}…{tail}"));
         }
-        None => Cow::Borrowed(path),
+    }
+    Cow::Borrowed(path)
+}
+
+/// The absolute link of a proposal without its token.
+pub fn proposal_base(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}/voorstel/", info.scheme(), info.host())
+}
+
+async fn find_proposal(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    lang: LangChoice,
+    raw: &str,
+) -> Result<talent::proposal::Proposal, HttpResponse> {
+    let Some(token) = ProfileToken::parse(raw) else { return Err(unknown_link(state, req, lang)) };
+    match blocking(state, move |conn| talent::proposal::find(conn, &token)).await {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) => Err(unknown_link(state, req, lang)),
+        Err(e) => Err(unavailable(state, req, lang, e)),
+    }
+}
+
+fn proposal_view(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: LangChoice,
+    token: &str,
+    p: &talent::proposal::Proposal,
+    status: StatusCode,
+) -> HttpResponse {
+    let mut ctx = tera::Context::new();
+    ctx.insert("identified", &true);
+    ctx.insert("token", token);
+    ctx.insert("initiative", &p.initiative);
+    ctx.insert("offers", &p.offers);
+    ctx.insert("answer", &p.answer);
+    no_store(page(state, req, lang, status, "talent/proposal.html", ctx))
+}
+
+/// The proposal and two buttons; a GET never answers it (mail scanners
+/// follow links).
+async fn proposal_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: LangChoice,
+    raw: web::Path<String>,
+) -> HttpResponse {
+    match find_proposal(&state, &req, lang, &raw).await {
+        Ok(p) => proposal_view(&state, &req, lang, &raw, &p, StatusCode::OK),
+        Err(res) => res,
+    }
+}
+
+async fn proposal_answer(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: LangChoice,
+    raw: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let mut p = match find_proposal(&state, &req, lang, &raw).await {
+        Ok(p) => p,
+        Err(res) => return res,
+    };
+    let yes = match form.iter().find(|(k, _)| k == "antwoord").map(|(_, v)| v.as_str()) {
+        Some("ja") => true,
+        Some("nee") => false,
+        _ => return error_page(&state, &req, lang, StatusCode::BAD_REQUEST, "error_form_unreadable"),
+    };
+    let kept = p.clone();
+    match blocking(&state, move |conn| talent::proposal::answer(conn, &kept, yes, today())).await {
+        Ok(true) => {
+            p.answer = Some(if yes { "ja" } else { "nee" }.to_owned());
+            proposal_view(&state, &req, lang, &raw, &p, StatusCode::OK)
+        }
+        // Answered before: the page shows that answer.
+        Ok(false) => proposal_view(&state, &req, lang, &raw, &p, StatusCode::CONFLICT),
+        Err(e) => unavailable(&state, &req, lang, e),
     }
 }
 
@@ -538,5 +619,6 @@ mod tests {
         assert_eq!(loggable_path("/mijn-talent/ABCDEFGH/wissen"), "/mijn-talent/…/wissen");
         assert_eq!(loggable_path("/mijn-talent"), "/mijn-talent");
         assert_eq!(loggable_path("/s/geluk"), "/s/geluk");
+        assert_eq!(loggable_path("/voorstel/ABCDEFGH"), "/voorstel/…");
     }
 }

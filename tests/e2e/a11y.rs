@@ -414,6 +414,12 @@ async fn own_profile(a: &mut Audit<'_>, app: &TestApp) {
     click_and_wait(c, "form button.primary").await;
     assert!(c.find(Locator::Css(".has-error")).await.is_ok(), "the name is required");
     a.check("change profile with an error").await;
+    // A match a verbinder proposed by e-mail: the resident's yes/no page.
+    let proposal = proposal_link(app, a.lang);
+    open(c, &app.url(&format!("{proposal}?lang={}", a.lang))).await;
+    a.check("proposal").await;
+    click_and_wait(c, "button[value='ja']").await;
+    a.check("proposal answered").await;
     open(c, &app.url(&format!("{me}?lang={}", a.lang))).await;
     click_and_wait(c, "form[action$='/wissen'] button").await;
     assert!(c.find(Locator::Css("#e_zeker")).await.is_ok(), "erasing needs the tick");
@@ -425,6 +431,41 @@ async fn own_profile(a: &mut Audit<'_>, app: &TestApp) {
     a.check("a link that no longer works").await;
     open(c, &app.url(&format!("/mijn-talent?lang={}", a.lang))).await;
     a.check("typed code").await;
+}
+
+/// A proposal for the one profile there is, as a verbinder's e-mail would
+/// link to it.
+fn proposal_link(app: &TestApp, lang: &str) -> String {
+    use buurtpeil::db::schema::{talent_initiatives as ti, talent_profiles as tp};
+    use diesel::prelude::*;
+    let email = format!("verbinder-{lang}@example.nl");
+    add_user(app, &email, buurtpeil::auth::Role::Professional);
+    let mut conn = app.db.connect();
+    let user = buurtpeil::auth::find_by_email(&mut conn, &buurtpeil::auth::EmailAddress::parse(&email).unwrap())
+        .unwrap()
+        .unwrap();
+    let today = chrono::Local::now().date_naive();
+    diesel::insert_into(ti::table)
+        .values((
+            ti::buurt.eq("BU07721130"),
+            ti::name.eq("Buurtkeuken"),
+            ti::kind.eq("activiteit"),
+            ti::offers.eq("Elke dinsdag samen koken."),
+            ti::skills.eq("koken"),
+            ti::teaches.eq(""),
+            ti::activities.eq(""),
+            ti::audience.eq(""),
+            ti::time_needed.eq(""),
+            ti::contact.eq(""),
+            ti::status.eq("open"),
+            ti::updated_on.eq(today),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    let initiative: i32 = ti::table.select(ti::id).order(ti::id.desc()).first(&mut conn).unwrap();
+    let profile: i64 = tp::table.select(tp::response_id).first(&mut conn).unwrap();
+    let token = buurtpeil::talent::proposal::propose(&mut conn, user.id, profile, initiative, today).unwrap();
+    format!("/voorstel/{}", token.as_str())
 }
 
 async fn panelaanmelding<'a>(app: &TestApp, c: &'a Client, axe: &'a str, lang: &'static str) -> Audit<'a> {

@@ -611,3 +611,81 @@ async fn the_demo_has_a_verbinder_of_one_wijk_and_a_working_private_link(backend
     assert!(mine.contains("(fictief)") && mine.contains("Witte Dame"), "a demo profile the demo verbinder sees");
 }
 on_both_backends!(the_demo_has_a_verbinder_of_one_wijk_and_a_working_private_link);
+
+async fn a_verbinder_proposes_a_match_by_email_and_the_resident_answers(backend: Backend) {
+    use crate::invite::{received, Smtp};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mail.jsonl");
+    let smtp = Smtp::start(&out, None);
+    let app = spawn_app_with(backend, Options { smtp_url: Some(smtp.url()), ..Options::default() }).await;
+    let token = scan(&app, WITTE_DAME, "Voorstel Ontvanger", "ontvanger@example.nl", &["koken"], "wekelijks").await;
+    let admin = app.logged_in("beheer@example.nl", Role::Admin).await;
+    let v = verbinder(&app, &admin, "verbinder@example.nl", &[CENTRUM]).await;
+    let fields =
+        [("naam", "Soepcafé <i>Dame</i>"), ("buurt", WITTE_DAME), ("soort", "activiteit"), ("talenten", "koken")];
+    assert_eq!(v.post_from("/talent/initiatieven/nieuw", "/talent/initiatieven", &fields).await.status().as_u16(), 303);
+    let ini: i32 = {
+        use buurtpeil::db::schema::talent_initiatives as ti;
+        use diesel::prelude::*;
+        ti::table.select(ti::id).first(&mut app.db.connect()).unwrap()
+    };
+    let id = profile_id_of(&app, "Voorstel Ontvanger");
+    let path = format!("/talent/profielen/{id}");
+    assert!(v.get(&path).await.text().await.unwrap().contains("Voorstellen per e-mail"));
+    let res = v.post_from(&path, &format!("{path}/voorstel"), &[("initiatief", &ini.to_string())]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let proposal = loop {
+        let found =
+            received(&out).into_iter().find(|m| m["subject"].as_str().unwrap_or("").starts_with("Een voorstel"));
+        if let Some(m) = found {
+            break m;
+        }
+        assert!(std::time::Instant::now() < deadline, "no proposal e-mail");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let text = proposal["text"].as_str().unwrap();
+    assert!(text.contains("Soepcafé <i>Dame</i>"));
+    assert!(proposal["html"].as_str().unwrap().contains("Soepcafé &lt;i&gt;Dame&lt;&#x2F;i&gt;"));
+    let start = text.find("/voorstel/").unwrap();
+    let link: String = text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+    let r = app.resident();
+    // Looking (or a mail scanner following the link) answers nothing.
+    for _ in 0..2 {
+        let page = r.get(&link).await.text().await.unwrap();
+        assert!(page.contains("Soepcafé &lt;i&gt;Dame") && page.contains("Ja, graag"));
+    }
+    assert_eq!(r.post(&link, &[("antwoord", "misschien")]).await.status().as_u16(), 400);
+    let res = r.post(&link, &[("antwoord", "ja")]).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.text().await.unwrap().contains("De verbinder neemt contact met u op."));
+    assert_eq!(r.post(&link, &[("antwoord", "nee")]).await.status().as_u16(), 409, "answered once");
+    let page = v.get(&path).await.text().await.unwrap();
+    assert!(page.contains("Bewoner: ja, graag") && page.contains("Voorstel per e-mail"), "{page}");
+    assert_eq!(r.get(&format!("/voorstel/{}", "A".repeat(28))).await.status().as_u16(), 404);
+    // Erasing the profile takes the proposal with it.
+    let res = r.post(&format!("/mijn-talent/{token}/wissen"), &[("zeker", "ja")]).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(r.get(&link).await.status().as_u16(), 404);
+    let mut conn = app.db.connect();
+    assert_eq!(count(&mut conn, "talent_proposals"), 0);
+    assert_eq!(find_everywhere(&app, backend, "ontvanger@example.nl"), Vec::<String>::new());
+}
+on_both_backends!(a_verbinder_proposes_a_match_by_email_and_the_resident_answers);
+
+async fn without_mail_there_is_no_proposal(backend: Backend) {
+    let app = spawn_app(backend).await;
+    scan(&app, WITTE_DAME, "Geen Mail", "geen@example.nl", &["koken"], "wekelijks").await;
+    let admin = app.logged_in("beheer@example.nl", Role::Admin).await;
+    let v = verbinder(&app, &admin, "verbinder@example.nl", &[CENTRUM]).await;
+    let fields = [("naam", "Soepcafé"), ("buurt", WITTE_DAME), ("soort", "activiteit"), ("talenten", "koken")];
+    v.post_from("/talent/initiatieven/nieuw", "/talent/initiatieven", &fields).await;
+    let id = profile_id_of(&app, "Geen Mail");
+    let path = format!("/talent/profielen/{id}");
+    assert!(!v.get(&path).await.text().await.unwrap().contains("Voorstellen per e-mail"));
+    let res = v.post_from(&path, &format!("{path}/voorstel"), &[("initiatief", "1")]).await;
+    assert_eq!(res.status().as_u16(), 409);
+    assert!(res.text().await.unwrap().contains("Voorstellen per e-mail kan niet"));
+    assert_eq!(count(&mut app.db.connect(), "talent_proposals"), 0);
+}
+on_both_backends!(without_mail_there_is_no_proposal);

@@ -92,3 +92,17 @@ CREATE TABLE talent_outbox (
     created_on DATE NOT NULL
 );
 CREATE INDEX talent_outbox_profile ON talent_outbox (profile_id);
+
+-- A match a verbinder proposed to the resident by e-mail, with a private
+-- yes/no link (SHA-256 only). Goes with the profile.
+CREATE TABLE talent_proposals (
+    id SERIAL PRIMARY KEY,
+    profile_id BIGINT NOT NULL REFERENCES talent_profiles (response_id) ON DELETE CASCADE,
+    initiative_id INTEGER NOT NULL REFERENCES talent_initiatives (id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE,
+    proposed_on DATE NOT NULL,
+    answer TEXT CHECK (answer IN ('ja', 'nee')),
+    answered_on DATE
+);
+CREATE INDEX talent_proposals_profile ON talent_proposals (profile_id);
+CREATE INDEX talent_proposals_initiative ON talent_proposals (initiative_id);

@@ -1,3 +1,4 @@
+DROP TABLE talent_proposals;
 DROP TABLE talent_outbox;
 DROP TABLE audit_log;
 DROP TABLE talent_match_tally;
