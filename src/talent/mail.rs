@@ -8,6 +8,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
+use super::{Initiative, Profile};
 use crate::db::schema::talent_outbox as ob;
 use crate::db::{AnyConnection, DbError};
 use crate::invite::{Mailer, OutMessage, SendError};
@@ -38,17 +39,15 @@ pub fn queue_link(
 /// link.
 pub fn queue_proposal(
     conn: &mut AnyConnection,
-    profile_id: i64,
-    to: &str,
-    name: &str,
-    initiative: &str,
-    offers: &str,
+    to: &Profile,
+    initiative: &Initiative,
     link: &str,
     today: NaiveDate,
 ) -> Result<(), DbError> {
     let subject = "Een voorstel uit uw buurt / A suggestion from your neighbourhood";
-    let values = [("naam", name), ("initiatief", initiative), ("aanbod", offers), ("link", link)];
-    queue(conn, profile_id, to, subject, (PROPOSAL_TEXT, PROPOSAL_HTML), &values, today)
+    let values =
+        [("naam", to.name.as_str()), ("initiatief", &initiative.name), ("aanbod", &initiative.offers), ("link", link)];
+    queue(conn, to.id, &to.email, subject, (PROPOSAL_TEXT, PROPOSAL_HTML), &values, today)
 }
 
 fn queue(

@@ -356,7 +356,7 @@ async fn propose(
         conn.transaction(|conn| {
             let token = proposal::propose(conn, uid, pid, initiative.id, today())?;
             let link = format!("{base}{}", token.as_str());
-            mail::queue_proposal(conn, pid, &p.email, &p.name, &initiative.name, &initiative.offers, &link, today())
+            mail::queue_proposal(conn, &p, &initiative, &link, today())
         })
     })
     .await?;
