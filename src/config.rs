@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::auth::SessionKey;
 use crate::db::{DatabaseUrl, DbError};
+use crate::talent::Renewal;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://buurtpeil.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -22,11 +23,21 @@ pub struct Config {
     /// Encrypts and signs session cookies (`BUURTPEIL_SESSION_KEY`); `None`
     /// makes a random one at start, so logins end when the server stops.
     pub session_key: Option<SessionKey>,
-    /// Mail server for invitations (`SMTP_URL`) and the From of the
-    /// e-mails (`BUURTPEIL_MAIL_FROM`); the council's pages send only when
-    /// both are set.
-    pub smtp_url: Option<String>,
-    pub mail_from: Option<String>,
+    /// When talent profiles must be confirmed again, and how long the
+    /// resident then has (`BUURTPEIL_TALENT_RENEWAL_MONTHS`,
+    /// `BUURTPEIL_TALENT_GRACE_DAYS`).
+    pub talent_renewal: Renewal,
+    /// SMTP for e-mails the server sends itself (a resident's private
+    /// link); `None`: no such e-mails.
+    pub mail: Option<MailSettings>,
+}
+
+/// Where and as whom the server sends e-mail (`SMTP_URL`,
+/// `BUURTPEIL_MAIL_FROM`).
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub smtp_url: String,
+    pub from: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +48,8 @@ pub enum ConfigError {
     Bind(String),
     #[error("BUURTPEIL_MIN_CELL {0:?} must be a whole number from 3 to 1000 (the default is 10)")]
     MinCell(String),
+    #[error("{0} {1:?} must be a whole number from 1 to {2}")]
+    Renewal(&'static str, String, u32),
 }
 
 impl Config {
@@ -64,9 +77,33 @@ impl Config {
             questionnaires_dir,
             pool_size: 8,
             session_key: None,
-            smtp_url: None,
-            mail_from: None,
+            talent_renewal: Renewal::default(),
+            mail: None,
         })
+    }
+
+    /// Sets the renewal of talent profiles from the raw settings (months
+    /// 1–120, grace days 1–365); `None` keeps the default.
+    pub fn with_talent_renewal(
+        mut self,
+        months: Option<&str>,
+        grace_days: Option<&str>,
+    ) -> Result<Config, ConfigError> {
+        let read = |name: &'static str, raw: Option<&str>, max: u32, default: u32| match raw {
+            None => Ok(default),
+            Some(r) => r
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| ConfigError::Renewal(name, r.to_owned(), max)),
+        };
+        let d = Renewal::default();
+        self.talent_renewal = Renewal {
+            months: read("BUURTPEIL_TALENT_RENEWAL_MONTHS", months, 120, d.months)?,
+            grace_days: read("BUURTPEIL_TALENT_GRACE_DAYS", grace_days, 365, d.grace_days)?,
+        };
+        Ok(self)
     }
 }
 
@@ -83,5 +120,11 @@ mod tests {
             assert!(matches!(Config::new("x.db", "127.0.0.1:0", Some(bad), "q".into()), Err(ConfigError::MinCell(_))));
         }
         assert!(Config::new("mysql://db", "127.0.0.1:0", None, "q".into()).is_err());
+        let r = ok.clone().with_talent_renewal(Some("6"), None).unwrap().talent_renewal;
+        assert_eq!((r.months, r.grace_days), (6, 30));
+        for bad in ["0", "x", "121"] {
+            assert!(ok.clone().with_talent_renewal(Some(bad), None).is_err());
+        }
+        assert!(ok.with_talent_renewal(None, Some("366")).is_err());
     }
 }

@@ -18,4 +18,5 @@ pub mod panel;
 pub mod questionnaire;
 pub mod spreadsheet;
 pub mod survey;
+pub mod talent;
 pub mod web;

@@ -152,11 +152,24 @@ fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Serve { bind, demo } => {
             let mut config =
-                Config::new(&database_url(&cli, *demo), bind, min_cell().as_deref(), cli.questionnaires.clone())?;
+                Config::new(&database_url(&cli, *demo), bind, min_cell().as_deref(), cli.questionnaires.clone())?
+                    .with_talent_renewal(
+                        std::env::var("BUURTPEIL_TALENT_RENEWAL_MONTHS").ok().as_deref(),
+                        std::env::var("BUURTPEIL_TALENT_GRACE_DAYS").ok().as_deref(),
+                    )?;
             config.session_key = session_key()?;
-            let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-            config.smtp_url = set("SMTP_URL");
-            config.mail_from = set("BUURTPEIL_MAIL_FROM");
+            let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+            config.mail = match (env("SMTP_URL"), env("BUURTPEIL_MAIL_FROM")) {
+                (Some(smtp_url), Some(from)) => Some(buurtpeil::config::MailSettings { smtp_url, from }),
+                (Some(_), None) => {
+                    eprintln!(
+                        "SMTP_URL is set without BUURTPEIL_MAIL_FROM: the server sends no e-mail (invitations from the \
+                         council's pages, residents' talent links)"
+                    );
+                    None
+                }
+                _ => None,
+            };
             if *demo {
                 seed_demo(&config)?;
             }
@@ -281,7 +294,8 @@ fn seed_demo(config: &Config) -> Result<()> {
     // A new random password on every demo start; never a default one.
     let password = reset_demo_admin(&mut conn)?;
     println!("demo login: {DEMO_ADMIN} / {password}");
-    let password = reset_demo_account(&mut conn, DEMO_COUNCIL, Role::Council)?;
+    let council = buurtpeil::auth::EmailAddress::parse(DEMO_COUNCIL).expect("the demo address is valid");
+    let password = reset_demo_account(&mut conn, &council, Role::Council)?;
     println!("demo login (council / griffie): {DEMO_COUNCIL} / {password}");
     let defs = load_dir(&config.questionnaires_dir)?;
     let catalog = load_catalog(&mut conn, &defs)?;
@@ -291,6 +305,13 @@ fn seed_demo(config: &Config) -> Result<()> {
     let tree = load_tree(&mut conn)?;
     let mut seeded = vec![(geluk, DEMO_RESPONSES)];
     seeded.extend(catalog.current("leefbaarheid").map(|p| (p, DEMO_RESPONSES / 2)));
+    if let Some(scan) = catalog.current(buurtpeil::talent::profile::SLUG) {
+        let talent = buurtpeil::demo::seed_talent(&mut conn, scan, &tree)?;
+        println!("demo verbinder (wijk Centrum): {} / {}", buurtpeil::demo::DEMO_VERBINDER, talent.verbinder_password);
+        if let Some(link) = talent.profile_link {
+            println!("demo resident's private link: http://{}{link}", config.bind);
+        }
+    }
     for (questionnaire, count) in seeded {
         let slug = &questionnaire.definition.slug;
         let added = buurtpeil::demo::seed_responses(&mut conn, &tree, questionnaire, count, DEMO_SEED)?;

@@ -187,21 +187,22 @@ pub const DEMO_COUNCIL: &str = "raad@buurtpeil.local";
 /// password, which is returned (and shown once on start). Enables it again
 /// if it was disabled.
 pub fn reset_demo_admin(conn: &mut AnyConnection) -> Result<String, AccountError> {
-    reset_demo_account(conn, DEMO_ADMIN, Role::Admin)
+    let email = EmailAddress::parse(DEMO_ADMIN).expect("the demo address is valid");
+    reset_demo_account(conn, &email, Role::Admin)
 }
 
-/// As `reset_demo_admin`, for any demo account and role.
-pub fn reset_demo_account(conn: &mut AnyConnection, address: &str, role: Role) -> Result<String, AccountError> {
-    let email = EmailAddress::parse(address).expect("the demo address is valid");
+/// A demo account of `role` with a new random password (returned), made
+/// or reset, and enabled.
+pub fn reset_demo_account(conn: &mut AnyConnection, email: &EmailAddress, role: Role) -> Result<String, AccountError> {
     let raw = NewPassword::random(20);
-    let password = NewPassword::parse(&raw, &email).expect("a random password meets the rules");
-    match find_by_email(conn, &email)? {
+    let password = NewPassword::parse(&raw, email).expect("a random password meets the rules");
+    match find_by_email(conn, email)? {
         Some(_) => {
-            set_password(conn, &email, &password)?;
-            set_disabled(conn, &email, false)?;
+            set_password(conn, email, &password)?;
+            set_disabled(conn, email, false)?;
         }
         None => {
-            create_user(conn, &email, role, &password)?;
+            create_user(conn, email, role, &password)?;
         }
     }
     Ok(raw)

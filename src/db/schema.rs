@@ -285,3 +285,101 @@ diesel::table! {
         published_on -> Date,
     }
 }
+
+diesel::table! {
+    user_areas (user_id, area) {
+        user_id -> Integer,
+        area -> Text,
+    }
+}
+
+diesel::table! {
+    talent_profiles (response_id) {
+        response_id -> BigInt,
+        token_hash -> Text,
+        created_on -> Date,
+        confirmed_on -> Date,
+        renewal_due_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    talent_initiatives (id) {
+        id -> Integer,
+        buurt -> Text,
+        name -> Text,
+        kind -> Text,
+        offers -> Text,
+        skills -> Text,
+        teaches -> Text,
+        activities -> Text,
+        audience -> Text,
+        time_needed -> Text,
+        contact -> Text,
+        status -> Text,
+        updated_on -> Date,
+    }
+}
+
+diesel::table! {
+    talent_outcomes (id) {
+        id -> Integer,
+        profile_id -> BigInt,
+        initiative_id -> Integer,
+        outcome -> Text,
+        note -> Text,
+        user_id -> Nullable<Integer>,
+        recorded_on -> Date,
+    }
+}
+
+diesel::table! {
+    talent_match_tally (buurt, month) {
+        buurt -> Text,
+        month -> Text,
+        matches -> Integer,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Integer,
+        at -> Timestamp,
+        user_id -> Nullable<Integer>,
+        action -> Text,
+        subject -> Text,
+    }
+}
+
+diesel::joinable!(talent_profiles -> identified_responses (response_id));
+diesel::allow_tables_to_appear_in_same_query!(talent_profiles, identified_responses);
+diesel::allow_tables_to_appear_in_same_query!(talent_outcomes, talent_initiatives);
+
+diesel::table! {
+    talent_outbox (id) {
+        id -> Integer,
+        profile_id -> BigInt,
+        recipient -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        status -> Text,
+        attempts -> Integer,
+        created_on -> Date,
+    }
+}
+
+diesel::table! {
+    talent_proposals (id) {
+        id -> Integer,
+        profile_id -> BigInt,
+        initiative_id -> Integer,
+        token_hash -> Text,
+        proposed_on -> Date,
+        answer -> Nullable<Text>,
+        answered_on -> Nullable<Date>,
+    }
+}
+
+diesel::joinable!(talent_proposals -> talent_initiatives (initiative_id));
+diesel::allow_tables_to_appear_in_same_query!(talent_proposals, talent_initiatives);

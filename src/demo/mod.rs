@@ -39,6 +39,8 @@ pub enum DemoError {
     Areas(#[from] crate::area::ImportError),
     #[error("the shipped map is broken: {0}")]
     Map(#[from] crate::map::MapImportError),
+    #[error(transparent)]
+    Account(crate::auth::AccountError),
 }
 
 /// Stores Eindhoven's gemeente, wijken and buurten.
@@ -135,4 +137,211 @@ pub fn seed_responses(
         added += batch.len();
     }
     Ok(added)
+}
+
+/// The demo verbinder: works in wijk Centrum.
+pub const DEMO_VERBINDER: &str = "verbinder@buurtpeil.local";
+/// The wijk of the demo verbinder.
+pub const DEMO_WIJK: &str = "WK077211";
+
+/// Fictitious residents of the demo (clearly marked as such): buurt,
+/// name, talents, wants to learn, wants to do, for whom, time.
+#[allow(clippy::type_complexity)]
+const DEMO_PROFILES: [(&str, &str, &[&str], &[&str], &[&str], &[&str], &str); 7] = [
+    ("BU07721130", "Fatima (fictief)", &["koken", "talen"], &["computers"], &["samen_eten"], &["ouderen"], "wekelijks"),
+    ("BU07721130", "Kees (fictief)", &["klussen", "techniek"], &["koken"], &["klussen"], &["buren"], "af_en_toe"),
+    (
+        "BU07721110",
+        "Anouk (fictief)",
+        &["organiseren", "muziek_kunst"],
+        &["talen"],
+        &["zelf_opzetten"],
+        &["kinderen"],
+        "maandelijks",
+    ),
+    (
+        "BU07721120",
+        "Mehmet (fictief)",
+        &["computers", "administratie"],
+        &["tuin"],
+        &["digitaal", "papierwerk"],
+        &["ouderen", "nieuwkomers"],
+        "wekelijks",
+    ),
+    ("BU07721140", "Sanne (fictief)", &["tuin", "kinderen"], &["klussen"], &["groen"], &["iedereen"], "af_en_toe"),
+    ("BU07722110", "Henk (fictief, Oud-Stratum)", &["koken"], &[], &["samen_eten"], &["ouderen"], "wekelijks"),
+    ("BU07722120", "Priya (fictief, Oud-Stratum)", &["computers"], &[], &["digitaal"], &["ouderen"], "maandelijks"),
+];
+
+/// Demo initiatives: buurt, name, kind, offer, skills needed, can learn,
+/// activities, audience, time.
+#[allow(clippy::type_complexity)]
+const DEMO_INITIATIVES: [(&str, &str, &str, &str, &str, &str, &str, &str, &str); 6] = [
+    (
+        "BU07721130",
+        "Buurtkeuken Witte Dame (fictief)",
+        "activiteit",
+        "Elke dinsdagavond samen koken en eten.",
+        "koken",
+        "koken",
+        "samen_eten",
+        "ouderen buren",
+        "wekelijks",
+    ),
+    (
+        "BU07721110",
+        "Repair Café Centrum (fictief)",
+        "initiatief",
+        "Samen spullen repareren in plaats van weggooien.",
+        "klussen techniek",
+        "klussen techniek",
+        "klussen",
+        "iedereen",
+        "maandelijks",
+    ),
+    (
+        "BU07721120",
+        "Digicafé Bergen (fictief)",
+        "activiteit",
+        "Hulp bij telefoon, computer en DigiD.",
+        "computers",
+        "computers",
+        "digitaal",
+        "ouderen",
+        "af_en_toe",
+    ),
+    (
+        "BU07721140",
+        "Moestuin Fellenoord (fictief)",
+        "club",
+        "Een gezamenlijke moestuin achter de flat.",
+        "tuin",
+        "tuin",
+        "groen",
+        "iedereen",
+        "af_en_toe",
+    ),
+    (
+        "BU07721130",
+        "Hulpvraag: boodschappen voor mevrouw J. (fictief)",
+        "hulpvraag",
+        "Wekelijks boodschappen doen voor een buurvrouw.",
+        "zorg",
+        "",
+        "buur_helpen",
+        "ouderen",
+        "wekelijks",
+    ),
+    (
+        "BU07722110",
+        "Taalcafé Stratum (fictief)",
+        "activiteit",
+        "Nederlands oefenen met buren.",
+        "talen",
+        "talen",
+        "kennis_delen",
+        "nieuwkomers",
+        "wekelijks",
+    ),
+];
+
+/// What `seed_talent` made: the verbinder's new password and, when a demo
+/// profile exists, a fresh private link path for it.
+pub struct DemoTalent {
+    pub verbinder_password: String,
+    pub profile_link: Option<String>,
+}
+
+/// The demo verbinder (new random password every start, wijk Centrum),
+/// fictitious profiles and initiatives (once), and a fresh private link for
+/// the first demo profile.
+pub fn seed_talent(
+    conn: &mut AnyConnection,
+    talentenscan: &Published,
+    tree: &AreaTree,
+) -> Result<DemoTalent, DemoError> {
+    use crate::auth::{reset_demo_account, EmailAddress, Role};
+    use crate::db::schema::{talent_initiatives as ti, talent_profiles as tp};
+    use crate::talent::{access, initiative, profile, InitiativeFields, NewInitiative, ProfileToken, Vocabulary};
+
+    let email = EmailAddress::parse(DEMO_VERBINDER).expect("the demo address is valid");
+    let verbinder_password = reset_demo_account(conn, &email, Role::Professional).map_err(DemoError::Account)?;
+    let user = crate::auth::find_by_email(conn, &email)?.expect("just made");
+    let wijk = AreaCode::parse(Level::Wijk, DEMO_WIJK).expect("a wijk code");
+    access::assign(conn, user.id, std::slice::from_ref(&wijk))?;
+
+    let today = chrono::Local::now().date_naive();
+    let profiles: i64 = tp::table.count().get_result(conn).map_err(DbError::from)?;
+    if profiles == 0 {
+        let def = &talentenscan.definition;
+        for (buurt, name, skills, learn, doen, audience, time) in DEMO_PROFILES {
+            let list = |v: &[&str]| RawAnswer::List(v.iter().map(|s| s.to_string()).collect());
+            let mut raw = BTreeMap::new();
+            raw.insert("talenten".to_owned(), list(skills));
+            raw.insert("leren".to_owned(), list(learn));
+            raw.insert("doen_buurt".to_owned(), list(doen));
+            raw.insert("voor_wie".to_owned(), list(audience));
+            raw.insert("tijd".to_owned(), RawAnswer::Text(time.into()));
+            raw.insert("benaderen".to_owned(), list(&["email"]));
+            raw.insert("contact_ok".to_owned(), RawAnswer::Text("yes".into()));
+            raw.insert("naam".to_owned(), RawAnswer::Text(name.into()));
+            raw.insert("email".to_owned(), RawAnswer::Text("demo@example.org".into()));
+            if skills.contains(&"talen") {
+                raw.insert("talen_welke".to_owned(), list(&["nederlands", "arabisch"]));
+            }
+            let Ok(answers) = def.check_answers(&def.drop_hidden(&raw)) else { continue };
+            let Ok(code) = AreaCode::parse(Level::Buurt, buurt) else { continue };
+            if tree.buurt(buurt).is_none() {
+                continue;
+            }
+            let id = crate::survey::store_identified(conn, talentenscan.id, &code, &answers, today, today)?;
+            profile::create_for_response(conn, id, &crate::survey::answers_json(&answers), today)?;
+        }
+    }
+    let initiatives: i64 = ti::table.count().get_result(conn).map_err(DbError::from)?;
+    if initiatives == 0 {
+        let vocab = Vocabulary::new(&talentenscan.definition, crate::i18n::Lang::Nl);
+        let words = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        for (buurt, name, kind, offers, skills, teaches, doen, audience, time) in DEMO_INITIATIVES {
+            let fields = InitiativeFields {
+                buurt: buurt.into(),
+                name: name.into(),
+                kind: kind.into(),
+                offers: offers.into(),
+                skills: words(skills),
+                teaches: words(teaches),
+                activities: words(doen),
+                audience: words(audience),
+                time: time.into(),
+                contact: "demo@example.org".into(),
+                status: "open".into(),
+            };
+            if let Ok(n) = NewInitiative::parse(&fields, &vocab, tree, |_| true) {
+                initiative::insert(conn, &n, today)?;
+            }
+        }
+    }
+    // A fresh link for the first demo profile, so the resident's pages can
+    // be tried at once; only its hash is stored, as always.
+    // In Witte Dame, so the demo verbinder of Centrum sees it too.
+    let first: Option<i64> = tp::table
+        .inner_join(crate::db::schema::identified_responses::table)
+        .filter(crate::db::schema::identified_responses::buurt.eq(DEMO_PROFILES[0].0))
+        .order(tp::response_id.asc())
+        .select(tp::response_id)
+        .first(conn)
+        .optional()
+        .map_err(DbError::from)?;
+    let profile_link = match first {
+        Some(id) => {
+            let token = ProfileToken::generate();
+            diesel::update(tp::table.filter(tp::response_id.eq(id)))
+                .set(tp::token_hash.eq(token.hash()))
+                .execute(conn)
+                .map_err(DbError::from)?;
+            Some(format!("/mijn-talent/{}", token.as_str()))
+        }
+        None => None,
+    };
+    Ok(DemoTalent { verbinder_password, profile_link })
 }

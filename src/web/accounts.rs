@@ -266,6 +266,7 @@ async fn accounts(
         .iter()
         .map(|u| {
             serde_json::json!({
+                "id": u.id.0,
                 "email": u.email,
                 "role_key": format!("role_{}", u.role),
                 "disabled": u.disabled,

@@ -18,6 +18,8 @@ mod sending;
 mod server;
 pub mod session;
 mod state;
+mod talent;
+mod talent_link;
 mod upload;
 
 pub use api::results_json;

@@ -43,6 +43,7 @@ pub fn templates() -> Result<tera::Tera, tera::Error> {
     let mut tera = tera::Tera::default();
     tera.add_raw_templates(TEMPLATES.iter().copied())?;
     super::invite::add_templates(&mut tera)?;
+    super::talent::add_templates(&mut tera)?;
     tera.autoescape_on(vec![".html"]);
     tera.register_filter("num", number_filter);
     Ok(tera)

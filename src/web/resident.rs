@@ -20,7 +20,10 @@ use crate::i18n::Lang;
 use crate::questionnaire::{
     other_key, AnswerErrors, Definition, Kind, Published, Question, QuestionKind, RawAnswer, TextFormat,
 };
-use crate::survey::{partial, store_identified, wave, FormValues, Opening, Partial, ResumeCode, Submission};
+use crate::survey::{
+    answers_json, partial, store_identified, wave, FormValues, Opening, Partial, ResumeCode, Submission,
+};
+use crate::talent;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/s/{slug}", web::get().to(start))
@@ -630,6 +633,11 @@ async fn finish(
     let identified = def.kind == Kind::Identified;
     let answers_for_identified = answers.clone();
     let version_id = p.id;
+    // A new talent profile's link is e-mailed when the server can send mail.
+    let link_mail = super::talent_link::mail_enabled(req).then(|| {
+        let buurt_name = state.areas().get(partial.buurt.as_str()).map(|a| a.name.clone()).unwrap_or_default();
+        (super::talent_link::link_base(req), buurt_name)
+    });
     // Claim the partial first: of two simultaneous "send" clicks only one
     // stores. Identified responses are stored in the same transaction.
     let claimed = blocking(state, move |conn| {
@@ -640,11 +648,23 @@ async fn finish(
             if !partial::claim(conn, &c)? {
                 return Ok(Claim::Gone);
             }
+            let mut profile = None;
             if identified {
                 let consent = kept.consent_on.unwrap_or_else(today);
-                store_identified(conn, version_id, &buurt, &answers_for_identified, consent, today())?;
+                let id = store_identified(conn, version_id, &buurt, &answers_for_identified, consent, today())?;
+                // A talent scan with consent for contact becomes a profile.
+                if slug == talent::profile::SLUG {
+                    let stored = answers_json(&answers_for_identified);
+                    profile = talent::profile::create_for_response(conn, id, &stored, today())?;
+                    let email = stored.get("email").and_then(|e| e.as_str()).unwrap_or("");
+                    if let (Some(token), Some((base, buurt_name)), false) = (&profile, &link_mail, email.is_empty()) {
+                        let name = stored.get("naam").and_then(|e| e.as_str()).unwrap_or("");
+                        let link = format!("{base}{}", token.as_str());
+                        talent::mail::queue_link(conn, id, email, name, buurt_name, &link, today())?;
+                    }
+                }
             }
-            Ok(Claim::Claimed)
+            Ok(Claim::Claimed(profile))
         })
     })
     .await;
@@ -655,8 +675,14 @@ async fn finish(
         res
     };
     match claimed {
-        Ok(Claim::Claimed) if identified => done(state),
-        Ok(Claim::Claimed) => {
+        // The private link is shown once, now; only its hash is kept.
+        Ok(Claim::Claimed(Some(token))) => {
+            let mut res = done(state);
+            let _ = res.add_cookie(&super::talent_link::link_cookie(req, def.slug.as_str(), Some(&token)));
+            res
+        }
+        Ok(Claim::Claimed(None)) if identified => done(state),
+        Ok(Claim::Claimed(None)) => {
             match state.writer.submit(Submission { version_id, buurt: partial.buurt.clone(), answers }).await {
                 Ok(()) => done(state),
                 Err(e) => {
@@ -681,7 +707,8 @@ async fn finish(
 }
 
 enum Claim {
-    Claimed,
+    /// Stored; with the private link of a new talent profile.
+    Claimed(Option<crate::talent::ProfileToken>),
     Gone,
     Closed,
 }
@@ -774,6 +801,12 @@ async fn thanks(
     let Some(p) = catalog.current(&slug) else {
         return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire");
     };
+    // A new talent profile: its private link, shown once.
+    if let Some(token) = super::talent_link::token_from_cookie(&req) {
+        let mut res = super::talent_link::first_view(&state, &req, lang, &token);
+        let _ = res.add_cookie(&super::talent_link::link_cookie(&req, p.definition.slug.as_str(), None));
+        return res;
+    }
     let mut ctx = tera::Context::new();
     ctx.insert("slug", p.definition.slug.as_str());
     ctx.insert("title", p.definition.title.get(lang.lang));

@@ -12,12 +12,10 @@ use serde::Serialize;
 use crate::db::Pool;
 use crate::invite::{self, CampaignName, SendReport, SmtpMailer};
 
-/// `SMTP_URL` and `BUURTPEIL_MAIL_FROM`, as the server was started.
+/// `SMTP_URL` and `BUURTPEIL_MAIL_FROM`, as the server was started (both
+/// or neither: see `main`).
 #[derive(Debug, Clone, Default)]
-pub struct MailSettings {
-    pub smtp_url: Option<String>,
-    pub from: Option<String>,
-}
+pub struct MailSettings(pub Option<crate::config::MailSettings>);
 
 /// Why the pages cannot send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,9 +27,8 @@ pub enum MailProblem {
 
 impl MailSettings {
     pub fn mailer(&self) -> Result<SmtpMailer, MailProblem> {
-        let Some(url) = &self.smtp_url else { return Err(MailProblem::NotConfigured("mail_no_smtp")) };
-        let Some(from) = &self.from else { return Err(MailProblem::NotConfigured("mail_no_from")) };
-        SmtpMailer::new(url, from).map_err(|e| MailProblem::Invalid(e.to_string()))
+        let Some(settings) = &self.0 else { return Err(MailProblem::NotConfigured("mail_not_set")) };
+        SmtpMailer::new(&settings.smtp_url, &settings.from).map_err(|e| MailProblem::Invalid(e.to_string()))
     }
 }
 

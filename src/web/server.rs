@@ -30,6 +30,8 @@ pub enum StartError {
     Templates(#[from] tera::Error),
     #[error("cannot start a background thread: {0}")]
     Thread(std::io::Error),
+    #[error("e-mail: {0}")]
+    Mail(#[from] crate::invite::InviteError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
 }
@@ -60,11 +62,22 @@ impl Application {
             tracing::warn!("no areas are known yet: import them with `buurtpeil areas import FILE.csv`");
         }
         let writer = Writer::start(pool.clone()).map_err(StartError::Thread)?;
-        let mail = super::sending::MailSettings { smtp_url: config.smtp_url.clone(), from: config.mail_from.clone() };
+        let mail = super::sending::MailSettings(config.mail.clone());
         let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree, mail));
         let previews = web::Data::new(super::design::PreviewStore::default());
         let auth = web::Data::new(AuthState::new(config.session_key.as_ref()));
+        let mail = super::talent_link::MailSwitch(config.mail.is_some());
+        if let Some(settings) = &config.mail {
+            let mailer = crate::invite::SmtpMailer::new(&settings.smtp_url, &settings.from)?;
+            let sender = state.clone();
+            std::thread::Builder::new()
+                .name("talent-mail".into())
+                .spawn(move || super::talent_link::mail_loop(&sender, &mailer))
+                .map_err(StartError::Thread)?;
+        }
+        let mail = web::Data::new(mail);
         let watcher = state.clone();
+        let renewal = config.talent_renewal;
         std::thread::Builder::new()
             .name("housekeeping".into())
             .spawn(move || {
@@ -89,6 +102,18 @@ impl Application {
                             Ok(n) => tracing::info!("deleted {n} identified responses past their retention"),
                             Err(e) => tracing::warn!("deleting identified responses past their retention failed: {e}"),
                         }
+                        let renewed = watcher.pool.get().map_err(DbError::from).and_then(|mut c| {
+                            crate::talent::profile::renew(&mut c, renewal, chrono::Local::now().date_naive())
+                        });
+                        match renewed {
+                            Ok(r) if r.flagged + r.erased > 0 => tracing::info!(
+                                "talent profiles: {} asked to renew, {} erased after not renewing",
+                                r.flagged,
+                                r.erased
+                            ),
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!("renewing talent profiles failed: {e}"),
+                        }
                     }
                     std::thread::sleep(AREA_REFRESH);
                     if let Err(e) = watcher.refresh_areas() {
@@ -107,7 +132,7 @@ impl Application {
                 // and no invitation token (`/i/{token}` is logged as `/i/…`).
                 .wrap(
                     Logger::new("%{path}xi %s %b %Dms").custom_request_replace("path", |req| {
-                        super::invite::loggable_path(req.path()).into_owned()
+                        super::talent_link::loggable_path(&super::invite::loggable_path(req.path())).into_owned()
                     }),
                 )
                 .wrap(Compress::default())
@@ -121,6 +146,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(auth.clone())
                 .app_data(previews.clone())
+                .app_data(mail.clone())
                 .app_data(web::FormConfig::default().limit(api::MAX_BODY).error_handler(|e, _| {
                     let status = match e {
                         actix_web::error::UrlencodedError::Overflow { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -141,6 +167,8 @@ impl Application {
                 .configure(super::panel::routes)
                 .configure(super::public::routes)
                 .configure(super::lottery::routes)
+                .configure(super::talent::routes)
+                .configure(super::talent_link::routes)
                 .route("/", web::get().to(index))
                 .route("/static/buurtpeil.css", web::get().to(stylesheet))
                 .default_service(web::to(not_found))

@@ -5,7 +5,8 @@
 //! question page including the ones only conditions show, pages with
 //! validation errors, the saved page with the resume code, the resume-code
 //! page with an error, the thanks pages, the results pages, the home page and
-//! an error page. Each page must also fit the screen (no sideways
+//! an error page; and the talent profile's private-link pages (view, change,
+//! erase, the code page, a dead link). Each page must also fit the screen (no sideways
 //! scrolling) and carry the right `lang`.
 //!
 //! The professionals' map page (choropleth, table, ranking) is checked on the
@@ -395,8 +396,79 @@ async fn talentenscan<'a>(app: &TestApp, c: &'a Client, axe: &'a str, lang: &'st
     let gegevens = [("q_naam", "Fatima"), ("q_email", "fatima@example.org"), ("q_telefoon", "0612345678")];
     a.page("page 6 (shown after consent)", &gegevens, "verder").await;
     a.at("/s/talentenscan/bedankt").await;
-    a.check("thanks page").await;
+    a.check("thanks page with the private link").await;
+    own_profile(&mut a, app).await;
     a
+}
+
+/// The resident's own pages behind the private link: view, change (with an
+/// error), erase (first without the tick), the typed-code page, and the
+/// page of a link that no longer works.
+async fn own_profile(a: &mut Audit<'_>, app: &TestApp) {
+    let c = a.c;
+    click_and_wait(c, "a.button.primary").await;
+    let me = path(c).await;
+    assert!(me.starts_with("/mijn-talent/"), "{me}");
+    a.check("own profile").await;
+    open(c, &app.url(&format!("{me}/wijzigen?lang={}", a.lang))).await;
+    a.check("change profile").await;
+    let name = c.find(Locator::Css("#f_naam")).await.unwrap();
+    name.clear().await.unwrap();
+    click_and_wait(c, "form button.primary").await;
+    assert!(c.find(Locator::Css(".has-error")).await.is_ok(), "the name is required");
+    a.check("change profile with an error").await;
+    // A match a verbinder proposed by e-mail: the resident's yes/no page.
+    let proposal = proposal_link(app, a.lang);
+    open(c, &app.url(&format!("{proposal}?lang={}", a.lang))).await;
+    a.check("proposal").await;
+    click_and_wait(c, "button[value='ja']").await;
+    a.check("proposal answered").await;
+    open(c, &app.url(&format!("{me}?lang={}", a.lang))).await;
+    click_and_wait(c, "form[action$='/wissen'] button").await;
+    assert!(c.find(Locator::Css("#e_zeker")).await.is_ok(), "erasing needs the tick");
+    a.check("erase without the tick").await;
+    answer(c, "zeker", "ja").await;
+    click_and_wait(c, "form[action$='/wissen'] button").await;
+    a.check("erased").await;
+    open(c, &app.url(&format!("{me}?lang={}", a.lang))).await;
+    a.check("a link that no longer works").await;
+    open(c, &app.url(&format!("/mijn-talent?lang={}", a.lang))).await;
+    a.check("typed code").await;
+}
+
+/// A proposal for the one profile there is, as a verbinder's e-mail would
+/// link to it.
+fn proposal_link(app: &TestApp, lang: &str) -> String {
+    use buurtpeil::db::schema::{talent_initiatives as ti, talent_profiles as tp};
+    use diesel::prelude::*;
+    let email = format!("verbinder-{lang}@example.nl");
+    add_user(app, &email, buurtpeil::auth::Role::Professional);
+    let mut conn = app.db.connect();
+    let user = buurtpeil::auth::find_by_email(&mut conn, &buurtpeil::auth::EmailAddress::parse(&email).unwrap())
+        .unwrap()
+        .unwrap();
+    let today = chrono::Local::now().date_naive();
+    diesel::insert_into(ti::table)
+        .values((
+            ti::buurt.eq("BU07721130"),
+            ti::name.eq("Buurtkeuken"),
+            ti::kind.eq("activiteit"),
+            ti::offers.eq("Elke dinsdag samen koken."),
+            ti::skills.eq("koken"),
+            ti::teaches.eq(""),
+            ti::activities.eq(""),
+            ti::audience.eq(""),
+            ti::time_needed.eq(""),
+            ti::contact.eq(""),
+            ti::status.eq("open"),
+            ti::updated_on.eq(today),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    let initiative: i32 = ti::table.select(ti::id).order(ti::id.desc()).first(&mut conn).unwrap();
+    let profile: i64 = tp::table.select(tp::response_id).first(&mut conn).unwrap();
+    let token = buurtpeil::talent::proposal::propose(&mut conn, user.id, profile, initiative, today).unwrap();
+    format!("/voorstel/{}", token.as_str())
 }
 
 async fn panelaanmelding<'a>(app: &TestApp, c: &'a Client, axe: &'a str, lang: &'static str) -> Audit<'a> {

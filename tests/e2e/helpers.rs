@@ -141,10 +141,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
 /// The real application on port 0 over a database prepared by the test.
 pub async fn spawn_app_on(db: TestDb, options: Options) -> TestApp {
     let mut config = Config::new(&db.url, "127.0.0.1:0", options.min_cell, options.questionnaires).unwrap();
-    if let Some((url, from)) = options.mail {
-        config.smtp_url = Some(url);
-        config.mail_from = Some(from);
-    }
+    config.mail = options.mail.map(|(smtp_url, from)| buurtpeil::config::MailSettings { smtp_url, from });
     if options.areas {
         let pool = buurtpeil::db::connect(&config.database_url, 1).unwrap();
         buurtpeil::demo::load_areas(&mut pool.get().unwrap()).unwrap();
@@ -263,6 +260,10 @@ impl TestApp {
 }
 
 impl Resident<'_> {
+    pub fn url(&self, path: &str) -> String {
+        self.app.url(path)
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.app.url(path)).send().await.unwrap()
     }

@@ -21,3 +21,4 @@ mod panel;
 mod privacy;
 mod resident;
 mod schema;
+mod talent;
