@@ -249,3 +249,15 @@ diesel::table! {
 diesel::joinable!(register_people -> campaigns (campaign_id));
 diesel::joinable!(draws -> campaigns (campaign_id));
 diesel::allow_tables_to_appear_in_same_query!(campaigns, register_people, draws, draw_selected, drawn_hashes);
+
+// Population margins for weighting (migration 2026-11-28-000006_population_margins).
+diesel::table! {
+    population_margins (area, variable, category) {
+        area -> Text,
+        variable -> Text,
+        category -> Text,
+        population -> BigInt,
+        source -> Text,
+        imported_on -> Date,
+    }
+}

@@ -5,5 +5,6 @@ pub mod chart;
 pub mod disclosure;
 mod results;
 pub mod stats;
+pub mod weighting;
 
 pub use results::{build_table, fetch_counts, AreaResult, Counts, QuestionFigures, QuestionMeta, SafeTable};

@@ -1,7 +1,7 @@
 //! The file format (TOML for people, the same shape as JSON for storage and
 //! the API) and its translation into checked domain types.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::condition::{Condition, Literal};
 use super::model::*;
+use crate::insight::weighting::Variable;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {}{message}", question.as_ref().map(|q| format!("question {q}: ")).unwrap_or_default())]
@@ -82,6 +83,18 @@ pub struct RawQuestion {
     pub max_length: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<TextFormat>,
+    /// A single choice that places respondents in a weighting variable's
+    /// categories (docs/weighting.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weighting: Option<RawWeighting>,
+}
+
+/// `weighting = { variable = "age_band", categories = { option = "25_44", … } }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWeighting {
+    pub variable: String,
+    pub categories: BTreeMap<String, String>,
 }
 
 impl RawQuestion {
@@ -104,6 +117,7 @@ impl RawQuestion {
             unit: None,
             max_length: None,
             format: None,
+            weighting: None,
         }
     }
 }
@@ -249,6 +263,17 @@ impl RawDefinition {
             }
             pages.push(Page { id, title: rp.title, show_if, questions });
         }
+        let mut weighted = BTreeMap::new();
+        for q in pages.iter().flat_map(|p| &p.questions) {
+            if let Some(w) = &q.weighting {
+                if let Some(first) = weighted.insert(w.variable, q.id.as_str()) {
+                    return Err(err(
+                        Some(q.id.as_str()),
+                        format!("weighting: {first} already places respondents by {}", w.variable),
+                    ));
+                }
+            }
+        }
         Ok(Definition {
             slug,
             kind: self.kind,
@@ -309,7 +334,7 @@ fn check_condition(src: &str, earlier: &[Page], own: Option<&str>) -> Result<Con
 }
 
 impl RawQuestion {
-    fn check(self, earlier: &[Page]) -> Result<Question, String> {
+    fn check(mut self, earlier: &[Page]) -> Result<Question, String> {
         let id = QuestionId::parse(&self.id)
             .ok_or_else(|| "the id must be lower-case letters, digits and _ (at most 64)".to_string())?;
         check_text(&self.text, 1000).map_err(|m| format!("text {m}"))?;
@@ -320,7 +345,9 @@ impl RawQuestion {
             Some(src) => Some(check_condition(src, earlier, Some(&self.id))?),
             None => None,
         };
-        let kind = self.kind.as_str();
+        let kind = self.kind.clone();
+        let kind = kind.as_str();
+        let mut weighting = None;
         // Fields a type does not use are an error, never silently dropped.
         let present = [
             ("min", self.min.is_some()),
@@ -333,10 +360,11 @@ impl RawQuestion {
             ("unit", self.unit.is_some()),
             ("max_length", self.max_length.is_some()),
             ("format", self.format.is_some()),
+            ("weighting", self.weighting.is_some()),
         ];
         let allowed: &[&str] = match kind {
             "scale" => &["min", "max", "min_label", "max_label"],
-            "single_choice" => &["options", "other"],
+            "single_choice" => &["options", "other", "weighting"],
             "multiple_choice" => &["options", "other", "max_choices"],
             "number" => &["min", "max", "unit"],
             "short_text" => &["max_length", "format"],
@@ -378,6 +406,9 @@ impl RawQuestion {
             }
             "single_choice" | "multiple_choice" => {
                 let options = check_options(self.options.unwrap_or_default())?;
+                if let Some(w) = self.weighting.take() {
+                    weighting = Some(check_weighting(w, &options)?);
+                }
                 let other = self.other.unwrap_or(false);
                 if kind == "single_choice" {
                     QuestionKind::SingleChoice { options, other }
@@ -413,8 +444,31 @@ impl RawQuestion {
                 QuestionKind::Statement
             }
         };
-        Ok(Question { id, text: self.text, help: self.help, required: self.required, show_if, kind })
+        Ok(Question { id, text: self.text, help: self.help, required: self.required, show_if, kind, weighting })
     }
+}
+
+/// A weighting declaration: a known variable, option values of this
+/// question, known categories, and every category reachable (options left
+/// out, such as "zeg ik liever niet", place nobody).
+fn check_weighting(raw: RawWeighting, options: &[Choice]) -> Result<Weighting, String> {
+    let names = || Variable::ALL.map(|v| v.as_str()).join(", ");
+    let variable = Variable::parse(&raw.variable)
+        .ok_or_else(|| format!("weighting: unknown variable {:?} (known: {})", raw.variable, names()))?;
+    let mut categories = BTreeMap::new();
+    for (option, category) in raw.categories {
+        if !options.iter().any(|o| o.value == option) {
+            return Err(format!("weighting: {option:?} is not an option of this question"));
+        }
+        let c = variable.category(&category).ok_or_else(|| {
+            format!("weighting: {category:?} is not a category of {variable} ({})", variable.categories().join(", "))
+        })?;
+        categories.insert(option, c);
+    }
+    if let Some(missing) = variable.categories().iter().find(|c| !categories.values().any(|v| v.as_str() == **c)) {
+        return Err(format!("weighting: no option places respondents in {variable} {missing}"));
+    }
+    Ok(Weighting { variable, categories })
 }
 
 fn check_options(raw: Vec<RawChoice>) -> Result<Vec<Choice>, String> {
@@ -459,6 +513,10 @@ impl Definition {
             raw.help = q.help.clone();
             raw.required = q.required;
             raw.show_if = q.show_if.as_ref().map(ToString::to_string);
+            raw.weighting = q.weighting.as_ref().map(|w| RawWeighting {
+                variable: w.variable.as_str().to_owned(),
+                categories: w.categories.iter().map(|(o, c)| (o.clone(), c.as_str().to_owned())).collect(),
+            });
             let options = |o: &[Choice]| {
                 Some(o.iter().map(|o| RawChoice { value: o.value.clone(), label: o.label.clone() }).collect())
             };
