@@ -651,7 +651,7 @@ max_label = { nl = "goed", en = "good" }
         assert!(matches!(geluk.pages[0].questions[0].kind, QuestionKind::Scale { min: 0, max: 10, .. }));
         let leefbaarheid = find("leefbaarheid");
         let n = leefbaarheid.questions().filter(|q| q.kind.is_answerable()).count();
-        assert!((20..=30).contains(&n), "leefbaarheid has {n} questions");
+        assert!((20..=32).contains(&n), "leefbaarheid has {n} questions");
         let types: HashSet<&str> = leefbaarheid.questions().map(|q| q.kind.type_name()).collect();
         for t in ["scale", "single_choice", "multiple_choice", "yes_no", "number", "long_text"] {
             assert!(types.contains(t), "leefbaarheid uses {t}");
@@ -729,6 +729,80 @@ text = { nl = "Lang", en = "Long" }
         for (source, expected) in cases {
             let err = parse_toml("p.toml", &source).unwrap_err().to_string();
             assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+        }
+    }
+
+    const WEIGHTED: &str = r#"
+slug = "gewogen"
+kind = "anonymous"
+title = { nl = "G", en = "G" }
+[[questions]]
+id = "leeftijd"
+type = "single_choice"
+text = { nl = "Leeftijd", en = "Age" }
+options = [ { value = "jong", label = { nl = "Jong", en = "Young" } }, { value = "midden", label = { nl = "Midden", en = "Middle" } }, { value = "oud", label = { nl = "Oud", en = "Old" } }, { value = "geheim", label = { nl = "Zeg ik niet", en = "Not saying" } } ]
+weighting = { variable = "age_band", categories = { jong = "15_24", midden = "25_44", oud = "65_plus" } }
+[[questions]]
+id = "geslacht"
+type = "single_choice"
+text = { nl = "Geslacht", en = "Gender" }
+options = [ { value = "v", label = { nl = "Vrouw", en = "Woman" } }, { value = "m", label = { nl = "Man", en = "Man" } } ]
+weighting = { variable = "gender", categories = { v = "vrouw", m = "man" } }
+"#;
+
+    #[test]
+    fn weighting_declarations_are_checked() {
+        let ok = WEIGHTED.replace(r#"oud = "65_plus""#, r#"oud = "65_plus", geheim = "45_64""#);
+        let def = parse_toml("g.toml", &ok).unwrap();
+        let (q, w) = def.weighting_question(Variable::AgeBand).unwrap();
+        assert_eq!((q.id.as_str(), w.categories["midden"].as_str()), ("leeftijd", "25_44"));
+        assert_eq!(parse_json("db", &def.canonical_json().to_string()).unwrap(), def, "roundtrips");
+        let cases = [
+            (WEIGHTED.to_string(), "question leeftijd: weighting: no option places respondents in age_band 45_64"),
+            (
+                ok.replace(r#"variable = "gender""#, r#"variable = "opleiding""#),
+                "unknown variable \"opleiding\" (known: age_band, gender)",
+            ),
+            (ok.replace(r#"v = "vrouw""#, r#"x = "vrouw""#), "weighting: \"x\" is not an option of this question"),
+            (ok.replace(r#"m = "man""#, r#"m = "mannen""#), "\"mannen\" is not a category of gender (man, vrouw)"),
+            (
+                ok.replace(
+                    r#"type = "single_choice"
+text = { nl = "Geslacht""#,
+                    r#"type = "multiple_choice"
+text = { nl = "Geslacht""#,
+                ),
+                "weighting does not apply to type multiple_choice",
+            ),
+            (
+                format!(
+                    "{ok}{}",
+                    &ok[ok.find("[[questions]]").unwrap()..ok.find("[[questions]]\nid = \"geslacht\"").unwrap()]
+                        .replace("id = \"leeftijd\"", "id = \"leeftijd2\"")
+                ),
+                "question leeftijd2: weighting: leeftijd already places respondents by age_band",
+            ),
+            (
+                ok.replace("weighting = { variable = \"gender\"", "weighting = { variabel = \"gender\""),
+                "unknown field `variabel`",
+            ),
+        ];
+        for (source, expected) in cases {
+            let err = parse_toml("g.toml", &source).unwrap_err().to_string();
+            assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+        }
+    }
+
+    #[test]
+    fn geluk_and_leefbaarheid_ask_age_band_and_gender_for_weighting() {
+        let defs = load_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/questionnaires"))).unwrap();
+        for slug in ["geluk", "leefbaarheid"] {
+            let def = defs.iter().find(|d| d.slug.as_str() == slug).unwrap();
+            for variable in Variable::ALL {
+                let (q, w) = def.weighting_question(variable).unwrap_or_else(|| panic!("{slug} weights by {variable}"));
+                assert!(!q.required, "{slug}: {} may be skipped", q.id);
+                assert_eq!(w.categories.len(), variable.categories().len(), "{slug}: one option per category");
+            }
         }
     }
 

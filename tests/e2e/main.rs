@@ -18,3 +18,4 @@ mod lottery;
 mod privacy;
 mod resident;
 mod schema;
+mod weighting;

@@ -323,3 +323,119 @@ impl<'a> Parser<'a> {
         Ok(self.out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::area::parse_csv;
+
+    fn eindhoven() -> AreaTree {
+        AreaTree::new(parse_csv("e", crate::demo::EINDHOVEN_BUURTEN_CSV.as_bytes()).unwrap())
+    }
+
+    fn get(m: &Margins, variable: Variable, c: &str) -> u64 {
+        m.get(variable.category(c).unwrap()).unwrap()
+    }
+
+    const KWB: &str = "gwb_code_10;gwb_code_8;regio;gm_naam;recs;gwb_code;ind_wbi;a_inw;a_man;a_vrouw;a_00_14;a_15_24;a_25_44;a_45_64;a_65_oo\r\n\
+        NL00;0;Nederland;Nederland;Land;NL00;.;17942942;8917047;9025895;2730000;2280000;4660000;4800000;3472942\r\n\
+        GM0772;772;Eindhoven;Eindhoven;Gemeente;GM0772;1;243730;123250;120480;35790;40600;79505;56040;31795\r\n\
+        BU07721110;7721110;Binnenstad;Eindhoven;Buurt;BU07721110;1;4500;2500;2000;150;1300;2050;600;400\r\n\
+        BU07721120;7721120;Bergen;Eindhoven;Buurt;BU07721120;1;1020;     .;     .;60;170;480;210;100\r\n\
+        BU03630000;3630000;Burgwallen;Amsterdam;Buurt;BU03630000;1;4000;2000;2000;200;800;1500;1000;500\r\n";
+
+    #[test]
+    fn reads_the_cbs_kerncijfers_and_carries_the_gender_split_over_to_15_plus() {
+        let file = parse_margins("kwb-2024.csv", KWB.as_bytes(), &eindhoven()).unwrap();
+        assert_eq!(file.format, "cbs");
+        assert_eq!(file.areas.keys().collect::<Vec<_>>(), ["BU07721110", "GM0772"]);
+        let m = &file.areas["BU07721110"];
+        assert_eq!(get(m, Variable::AgeBand, "15_24"), 1300);
+        assert_eq!(get(m, Variable::AgeBand, "65_plus"), 400);
+        // 4,350 residents of 15+, 2,500 of 4,500 men: 2,417 men of 15+.
+        assert_eq!((get(m, Variable::Gender, "man"), get(m, Variable::Gender, "vrouw")), (2417, 1933));
+        assert_eq!(m.total(Variable::AgeBand), m.total(Variable::Gender));
+        assert_eq!(file.skipped.len(), 1);
+        assert_eq!((file.skipped[0].line, file.skipped[0].code.as_str()), (5, "BU07721120"));
+        assert!(file.skipped[0].reason.contains("a_man"), "{:?}", file.skipped[0]);
+        assert_eq!(file.elsewhere, 2, "the country and Amsterdam");
+    }
+
+    #[test]
+    fn reads_statline_column_names() {
+        let odata = "ID,WijkenEnBuurten,Gemeentenaam_1,SoortRegio_2,Codering_3,AantalInwoners_5,Mannen_6,Vrouwen_7,k_0Tot15Jaar_8,k_15Tot25Jaar_9,k_25Tot45Jaar_10,k_45Tot65Jaar_11,k_65JaarOfOuder_12\n\
+            1,BU07721130  ,Eindhoven,Buurt,BU07721130,2000,1000,1000,200,300,700,500,300\n";
+        let file = parse_margins("85984NED.csv", odata.as_bytes(), &eindhoven()).unwrap();
+        let m = &file.areas["BU07721130"];
+        assert_eq!((get(m, Variable::AgeBand, "25_44"), get(m, Variable::Gender, "man")), (700, 900));
+    }
+
+    const LONG_OK: &str = "area_code,age_band,gender,population\n\
+        BU07721110,0_14,man,80\n\
+        BU07721110,15_24,man,600\nBU07721110,15_24,vrouw,700\n\
+        BU07721110,25_44,man,1100\nBU07721110,25_44,vrouw,950\n\
+        BU07721110,45_64,man,320\nBU07721110,45_64,vrouw,280\n\
+        BU07721110,65_plus,man,180\nBU07721110,65_plus,vrouw,220\n";
+
+    #[test]
+    fn reads_a_long_file_into_margins() {
+        let file = parse_margins("long.csv", LONG_OK.as_bytes(), &eindhoven()).unwrap();
+        assert_eq!(file.format, "long");
+        let m = &file.areas["BU07721110"];
+        assert_eq!((get(m, Variable::AgeBand, "15_24"), get(m, Variable::Gender, "vrouw")), (1300, 2150));
+        assert_eq!(m.total(Variable::AgeBand), 4350);
+    }
+
+    #[test]
+    fn every_problem_names_file_line_and_field() {
+        let tree = eindhoven();
+        let err = |text: &str| parse_margins("m.csv", text.as_bytes(), &tree).unwrap_err().to_string();
+        let cases = [
+            (
+                LONG_OK.replace("BU07721110,25_44,man", "BU07721199,25_44,man"),
+                "m.csv, line 5, field area_code: BU07721199 is not a known area",
+            ),
+            (
+                LONG_OK.replace("BU07721110,25_44,man", "BU0772111,25_44,man"),
+                "line 5, field area_code: \"BU0772111\" is not a CBS",
+            ),
+            (LONG_OK.replace("25_44,man", "25_45,man"), "line 5, field age_band: \"25_45\" is not an age band"),
+            (LONG_OK.replace("25_44,man", "25_44,x"), "line 5, field gender: \"x\" is not a gender"),
+            (LONG_OK.replace(",1100", ",-3"), "line 5, field population: \"-3\" is not a whole number"),
+            (LONG_OK.replace(",1100", ",12.5"), "line 5, field population: \"12.5\""),
+            (LONG_OK.replace(",1100", ",99999999999"), "more than any area has"),
+            (LONG_OK.replace(",1100", ","), "line 5, field population: is empty"),
+            (
+                LONG_OK.replace("65_plus,vrouw", "65_plus,man"),
+                "line 10, field age_band: BU07721110 has 65_plus × man twice",
+            ),
+            (LONG_OK.replace("BU07721110,65_plus,vrouw,220\n", ""), "has no row for 65_plus × vrouw"),
+            (
+                "area_code,gender,population\nBU07721110,man,3\n".into(),
+                "needs the columns age_band (found: area_code, gender, population)",
+            ),
+            ("code,inwoners\nBU07721110,3\n".into(), "no column gwb_code_10 (or WijkenEnBuurten), a_00_14, a_15_24"),
+            (
+                KWB.replace(";2500;2000;", ";3500;2000;"),
+                "line 4, field a_man: men and women add up to 5500 but the age bands to 4500",
+            ),
+            (KWB.replace(";150;1300;", ";abc;1300;"), "line 4, field a_00_14: \"abc\" is not a whole number"),
+            (
+                KWB.replace("BU07721120;7721120", "BU07721199;7721120"),
+                "line 5, field gwb_code: BU07721199 is not a known area",
+            ),
+            (format!("{LONG_OK}BU07721110,15_24,man,1\n"), "line 11, field age_band: BU07721110 has 15_24 × man twice"),
+            ("area_code,age_band,gender,population\n".into(), "m.csv: the file holds no figures for any known area"),
+            (LONG_OK.replace("area_code", "area_code\"x"), "m.csv"),
+        ];
+        for (text, expected) in cases {
+            let got = err(&text);
+            assert!(got.contains(expected), "expected {expected:?} in {got:?}");
+        }
+        let dup = format!(
+            "{KWB}BU07721110;7721110;Binnenstad;Eindhoven;Buurt;BU07721110;1;4500;2500;2000;150;1300;2050;600;400\n"
+        );
+        assert!(err(&dup).contains("line 7, field gwb_code: BU07721110 appears twice"), "{}", err(&dup));
+        assert!(parse_margins("m.csv", &[0xffu8, 0xfe, 0][..], &tree).unwrap_err().to_string().contains("not UTF-8"));
+    }
+}

@@ -20,13 +20,13 @@ pub struct RakeSettings {
 }
 
 impl Default for RakeSettings {
-    /// Shares within 0.0001 %, at most 100 sweeps, weights trimmed to
+    /// Shares within 0.0001 %, at most 200 sweeps, weights trimmed to
     /// 0.2–5 × the mean, categories merged only when nobody in them
     /// answered, margins' totals agreeing within 2 % (CBS rounds to 5).
     fn default() -> RakeSettings {
         RakeSettings {
             tolerance: 1e-6,
-            max_iterations: 100,
+            max_iterations: 200,
             trim: Some((0.2, 5.0)),
             min_category_respondents: 1,
             total_tolerance: 0.02,
@@ -93,7 +93,7 @@ impl RakeSettings {
 pub enum WeightingError {
     #[error("no population figures (margins) for this area")]
     NoMargins,
-    #[error("no respondent gave both age band and gender ({unclassified} did not)")]
+    #[error("none of the {unclassified} respondents gave both age band and gender")]
     NoClassifiedRespondents { unclassified: u64 },
     #[error("{respondents} respondents are in {category}, but the margins have no figure for it")]
     MissingCategory { category: Category, respondents: u64 },
@@ -196,11 +196,37 @@ struct Group {
     cells: Vec<usize>,
 }
 
-/// Rakes the respondent cells of one area to its margins.
+/// Rakes the respondent cells of one area to its margins. When the margins
+/// cannot be met within the trim bounds, categories with few respondents
+/// are merged with a neighbour step by step (fewer than 2, 3, then 5) before
+/// giving up: a coarser fit beats none, and the merges are reported.
 pub fn rake(
     margins: &Margins,
     respondents: &RespondentCells,
     settings: &RakeSettings,
+) -> Result<Weights, WeightingError> {
+    let mut result = rake_with(margins, respondents, settings, settings.min_category_respondents);
+    if settings.trim.is_some() {
+        for min in MERGE_STEPS.into_iter().filter(|m| *m > settings.min_category_respondents) {
+            match result {
+                Err(WeightingError::NotConverged { .. }) => {
+                    result = rake_with(margins, respondents, settings, min);
+                }
+                _ => break,
+            }
+        }
+    }
+    result
+}
+
+/// Respondents a category needs, tried in turn when trimmed raking fails.
+const MERGE_STEPS: [u64; 3] = [2, 3, 5];
+
+fn rake_with(
+    margins: &Margins,
+    respondents: &RespondentCells,
+    settings: &RakeSettings,
+    min_category_respondents: u64,
 ) -> Result<Weights, WeightingError> {
     let n = respondents.classified();
     if n == 0 {
@@ -219,7 +245,7 @@ pub fn rake(
                 Some(_) => {}
             }
         }
-        let groups = merge_thin(variable, margins, &answered, settings.min_category_respondents);
+        let groups = merge_thin(variable, margins, &answered, min_category_respondents);
         let total = margins.total(variable) as f64;
         let groups: Vec<Group> = groups
             .into_iter()
@@ -248,18 +274,7 @@ pub fn rake(
     for iteration in 1..=settings.max_iterations {
         for groups in &variables {
             for group in groups {
-                let now = current(&weights, group);
-                if now > 0.0 {
-                    let factor = group.target / now;
-                    for &i in &group.cells {
-                        weights[i] *= factor;
-                    }
-                }
-            }
-        }
-        if let Some((lo, hi)) = settings.trim {
-            for w in &mut weights {
-                *w = w.clamp(lo, hi);
+                adjust(&mut weights, &cells, group, settings.trim);
             }
         }
         deviation =
@@ -281,6 +296,50 @@ pub fn rake(
         }
     }
     Err(WeightingError::NotConverged { iterations: settings.max_iterations, deviation })
+}
+
+/// Scales a group's weights so that it weighs its target. With trim bounds,
+/// a weight that would cross a bound stays at it and the rest of the group
+/// makes up the difference (bounded raking), so each step meets its target
+/// exactly whenever the bounds allow.
+fn adjust(weights: &mut [f64], cells: &[(Cell, u64)], group: &Group, trim: Option<(f64, f64)>) {
+    let (lo, hi) = trim.unwrap_or((0.0, f64::INFINITY));
+    let mut fixed: Vec<Option<f64>> = vec![None; group.cells.len()];
+    loop {
+        let (mut at_bounds, mut free) = (0.0, 0.0);
+        for (slot, &i) in fixed.iter().zip(&group.cells) {
+            let k = cells[i].1 as f64;
+            match slot {
+                Some(bound) => at_bounds += k * bound,
+                None => free += k * weights[i],
+            }
+        }
+        if free <= 0.0 {
+            break;
+        }
+        let factor = ((group.target - at_bounds) / free).max(0.0);
+        let mut moved = false;
+        for (slot, &i) in fixed.iter_mut().zip(&group.cells) {
+            if slot.is_none() {
+                let w = weights[i] * factor;
+                if w > hi || w < lo {
+                    *slot = Some(w.clamp(lo, hi));
+                    moved = true;
+                }
+            }
+        }
+        if !moved {
+            for (slot, &i) in fixed.iter().zip(&group.cells) {
+                weights[i] = slot.unwrap_or(weights[i] * factor);
+            }
+            return;
+        }
+    }
+    for (slot, &i) in fixed.iter().zip(&group.cells) {
+        if let Some(bound) = slot {
+            weights[i] = *bound;
+        }
+    }
 }
 
 /// The categories of a variable in groups: a category with fewer than `min`

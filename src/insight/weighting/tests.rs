@@ -79,7 +79,16 @@ fn trimming_keeps_weights_within_bounds_and_reports_infeasible_margins() {
     let r = cells([[1, 0], [5, 6], [6, 6], [6, 7]], 0);
     let untrimmed = rake(&m, &r, &RakeSettings::new(1e-6, 100, None, 1, 0.02).unwrap()).unwrap();
     assert!(untrimmed.weight(Some(&cell("15_24", "man"))).unwrap() > 5.0);
-    match rake(&m, &r, &RakeSettings::default()) {
+    // Trimmed, the lone young man cannot carry 40 %: his band merges with
+    // the next one, and the merge is reported.
+    let w = rake(&m, &r, &RakeSettings::default()).unwrap();
+    assert_eq!(w.collapsed.len(), 1);
+    assert_eq!(w.collapsed[0].merged.iter().map(|c| c.as_str()).collect::<Vec<_>>(), ["15_24", "25_44"]);
+    assert!(w.cells.iter().all(|c| (0.2..=5.0).contains(&c.weight)));
+    // Five young men need weight 3.3 each: beyond bounds of 0.5–2, and five
+    // is enough not to merge. No weights, a clear reason.
+    let narrow = RakeSettings::new(1e-6, 100, Some((0.5, 2.0)), 1, 0.02).unwrap();
+    match rake(&m, &cells([[5, 0], [5, 6], [6, 6], [6, 7]], 0), &narrow) {
         Err(WeightingError::NotConverged { iterations: 100, deviation }) => assert!(deviation > 0.01),
         other => panic!("expected no convergence, got {other:?}"),
     }
