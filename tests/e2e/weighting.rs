@@ -7,8 +7,8 @@ use std::process::{Command, Output};
 
 use buurtpeil::area::load_tree;
 use buurtpeil::insight::weighting::{
-    cells_for_area, load_margins, margins_for_area, respondent_cells, weights_for_area, Cell, RakeSettings, Variable,
-    WeightingError, WeightingOutcome,
+    answers_by_cell, cells_for_area, load_margins, margins_for_area, respondent_cells, weighted_mean, weights_for_area,
+    Cell, Observation, RakeSettings, Variable, WeightingError, WeightingOutcome,
 };
 use buurtpeil::questionnaire::read_catalog;
 use serde_json::json;
@@ -144,6 +144,34 @@ async fn margins_import_and_raking_from_stored_answers(backend: Backend) {
     assert!((young / 12.0 - 1300.0 / 4350.0).abs() < 1e-5, "{young}");
     assert_eq!(w.respondents(), 15);
     assert!(w.effective_n() < 15.0);
+
+    // Weighted figures from the stored answers, each counted in its cell.
+    let rows = answers_by_cell(&mut conn, &geluk.definition, &[geluk.id], None).unwrap();
+    let obs: Vec<Observation> = rows
+        .iter()
+        .filter(|r| r.buurt == "BU07721110" && r.question_id == "tevredenheid_leven")
+        .map(|r| Observation { cell: r.cell, value: f64::from(r.value), count: r.count })
+        .collect();
+    assert_eq!(obs.iter().map(|o| o.count).sum::<u64>(), 15);
+    let weighted = weighted_mean(&WeightingOutcome::Weighted(w.clone()), &obs).unwrap();
+    let placed = [
+        ("15_24", "man", 4.0),
+        ("25_44", "vrouw", 7.0),
+        ("45_64", "man", 8.0),
+        ("65_plus", "vrouw", 9.0),
+        ("65_plus", "man", 9.0),
+    ];
+    let (mut sum, mut total) = (6.0 + 6.0 + 5.0, 3.0);
+    for (a, g, score) in placed {
+        let cw = w.cells.iter().find(|x| x.cell == c(a, g)).unwrap();
+        sum += cw.weight * cw.respondents as f64 * score;
+        total += cw.weight * cw.respondents as f64;
+    }
+    assert!((weighted.estimate - sum / total).abs() < 1e-9, "{weighted:?}");
+    let plain = weighted_mean(&outcome("BU07721130"), &obs).unwrap();
+    assert!((plain.estimate - 102.0 / 15.0).abs() < 1e-9, "unweighted: every respondent weighs 1");
+    assert!(weighted.estimate < plain.estimate, "the under-represented young are less content");
+    assert!(weighted.deff > 1.0);
     // Only young-to-middle women answered in Bergen: age cannot be met for
     // the other bands, so they merge; the one gender cannot be weighted.
     assert!(outcome("BU07721120").is_weighted());

@@ -23,4 +23,4 @@ pub use estimate::{
 pub use import::{parse_margins, MarginsError, MarginsFile, Skipped};
 pub use margins::{cells_for_area, margins_for_area, Margins, RespondentCells};
 pub use rake::{rake, CellWeight, Collapse, RakeSettings, SettingsError, WeightingError, Weights};
-pub use store::{load_margins, respondent_cells, save_margins};
+pub use store::{answers_by_cell, load_margins, respondent_cells, save_margins, CellAnswerRow};

@@ -68,6 +68,56 @@ pub fn load_margins(conn: &mut AnyConnection) -> Result<BTreeMap<String, Margins
     Ok(out)
 }
 
+/// What results read: some versions, all their days and buurten or one
+/// wave's.
+struct Scope<'a> {
+    version_ids: &'a [i32],
+    wave: Option<&'a Wave>,
+}
+
+impl Scope<'_> {
+    fn contains(&self, day: NaiveDate, buurt: &str) -> bool {
+        self.wave.is_none_or(|w| w.covers(day, buurt))
+    }
+}
+
+/// Every placed respondent's cell, by the response's random id (with its
+/// buurt and day, which the id is unique within).
+fn cells_by_response(
+    conn: &mut AnyConnection,
+    definition: &Definition,
+    scope: &Scope,
+) -> Result<HashMap<i64, (String, NaiveDate, Cell)>, DbError> {
+    let mut out = HashMap::new();
+    let (Some((age_q, age)), Some((gender_q, gender))) =
+        (definition.weighting_question(Variable::AgeBand), definition.weighting_question(Variable::Gender))
+    else {
+        return Ok(out);
+    };
+    let answers_to =
+        |conn: &mut AnyConnection, question: &str| -> Result<Vec<(String, NaiveDate, i64, String)>, DbError> {
+            Ok(answers::table
+                .filter(answers::questionnaire_version_id.eq_any(scope.version_ids))
+                .filter(answers::question_id.eq(question))
+                .select((answers::buurt, answers::submitted_on, answers::response_id, answers::choice))
+                .load(conn)?)
+        };
+    let mut ages: HashMap<i64, (String, NaiveDate, &str)> = HashMap::new();
+    for (buurt, day, id, choice) in answers_to(conn, age_q.id.as_str())? {
+        if let Some(c) = age.categories.get(&choice).filter(|_| scope.contains(day, &buurt)) {
+            ages.insert(id, (buurt, day, c.as_str()));
+        }
+    }
+    for (buurt, day, id, choice) in answers_to(conn, gender_q.id.as_str())? {
+        let Some(g) = gender.categories.get(&choice) else { continue };
+        let Some((age_buurt, age_day, a)) = ages.remove(&id) else { continue };
+        if age_buurt == buurt && age_day == day {
+            out.insert(id, (buurt, day, Cell::parse(a, g.as_str()).expect("categories of the definition")));
+        }
+    }
+    Ok(out)
+}
+
 /// Respondents per buurt and cell, for the given versions (all of them or
 /// those of one wave), as placed by the definition's weighting questions.
 /// A respondent who skipped either question, chose an option that places
@@ -79,55 +129,78 @@ pub fn respondent_cells(
     version_ids: &[i32],
     wave: Option<&Wave>,
 ) -> Result<BTreeMap<String, RespondentCells>, DbError> {
-    let (first, last) = match wave {
-        Some(w) => (w.opens_on, w.closes_on.unwrap_or(NaiveDate::MAX)),
-        None => (NaiveDate::MIN, NaiveDate::MAX),
-    };
-    let in_wave = |buurt: &str| wave.is_none_or(|w| w.buurten.is_empty() || w.buurten.contains(buurt));
+    let scope = Scope { version_ids, wave };
     let mut out: BTreeMap<String, RespondentCells> = BTreeMap::new();
     let totals: Vec<(String, NaiveDate, i64)> = response_counts::table
         .filter(response_counts::questionnaire_version_id.eq_any(version_ids))
         .select((response_counts::buurt, response_counts::submitted_on, response_counts::n))
         .load(conn)?;
     for (buurt, day, n) in totals {
-        if (first..=last).contains(&day) && in_wave(&buurt) {
+        if scope.contains(day, &buurt) {
             out.entry(buurt).or_default().unclassified += u64::try_from(n).unwrap_or(0);
         }
     }
-    let (Some((age_q, age)), Some((gender_q, gender))) =
-        (definition.weighting_question(Variable::AgeBand), definition.weighting_question(Variable::Gender))
-    else {
-        return Ok(out);
-    };
-    // The two answers of one response meet on its random id (unique per
-    // buurt and day, so the buurt and day are checked too).
-    let answers_to =
-        |conn: &mut AnyConnection, question: &str| -> Result<Vec<(String, NaiveDate, i64, String)>, DbError> {
-            Ok(answers::table
-                .filter(answers::questionnaire_version_id.eq_any(version_ids))
-                .filter(answers::question_id.eq(question))
-                .select((answers::buurt, answers::submitted_on, answers::response_id, answers::choice))
-                .load(conn)?)
-        };
-    let mut ages: HashMap<i64, (String, NaiveDate, &str)> = HashMap::new();
-    for (buurt, day, id, choice) in answers_to(conn, age_q.id.as_str())? {
-        if let Some(c) = age.categories.get(&choice) {
-            ages.insert(id, (buurt, day, c.as_str()));
-        }
-    }
-    for (buurt, day, id, choice) in answers_to(conn, gender_q.id.as_str())? {
-        if !(first..=last).contains(&day) || !in_wave(&buurt) {
-            continue;
-        }
-        let Some(g) = gender.categories.get(&choice) else { continue };
-        let Some((age_buurt, age_day, a)) = ages.get(&id) else { continue };
-        if *age_buurt != buurt || *age_day != day {
-            continue;
-        }
-        let cell = Cell::parse(a, g.as_str()).expect("categories of the definition");
+    for (buurt, _, cell) in cells_by_response(conn, definition, &scope)?.into_values() {
         let entry = out.entry(buurt).or_default();
         *entry.cells.entry(cell).or_default() += 1;
         entry.unclassified = entry.unclassified.saturating_sub(1);
     }
     Ok(out)
+}
+
+/// Answers counted per buurt, question, choice, value and respondent cell
+/// (None: not placed): what weighted estimates per area are computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellAnswerRow {
+    pub buurt: String,
+    pub question_id: String,
+    /// The option, or '' for a number (see the answers table).
+    pub choice: String,
+    pub value: i32,
+    pub cell: Option<Cell>,
+    pub count: u64,
+}
+
+/// Every closed answer of the given versions (all, or one wave's) counted
+/// per cell, in (buurt, question, choice, value, cell) order. Reads each
+/// answer row once, so it belongs in a per-wave precomputation, not in a
+/// request.
+pub fn answers_by_cell(
+    conn: &mut AnyConnection,
+    definition: &Definition,
+    version_ids: &[i32],
+    wave: Option<&Wave>,
+) -> Result<Vec<CellAnswerRow>, DbError> {
+    let scope = Scope { version_ids, wave };
+    let cells = cells_by_response(conn, definition, &scope)?;
+    let rows: Vec<(String, String, NaiveDate, i64, String, i32)> = answers::table
+        .filter(answers::questionnaire_version_id.eq_any(version_ids))
+        .select((
+            answers::buurt,
+            answers::question_id,
+            answers::submitted_on,
+            answers::response_id,
+            answers::choice,
+            answers::value,
+        ))
+        .load(conn)?;
+    let mut counted: BTreeMap<(String, String, String, i32, Option<Cell>), u64> = BTreeMap::new();
+    for (buurt, question_id, day, id, choice, value) in rows {
+        if !scope.contains(day, &buurt) {
+            continue;
+        }
+        let cell = cells.get(&id).filter(|(b, d, _)| *b == buurt && *d == day).map(|(_, _, c)| *c);
+        *counted.entry((buurt, question_id, choice, value, cell)).or_default() += 1;
+    }
+    Ok(counted
+        .into_iter()
+        .map(|((buurt, question_id, choice, value, cell), count)| CellAnswerRow {
+            buurt,
+            question_id,
+            choice,
+            value,
+            cell,
+            count,
+        })
+        .collect())
 }
