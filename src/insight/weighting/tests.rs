@@ -69,7 +69,10 @@ fn the_worked_example_of_the_documentation() {
     assert_eq!(w.weight(None), Ok(1.0), "without age or gender: weight 1");
     assert_eq!(w.respondents(), 42);
     assert!(w.effective_n() < 42.0 && w.design_effect() > 1.0);
-    println!("{w:#?} n_eff {:.2} deff {:.3}", w.effective_n(), w.design_effect());
+    for c in &w.cells {
+        println!("{} {} {:.3}", c.cell, c.respondents, c.weight);
+    }
+    println!("n_eff {:.2} deff {:.3} iterations {}", w.effective_n(), w.design_effect(), w.iterations);
 }
 
 #[test]
@@ -203,6 +206,11 @@ fn weighted_estimates_widen_the_interval_by_the_design_effect() {
     let weighted = weighted_mean(&out, &obs).unwrap();
     let plain = weighted_mean(&weights_for_area(None, &r, &RakeSettings::default()), &obs).unwrap();
     assert_eq!((plain.n, plain.n_eff, plain.deff), (42, 42.0, 1.0));
+    // The figures of docs/weighting.md.
+    let r2 = |x: f64| (x * 100.0).round() / 100.0;
+    let shown = |e: &WeightedEstimate| (r2(e.estimate), e.ci95.map(|[a, b]| [r2(a), r2(b)]));
+    assert_eq!(shown(&plain), (5.79, Some([5.54, 6.03])));
+    assert_eq!(shown(&weighted), (5.57, Some([5.21, 5.94])));
     // Weighting gives the under-represented young their due: a lower mean.
     assert!(weighted.estimate < plain.estimate, "{weighted:?} {plain:?}");
     assert!(weighted.deff > 1.0 && weighted.n_eff < 42.0);
