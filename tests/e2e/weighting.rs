@@ -3,8 +3,6 @@
 //! the stored answers, and raking to the stored margins — on SQLite and
 //! PostgreSQL.
 
-use std::process::{Command, Output};
-
 use buurtpeil::area::load_tree;
 use buurtpeil::insight::weighting::{
     answers_by_cell, cells_for_area, load_margins, margins_for_area, respondent_cells, weighted_mean, weights_for_area,
@@ -15,20 +13,6 @@ use serde_json::json;
 
 use crate::helpers::*;
 use crate::on_both_backends;
-
-fn buurtpeil(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_buurtpeil"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env("BUURTPEIL_QUESTIONNAIRES", manifest_dir().join("questionnaires"))
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 /// Residents of 15+ per age band × gender, as a long margins file.
 fn long_file(rows: &[(&str, [[u64; 2]; 4])]) -> String {
