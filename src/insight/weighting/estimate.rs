@@ -64,47 +64,18 @@ impl WeightingOutcome {
         }
     }
 
-    /// The notice to show beside unweighted figures, in the reader's language.
+    /// The notice to show beside unweighted figures, in the reader's
+    /// language (texts `weighting_*` in templates/locales).
     pub fn notice(&self, lang: Lang) -> Option<String> {
         let WeightingOutcome::Unweighted { reason, .. } = self else { return None };
-        let why = match (reason, lang) {
-            (WeightingError::NoMargins, Lang::Nl) => "er zijn geen bevolkingscijfers voor dit gebied".to_string(),
-            (WeightingError::NoMargins, Lang::En) => "there are no population figures for this area".to_string(),
-            (WeightingError::NoClassifiedRespondents { .. }, Lang::Nl) => {
-                "geen deelnemer gaf leeftijd en geslacht".to_string()
+        let text = |key: &str| lang.texts().get(key).cloned().unwrap_or_else(|| key.to_owned());
+        let group = match reason {
+            WeightingError::MissingCategory { category, .. } | WeightingError::ZeroPopulation { category, .. } => {
+                text(&format!("weighting_group_{}", category.as_str()))
             }
-            (WeightingError::NoClassifiedRespondents { .. }, Lang::En) => {
-                "no respondent gave age and gender".to_string()
-            }
-            (WeightingError::MissingCategory { category, .. }, Lang::Nl) => {
-                format!("de bevolkingscijfers missen de groep {}", category.as_str())
-            }
-            (WeightingError::MissingCategory { category, .. }, Lang::En) => {
-                format!("the population figures lack the group {}", category.as_str())
-            }
-            (WeightingError::ZeroPopulation { category, .. }, Lang::Nl) => {
-                format!("volgens de bevolkingscijfers woont niemand in de groep {}", category.as_str())
-            }
-            (WeightingError::ZeroPopulation { category, .. }, Lang::En) => {
-                format!("the population figures say nobody lives in the group {}", category.as_str())
-            }
-            (WeightingError::TotalsDisagree { .. }, Lang::Nl) => {
-                "de bevolkingscijfers naar leeftijd en naar geslacht tellen niet op tot hetzelfde".to_string()
-            }
-            (WeightingError::TotalsDisagree { .. }, Lang::En) => {
-                "the population figures by age and by gender do not add up to the same total".to_string()
-            }
-            (WeightingError::NotConverged { .. }, Lang::Nl) => {
-                "de deelnemers lijken te weinig op de bevolking om te wegen".to_string()
-            }
-            (WeightingError::NotConverged { .. }, Lang::En) => {
-                "the respondents resemble the population too little to weight".to_string()
-            }
+            _ => String::new(),
         };
-        Some(match lang {
-            Lang::Nl => format!("Ongewogen: {why}."),
-            Lang::En => format!("Unweighted: {why}."),
-        })
+        Some(text(&format!("weighting_{}", reason.code())).replace("{group}", &group))
     }
 }
 

@@ -151,7 +151,35 @@ fn the_fallback_is_unweighted_with_a_notice() {
         &out,
         WeightingOutcome::Unweighted { reason: WeightingError::ZeroPopulation { .. }, respondents: 21 }
     ));
-    assert!(out.notice(Lang::Nl).unwrap().contains("niemand in de groep 65_plus"));
+    assert_eq!(
+        out.notice(Lang::Nl).unwrap(),
+        "Ongewogen: volgens de bevolkingscijfers woont niemand in de groep 65 jaar en ouder."
+    );
+    // Every reason and group has its text in both languages.
+    let reasons = [
+        WeightingError::NoMargins,
+        WeightingError::NoClassifiedRespondents { unclassified: 1 },
+        WeightingError::TotalsDisagree { age_band: 1, gender: 2 },
+        WeightingError::NotConverged { iterations: 1, deviation: 0.1 },
+    ]
+    .into_iter()
+    .chain(Variable::ALL.into_iter().flat_map(|v| {
+        v.categories().iter().flat_map(move |c| {
+            let category = v.category(c).unwrap();
+            [
+                WeightingError::MissingCategory { category, respondents: 1 },
+                WeightingError::ZeroPopulation { category, respondents: 1 },
+            ]
+        })
+    }));
+    for reason in reasons {
+        let out = WeightingOutcome::Unweighted { reason, respondents: 1 };
+        for lang in [Lang::Nl, Lang::En] {
+            let notice = out.notice(lang).unwrap();
+            assert!(notice.starts_with(["Ongewogen: ", "Unweighted: "][lang as usize]), "{notice}");
+            assert!(!notice.contains('{') && !notice.contains("weighting_"), "{notice}");
+        }
+    }
 
     let ok = weights_for_area(Some(&margins([100, 100, 100, 100], [200, 200])), &r, &RakeSettings::default());
     assert!(ok.is_weighted() && ok.notice(Lang::Nl).is_none());
