@@ -17,19 +17,29 @@ impl CsvText {
     /// Reads at most `max_bytes`; the error is the reason, for the caller to
     /// put its file name to.
     pub fn read(reader: impl Read, max_bytes: u64) -> Result<CsvText, String> {
-        let mut bytes = Vec::new();
-        reader.take(max_bytes + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read the file: {e}"))?;
-        if bytes.len() as u64 > max_bytes {
-            return Err(format!("the file is larger than {} MB", max_bytes / (1024 * 1024)));
-        }
-        let mut text = String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text ({})", e.utf8_error()))?;
+        let bytes = read_bytes(reader, max_bytes)?;
+        let text = String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text ({})", e.utf8_error()))?;
+        Ok(CsvText::from_text(text))
+    }
+
+    /// As `read`, but a file that is not UTF-8 is read as Latin-1 (older
+    /// CBS files are): for files whose fields that matter are ASCII (codes,
+    /// numbers), so a name with an accent cannot be misread into anything
+    /// that is used.
+    pub fn read_latin1_fallback(reader: impl Read, max_bytes: u64) -> Result<CsvText, String> {
+        let bytes = read_bytes(reader, max_bytes)?;
+        let text = String::from_utf8(bytes).unwrap_or_else(|e| e.into_bytes().iter().map(|&b| char::from(b)).collect());
+        Ok(CsvText::from_text(text))
+    }
+
+    fn from_text(mut text: String) -> CsvText {
         if text.starts_with('\u{feff}') {
             text.drain(..'\u{feff}'.len_utf8());
         }
         let first_line = text.lines().next().unwrap_or("");
         let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() { b';' } else { b',' };
         let newlines = text.match_indices('\n').map(|(i, _)| i).collect();
-        Ok(CsvText { text, delimiter, newlines })
+        CsvText { text, delimiter, newlines }
     }
 
     /// A flexible reader (rows may have more or fewer fields) over the text.
@@ -45,6 +55,15 @@ impl CsvText {
     }
 }
 
+fn read_bytes(reader: impl Read, max_bytes: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    reader.take(max_bytes + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read the file: {e}"))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(format!("the file is larger than {} MB", max_bytes / (1024 * 1024)));
+    }
+    Ok(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +77,10 @@ mod tests {
         assert_eq!(lines, [2, 3]);
         assert!(CsvText::read(&[0xff, 0xfe][..], 1024).unwrap_err().contains("not UTF-8"));
         assert!(CsvText::read(&[b'a'; 2048][..], 1024).unwrap_err().contains("larger than"));
+        // "Súdwest-Fryslân" in Latin-1.
+        let latin1 = b"naam;n\nS\xfadwest-Frysl\xe2n;5\n";
+        let csv = CsvText::read_latin1_fallback(&latin1[..], 1024).unwrap();
+        let record = csv.reader().records().next().unwrap().unwrap();
+        assert_eq!((&record[0], &record[1]), ("Súdwest-Fryslân", "5"));
     }
 }
