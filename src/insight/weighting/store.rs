@@ -161,10 +161,10 @@ pub struct CellAnswerRow {
     pub count: u64,
 }
 
-/// Every closed answer of the given versions (all, or one wave's) counted
-/// per cell, in (buurt, question, choice, value, cell) order. Reads each
-/// answer row once, so it belongs in a per-wave precomputation, not in a
-/// request.
+/// Every closed answer to the definition's questions in the given versions
+/// (all, or one wave's) counted per cell, in (buurt, question, choice,
+/// value, cell) order. Reads each answer row once, so it belongs in a
+/// per-wave precomputation, not in a request.
 pub fn answers_by_cell(
     conn: &mut AnyConnection,
     definition: &Definition,
@@ -173,24 +173,22 @@ pub fn answers_by_cell(
 ) -> Result<Vec<CellAnswerRow>, DbError> {
     let scope = Scope { version_ids, wave };
     let cells = cells_by_response(conn, definition, &scope)?;
-    let rows: Vec<(String, String, NaiveDate, i64, String, i32)> = answers::table
-        .filter(answers::questionnaire_version_id.eq_any(version_ids))
-        .select((
-            answers::buurt,
-            answers::question_id,
-            answers::submitted_on,
-            answers::response_id,
-            answers::choice,
-            answers::value,
-        ))
-        .load(conn)?;
+    // One question at a time (a range of the answers' key), counted as it
+    // is read, so memory holds one question's rows, not the whole wave's.
     let mut counted: BTreeMap<(String, String, String, i32, Option<Cell>), u64> = BTreeMap::new();
-    for (buurt, question_id, day, id, choice, value) in rows {
-        if !scope.contains(day, &buurt) {
-            continue;
+    for question in definition.questions().filter(|q| q.kind.is_answerable() && !q.kind.is_free_text()) {
+        let rows: Vec<(String, NaiveDate, i64, String, i32)> = answers::table
+            .filter(answers::questionnaire_version_id.eq_any(version_ids))
+            .filter(answers::question_id.eq(question.id.as_str()))
+            .select((answers::buurt, answers::submitted_on, answers::response_id, answers::choice, answers::value))
+            .load(conn)?;
+        for (buurt, day, id, choice, value) in rows {
+            if !scope.contains(day, &buurt) {
+                continue;
+            }
+            let cell = cells.get(&id).filter(|(b, d, _)| *b == buurt && *d == day).map(|(_, _, c)| *c);
+            *counted.entry((buurt, question.id.to_string(), choice, value, cell)).or_default() += 1;
         }
-        let cell = cells.get(&id).filter(|(b, d, _)| *b == buurt && *d == day).map(|(_, _, c)| *c);
-        *counted.entry((buurt, question_id, choice, value, cell)).or_default() += 1;
     }
     Ok(counted
         .into_iter()
