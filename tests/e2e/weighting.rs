@@ -106,6 +106,25 @@ async fn margins_import_and_raking_from_stored_answers(backend: Backend) {
     assert_eq!(binnenstad.cells[&c("15_24", "man")], 3);
     assert_eq!(binnenstad.cells[&c("65_plus", "man")], 1);
     assert_eq!(cells["BU07721120"].cells[&c("25_44", "vrouw")], 3);
+    // A wave of one buurt counts only that buurt's respondents; a wave that
+    // ended yesterday none.
+    let today = chrono::Local::now().date_naive();
+    let mut wave = buurtpeil::survey::Wave {
+        id: 1,
+        slug: "geluk".into(),
+        name: "proef".into(),
+        opens_on: today - chrono::Days::new(7),
+        closes_on: None,
+        stopped: false,
+        buurten: ["BU07721120".to_string()].into(),
+    };
+    let in_wave = respondent_cells(&mut conn, &geluk.definition, &[geluk.id], Some(&wave)).unwrap();
+    assert_eq!(in_wave.keys().collect::<Vec<_>>(), ["BU07721120"]);
+    assert_eq!(in_wave["BU07721120"].classified(), 3);
+    let rows = answers_by_cell(&mut conn, &geluk.definition, &[geluk.id], Some(&wave)).unwrap();
+    assert!(!rows.is_empty() && rows.iter().all(|r| r.buurt == "BU07721120" && r.cell == Some(c("25_44", "vrouw"))));
+    wave.closes_on = Some(today - chrono::Days::new(1));
+    assert!(respondent_cells(&mut conn, &geluk.definition, &[geluk.id], Some(&wave)).unwrap().is_empty());
 
     let tree = load_tree(&mut conn).unwrap();
     let margins = load_margins(&mut conn).unwrap();
