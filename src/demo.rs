@@ -1,6 +1,7 @@
 //! The demo municipality: Eindhoven's real buurten, synthetic population
-//! margins and a few thousand synthetic responses, spread unevenly so that some buurten stay below the
-//! disclosure threshold. Reproducible: the same seed gives the same data.
+//! margins and a few thousand synthetic responses, spread unevenly so that
+//! some buurten stay below the disclosure threshold. Reproducible: the same
+//! seed gives the same data.
 
 use std::collections::BTreeMap;
 
