@@ -7,6 +7,7 @@ pub mod area;
 pub mod auth;
 pub mod code;
 pub mod config;
+pub mod csv_text;
 pub mod db;
 pub mod demo;
 pub mod i18n;

@@ -11,6 +11,7 @@ use buurtpeil::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
 use buurtpeil::db::{connect, DatabaseUrl};
 use buurtpeil::demo::BOUNDARY_TOLERANCE;
 use buurtpeil::map::{load_boundaries, parse_geojson, save_boundaries};
+use buurtpeil::insight::weighting::{parse_margins, save_margins};
 use buurtpeil::questionnaire::{load_catalog, load_dir};
 use buurtpeil::web::Application;
 
@@ -62,6 +63,11 @@ enum Command {
     Map {
         #[command(subcommand)]
         command: MapCommand,
+    },
+    /// Population margins (age band and gender per area) for weighting
+    Margins {
+        #[command(subcommand)]
+        command: MarginsCommand,
     },
     /// Manage accounts of professionals, council members and administrators
     User {
@@ -126,6 +132,12 @@ enum AreasCommand {
 enum MapCommand {
     /// Import buurt boundaries: a GeoJSON FeatureCollection of buurten (Polygon or MultiPolygon,
     /// property buurtcode, BU_CODE or statcode) in RD New (EPSG:28992) or WGS84; see docs/maps.md
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum MarginsCommand {
+    /// Import residents per age band and gender: the CBS Kerncijfers wijken en buurten (CSV) or area_code,age_band,gender,population
     Import { file: PathBuf },
 }
 
@@ -240,6 +252,10 @@ fn run(cli: Cli) -> Result<()> {
                 println!("note: {missing} known buurten have no boundary yet; they are left off the map");
             }
         }
+        Command::Margins { command: MarginsCommand::Import { file } } => {
+            let url = DatabaseUrl::parse(&database_url(&cli, false))?;
+            import_margins(&url, file)?;
+        }
         Command::User { command } => {
             let url = DatabaseUrl::parse(&database_url(&cli, false))?;
             users::run(command, &url)?;
@@ -277,6 +293,30 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// Reads a margins file against the stored areas and stores it whole, or
+/// nothing.
+fn import_margins(url: &DatabaseUrl, file: &std::path::Path) -> Result<()> {
+    let name = file.display().to_string();
+    let reader = std::fs::File::open(file).with_context(|| format!("{name}: cannot open the file"))?;
+    let pool = connect(url, 1)?;
+    let mut conn = pool.get()?;
+    let tree = load_tree(&mut conn)?;
+    if tree.is_empty() {
+        bail!("no areas are stored yet: import them first with `buurtpeil areas import FILE.csv`");
+    }
+    let margins = parse_margins(&name, reader, &tree)?;
+    println!("{name}: read margins of {} areas ({} format); storing…", margins.areas.len(), margins.format);
+    for s in &margins.skipped {
+        println!("  skipped line {} ({}): {}", s.line, s.code, s.reason);
+    }
+    if margins.elsewhere > 0 {
+        println!("  left out {} rows of the country or of gemeenten without stored areas", margins.elsewhere);
+    }
+    let stored = save_margins(&mut conn, &margins, margins.format, chrono::Local::now().date_naive())?;
+    println!("stored margins of {stored} areas in {}", url.redacted());
+    Ok(())
+}
+
 /// `BUURTPEIL_SESSION_KEY`, when set and not empty.
 fn session_key() -> Result<Option<SessionKey>> {
     match std::env::var("BUURTPEIL_SESSION_KEY") {
@@ -303,6 +343,10 @@ fn seed_demo(config: &Config) -> Result<()> {
         bail!("the demo needs the questionnaire geluk in {}", config.questionnaires_dir.display());
     };
     let tree = load_tree(&mut conn)?;
+    let margins = buurtpeil::demo::load_margins(&mut conn, &tree, DEMO_SEED)?;
+    if margins > 0 {
+        println!("demo: synthetic population margins (not CBS figures) for {margins} buurten");
+    }
     let mut seeded = vec![(geluk, DEMO_RESPONSES)];
     seeded.extend(catalog.current("leefbaarheid").map(|p| (p, DEMO_RESPONSES / 2)));
     if let Some(scan) = catalog.current(buurtpeil::talent::profile::SLUG) {

@@ -383,3 +383,15 @@ diesel::table! {
 
 diesel::joinable!(talent_proposals -> talent_initiatives (initiative_id));
 diesel::allow_tables_to_appear_in_same_query!(talent_proposals, talent_initiatives);
+
+// Population margins for weighting (migration 2026-11-28-000009_population_margins).
+diesel::table! {
+    population_margins (area, variable, category) {
+        area -> Text,
+        variable -> Text,
+        category -> Text,
+        population -> BigInt,
+        source -> Text,
+        imported_on -> Date,
+    }
+}

@@ -1,6 +1,7 @@
-//! The demo municipality: Eindhoven's real buurten and a few thousand
-//! synthetic responses, spread unevenly so that some buurten stay below the
-//! disclosure threshold. Reproducible: the same seed gives the same data.
+//! The demo municipality: Eindhoven's real buurten, synthetic population
+//! margins and a few thousand synthetic responses, spread unevenly so that
+//! some buurten stay below the disclosure threshold. Reproducible: the same
+//! seed gives the same data.
 
 mod campaign;
 
@@ -11,8 +12,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 use crate::area::{parse_csv, save_areas, AreaCode, AreaTree, Level};
-use crate::db::schema::responses;
+use crate::db::schema::{population_margins, responses};
 use crate::db::{AnyConnection, DbError};
+use crate::insight::weighting::{save_margins, Margins, MarginsFile, Variable};
 use crate::map::{parse_geojson, save_boundaries};
 use crate::questionnaire::{Published, QuestionKind, RawAnswer, OTHER};
 use crate::survey::{store_batch, Submission};
@@ -58,6 +60,46 @@ pub fn load_boundaries(conn: &mut AnyConnection) -> Result<usize, DemoError> {
     Ok(save_boundaries(conn, &simplified)?)
 }
 
+/// Gives every buurt of the demo population margins (residents of 15 and
+/// older by age band and gender), unless margins are stored already.
+/// **Synthetic**: plausible figures made from a seed, not CBS figures (the
+/// shipped CBS data holds areas and boundaries only); stored with source
+/// `demo` so nobody takes them for real ones. Returns how many buurten got
+/// margins.
+pub fn load_margins(conn: &mut AnyConnection, tree: &AreaTree, seed: u64) -> Result<usize, DemoError> {
+    let stored: i64 = population_margins::table.count().get_result(conn).map_err(DbError::from)?;
+    if stored > 0 {
+        return Ok(0);
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0x5eed_0fca);
+    let mut areas = BTreeMap::new();
+    for buurt in tree.at_level(Level::Buurt) {
+        let adults: f64 = rng.gen_range(400.0..6000.0);
+        // Some buurten are young (students, starters), some grey.
+        let tilt: f64 = rng.gen_range(-1.0..1.0);
+        let shares = [0.13 + 0.08 * tilt.max(0.0), 0.33 + 0.07 * tilt, 0.32, 0.22 - 0.09 * tilt];
+        let sum: f64 = shares.iter().sum();
+        let mut m = Margins::new();
+        let mut total = 0;
+        for (band, share) in Variable::AgeBand.categories().iter().zip(shares) {
+            let n = (adults * share / sum / 5.0).round() as u64 * 5;
+            m.set(Variable::AgeBand.category(band).expect("a band"), n);
+            total += n;
+        }
+        let men = (total as f64 * rng.gen_range(0.47..0.52)).round() as u64;
+        m.set(Variable::Gender.category("man").expect("known"), men);
+        m.set(Variable::Gender.category("vrouw").expect("known"), total - men);
+        areas.insert(buurt.code.to_string(), m);
+    }
+    let file = MarginsFile { format: "demo", areas, skipped: Vec::new(), elsewhere: 0 };
+    let today = chrono::Local::now().date_naive();
+    Ok(save_margins(conn, &file, "demo", today)?)
+}
+
+/// How likely a synthetic resident of each age band (15–24 … 65+) is to
+/// answer: the young least, as in real surveys, so weighting has work to do.
+const DEMO_AGE_REACH: [f64; 4] = [0.10, 0.24, 0.36, 0.30];
+
 /// Adds about `total` synthetic responses to a questionnaire unless it has
 /// responses already. Returns how many were added.
 pub fn seed_responses(
@@ -95,14 +137,34 @@ pub fn seed_responses(
         let mut batch = Vec::with_capacity(count);
         for _ in 0..count {
             let mut raw = BTreeMap::new();
+            let age = pick(&mut rng, &DEMO_AGE_REACH);
+            // The young a little less content, the old a little more.
+            let age_mood = [-0.9, -0.2, 0.1, 0.5][age];
+            let woman = rng.gen_bool(0.56);
             for q in questionnaire.definition.questions() {
                 if !q.required && rng.gen_bool(0.08) {
+                    continue;
+                }
+                if let Some(w) = &q.weighting {
+                    let category = match w.variable {
+                        Variable::AgeBand => Variable::AgeBand.categories()[age],
+                        Variable::Gender => ["man", "vrouw"][usize::from(woman)],
+                    };
+                    // A few prefer not to say: an option that places nobody.
+                    let unplaced = q.kind.choice_values().into_iter().find(|v| !w.categories.contains_key(*v));
+                    let value = match unplaced {
+                        Some(v) if rng.gen_bool(0.04) => Some(v.to_owned()),
+                        _ => w.categories.iter().find(|(_, c)| c.as_str() == category).map(|(v, _)| v.clone()),
+                    };
+                    if let Some(v) = value {
+                        raw.insert(q.id.to_string(), RawAnswer::Text(v));
+                    }
                     continue;
                 }
                 let answer = match &q.kind {
                     QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => {
                         let span = f64::from(max - min);
-                        let centre = f64::from(*min) + span * (0.72 + mood / 10.0);
+                        let centre = f64::from(*min) + span * (0.72 + (mood + age_mood) / 10.0);
                         let noise: f64 = (0..4).map(|_| rng.gen_range(-1.0..1.0)).sum::<f64>() * span / 9.0;
                         RawAnswer::Number((centre + noise).round().clamp(f64::from(*min), f64::from(*max)))
                     }
@@ -115,12 +177,7 @@ pub fn seed_responses(
                         // the more so in a happier buurt.
                         let weights: Vec<f64> =
                             (0..options.len()).map(|i| (-(i as f64) * (0.9 + mood / 3.0)).exp()).collect();
-                        let mut pick = rng.gen::<f64>() * weights.iter().sum::<f64>();
-                        let i = weights.iter().position(|w| {
-                            pick -= w;
-                            pick <= 0.0
-                        });
-                        RawAnswer::Text(options[i.unwrap_or(0)].value.clone())
+                        RawAnswer::Text(options[pick(&mut rng, &weights)].value.clone())
                     }
                     QuestionKind::Text { .. } | QuestionKind::Statement => continue,
                 };
@@ -344,4 +401,16 @@ pub fn seed_talent(
         None => None,
     };
     Ok(DemoTalent { verbinder_password, profile_link })
+}
+
+/// An index drawn with probability proportional to its weight.
+fn pick(rng: &mut ChaCha20Rng, weights: &[f64]) -> usize {
+    let mut left = rng.gen::<f64>() * weights.iter().sum::<f64>();
+    weights
+        .iter()
+        .position(|w| {
+            left -= w;
+            left <= 0.0
+        })
+        .unwrap_or(0)
 }

@@ -6,5 +6,6 @@ pub mod choropleth;
 pub mod disclosure;
 mod results;
 pub mod stats;
+pub mod weighting;
 
 pub use results::{build_table, fetch_counts, AreaResult, Counts, QuestionFigures, QuestionMeta, SafeTable};

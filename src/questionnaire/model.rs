@@ -1,9 +1,11 @@
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use super::condition::Condition;
 use crate::i18n::Lang;
+use crate::insight::weighting::{Category, Variable};
 
 /// A text in Dutch and English; both are required for every resident text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,6 +239,16 @@ pub struct Question {
     pub required: bool,
     pub show_if: Option<Condition>,
     pub kind: QuestionKind,
+    /// Set on the single choice that gives a respondent's age band or gender.
+    pub weighting: Option<Weighting>,
+}
+
+/// How a question's options place respondents in the categories of a
+/// weighting variable; options not listed place nobody.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Weighting {
+    pub variable: Variable,
+    pub categories: BTreeMap<String, Category>,
 }
 
 /// Questions shown together; pages are answered one at a time.
@@ -286,6 +298,11 @@ impl Definition {
     }
 
     /// The page that holds a question.
+    /// The question that places respondents by `variable`, if any.
+    pub fn weighting_question(&self, variable: Variable) -> Option<(&Question, &Weighting)> {
+        self.questions().find_map(|q| q.weighting.as_ref().filter(|w| w.variable == variable).map(|w| (q, w)))
+    }
+
     pub fn page_of(&self, id: &str) -> Option<usize> {
         self.pages.iter().position(|p| p.questions.iter().any(|q| q.id.as_str() == id))
     }

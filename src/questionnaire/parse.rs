@@ -1,7 +1,7 @@
 //! The file format (TOML for people, the same shape as JSON for storage and
 //! the API) and its translation into checked domain types.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::condition::{Condition, Literal};
 use super::model::*;
+use crate::insight::weighting::Variable;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {}{message}", question.as_ref().map(|q| format!("question {q}: ")).unwrap_or_default())]
@@ -86,6 +87,18 @@ pub struct RawQuestion {
     pub max_length: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<TextFormat>,
+    /// A single choice that places respondents in a weighting variable's
+    /// categories (docs/weighting.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weighting: Option<RawWeighting>,
+}
+
+/// `weighting = { variable = "age_band", categories = { option = "25_44", … } }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWeighting {
+    pub variable: String,
+    pub categories: BTreeMap<String, String>,
 }
 
 impl RawQuestion {
@@ -108,6 +121,7 @@ impl RawQuestion {
             unit: None,
             max_length: None,
             format: None,
+            weighting: None,
         }
     }
 }
@@ -267,6 +281,17 @@ impl RawDefinition {
             }
             pages.push(Page { id, title: rp.title, show_if, questions });
         }
+        let mut weighted = BTreeMap::new();
+        for q in pages.iter().flat_map(|p| &p.questions) {
+            if let Some(w) = &q.weighting {
+                if let Some(first) = weighted.insert(w.variable, q.id.as_str()) {
+                    return Err(err(
+                        Some(q.id.as_str()),
+                        format!("weighting: {first} already places respondents by {}", w.variable),
+                    ));
+                }
+            }
+        }
         Ok(Definition {
             slug,
             kind: self.kind,
@@ -328,7 +353,7 @@ fn check_condition(src: &str, earlier: &[Page], own: Option<&str>) -> Result<Con
 }
 
 impl RawQuestion {
-    fn check(self, earlier: &[Page]) -> Result<Question, String> {
+    fn check(mut self, earlier: &[Page]) -> Result<Question, String> {
         let id = QuestionId::parse(&self.id)
             .ok_or_else(|| "the id must be lower-case letters, digits and _ (at most 64)".to_string())?;
         check_text(&self.text, 1000).map_err(|m| format!("text {m}"))?;
@@ -339,7 +364,9 @@ impl RawQuestion {
             Some(src) => Some(check_condition(src, earlier, Some(&self.id))?),
             None => None,
         };
-        let kind = self.kind.as_str();
+        let kind = self.kind.clone();
+        let kind = kind.as_str();
+        let mut weighting = None;
         // Fields a type does not use are an error, never silently dropped.
         let present = [
             ("min", self.min.is_some()),
@@ -352,10 +379,11 @@ impl RawQuestion {
             ("unit", self.unit.is_some()),
             ("max_length", self.max_length.is_some()),
             ("format", self.format.is_some()),
+            ("weighting", self.weighting.is_some()),
         ];
         let allowed: &[&str] = match kind {
             "scale" => &["min", "max", "min_label", "max_label"],
-            "single_choice" => &["options", "other"],
+            "single_choice" => &["options", "other", "weighting"],
             "multiple_choice" => &["options", "other", "max_choices"],
             "number" => &["min", "max", "unit"],
             "short_text" => &["max_length", "format"],
@@ -397,6 +425,9 @@ impl RawQuestion {
             }
             "single_choice" | "multiple_choice" => {
                 let options = check_options(self.options.unwrap_or_default())?;
+                if let Some(w) = self.weighting.take() {
+                    weighting = Some(check_weighting(w, &options)?);
+                }
                 let other = self.other.unwrap_or(false);
                 if kind == "single_choice" {
                     QuestionKind::SingleChoice { options, other }
@@ -432,8 +463,31 @@ impl RawQuestion {
                 QuestionKind::Statement
             }
         };
-        Ok(Question { id, text: self.text, help: self.help, required: self.required, show_if, kind })
+        Ok(Question { id, text: self.text, help: self.help, required: self.required, show_if, kind, weighting })
     }
+}
+
+/// A weighting declaration: a known variable, option values of this
+/// question, known categories, and every category reachable (options left
+/// out, such as "zeg ik liever niet", place nobody).
+fn check_weighting(raw: RawWeighting, options: &[Choice]) -> Result<Weighting, String> {
+    let names = || Variable::ALL.map(|v| v.as_str()).join(", ");
+    let variable = Variable::parse(&raw.variable)
+        .ok_or_else(|| format!("weighting: unknown variable {:?} (known: {})", raw.variable, names()))?;
+    let mut categories = BTreeMap::new();
+    for (option, category) in raw.categories {
+        if !options.iter().any(|o| o.value == option) {
+            return Err(format!("weighting: {option:?} is not an option of this question"));
+        }
+        let c = variable.category(&category).ok_or_else(|| {
+            format!("weighting: {category:?} is not a category of {variable} ({})", variable.categories().join(", "))
+        })?;
+        categories.insert(option, c);
+    }
+    if let Some(missing) = variable.categories().iter().find(|c| !categories.values().any(|v| v.as_str() == **c)) {
+        return Err(format!("weighting: no option places respondents in {variable} {missing}"));
+    }
+    Ok(Weighting { variable, categories })
 }
 
 fn check_options(raw: Vec<RawChoice>) -> Result<Vec<Choice>, String> {
@@ -478,6 +532,10 @@ impl Definition {
             raw.help = q.help.clone();
             raw.required = q.required;
             raw.show_if = q.show_if.as_ref().map(ToString::to_string);
+            raw.weighting = q.weighting.as_ref().map(|w| RawWeighting {
+                variable: w.variable.as_str().to_owned(),
+                categories: w.categories.iter().map(|(o, c)| (o.clone(), c.as_str().to_owned())).collect(),
+            });
             let options = |o: &[Choice]| {
                 Some(o.iter().map(|o| RawChoice { value: o.value.clone(), label: o.label.clone() }).collect())
             };
@@ -638,7 +696,7 @@ max_label = { nl = "goed", en = "good" }
         assert!(matches!(geluk.pages[0].questions[0].kind, QuestionKind::Scale { min: 0, max: 10, .. }));
         let leefbaarheid = find("leefbaarheid");
         let n = leefbaarheid.questions().filter(|q| q.kind.is_answerable()).count();
-        assert!((20..=30).contains(&n), "leefbaarheid has {n} questions");
+        assert!((20..=32).contains(&n), "leefbaarheid has {n} questions");
         let types: HashSet<&str> = leefbaarheid.questions().map(|q| q.kind.type_name()).collect();
         for t in ["scale", "single_choice", "multiple_choice", "yes_no", "number", "long_text"] {
             assert!(types.contains(t), "leefbaarheid uses {t}");
@@ -716,6 +774,80 @@ text = { nl = "Lang", en = "Long" }
         for (source, expected) in cases {
             let err = parse_toml("p.toml", &source).unwrap_err().to_string();
             assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+        }
+    }
+
+    const WEIGHTED: &str = r#"
+slug = "gewogen"
+kind = "anonymous"
+title = { nl = "G", en = "G" }
+[[questions]]
+id = "leeftijd"
+type = "single_choice"
+text = { nl = "Leeftijd", en = "Age" }
+options = [ { value = "jong", label = { nl = "Jong", en = "Young" } }, { value = "midden", label = { nl = "Midden", en = "Middle" } }, { value = "oud", label = { nl = "Oud", en = "Old" } }, { value = "geheim", label = { nl = "Zeg ik niet", en = "Not saying" } } ]
+weighting = { variable = "age_band", categories = { jong = "15_24", midden = "25_44", oud = "65_plus" } }
+[[questions]]
+id = "geslacht"
+type = "single_choice"
+text = { nl = "Geslacht", en = "Gender" }
+options = [ { value = "v", label = { nl = "Vrouw", en = "Woman" } }, { value = "m", label = { nl = "Man", en = "Man" } } ]
+weighting = { variable = "gender", categories = { v = "vrouw", m = "man" } }
+"#;
+
+    #[test]
+    fn weighting_declarations_are_checked() {
+        let ok = WEIGHTED.replace(r#"oud = "65_plus""#, r#"oud = "65_plus", geheim = "45_64""#);
+        let def = parse_toml("g.toml", &ok).unwrap();
+        let (q, w) = def.weighting_question(Variable::AgeBand).unwrap();
+        assert_eq!((q.id.as_str(), w.categories["midden"].as_str()), ("leeftijd", "25_44"));
+        assert_eq!(parse_json("db", &def.canonical_json().to_string()).unwrap(), def, "roundtrips");
+        let cases = [
+            (WEIGHTED.to_string(), "question leeftijd: weighting: no option places respondents in age_band 45_64"),
+            (
+                ok.replace(r#"variable = "gender""#, r#"variable = "opleiding""#),
+                "unknown variable \"opleiding\" (known: age_band, gender)",
+            ),
+            (ok.replace(r#"v = "vrouw""#, r#"x = "vrouw""#), "weighting: \"x\" is not an option of this question"),
+            (ok.replace(r#"m = "man""#, r#"m = "mannen""#), "\"mannen\" is not a category of gender (man, vrouw)"),
+            (
+                ok.replace(
+                    r#"type = "single_choice"
+text = { nl = "Geslacht""#,
+                    r#"type = "multiple_choice"
+text = { nl = "Geslacht""#,
+                ),
+                "weighting does not apply to type multiple_choice",
+            ),
+            (
+                format!(
+                    "{ok}{}",
+                    &ok[ok.find("[[questions]]").unwrap()..ok.find("[[questions]]\nid = \"geslacht\"").unwrap()]
+                        .replace("id = \"leeftijd\"", "id = \"leeftijd2\"")
+                ),
+                "question leeftijd2: weighting: leeftijd already places respondents by age_band",
+            ),
+            (
+                ok.replace("weighting = { variable = \"gender\"", "weighting = { variabel = \"gender\""),
+                "unknown field `variabel`",
+            ),
+        ];
+        for (source, expected) in cases {
+            let err = parse_toml("g.toml", &source).unwrap_err().to_string();
+            assert!(err.contains(expected), "expected {expected:?} in {err:?}");
+        }
+    }
+
+    #[test]
+    fn geluk_and_leefbaarheid_ask_age_band_and_gender_for_weighting() {
+        let defs = load_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/questionnaires"))).unwrap();
+        for slug in ["geluk", "leefbaarheid"] {
+            let def = defs.iter().find(|d| d.slug.as_str() == slug).unwrap();
+            for variable in Variable::ALL {
+                let (q, w) = def.weighting_question(variable).unwrap_or_else(|| panic!("{slug} weights by {variable}"));
+                assert!(!q.required, "{slug}: {} may be skipped", q.id);
+                assert_eq!(w.categories.len(), variable.categories().len(), "{slug}: one option per category");
+            }
         }
     }
 

@@ -789,7 +789,12 @@ async fn save_question(
     let old = d.question(&id).ok_or_else(|| refusal(&req, StatusCode::NOT_FOUND, "error_not_found"))?.clone();
     let kind = Some(f.get("type")).filter(|k| TYPES.contains(k)).unwrap_or(&old.kind).to_owned();
     let q = match question_from(&f, &kind) {
-        Ok(q) => q,
+        // The form has no weighting fields: a declaration from the file stays
+        // while the type does (docs/weighting.md).
+        Ok(mut q) => {
+            q.weighting = old.weighting.clone().filter(|_| kind == old.kind);
+            q
+        }
         Err(errors) => {
             let mut view = view_of(&old);
             view.kind = kind;

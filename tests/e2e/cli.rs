@@ -1,24 +1,10 @@
 //! The command line: clear errors and non-zero exits on bad input; nothing
 //! of a failed import is stored.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use crate::helpers::*;
 use crate::on_both_backends;
-
-fn buurtpeil(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_buurtpeil"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env("BUURTPEIL_QUESTIONNAIRES", manifest_dir().join("questionnaires"))
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 async fn areas_import_checks_every_row(backend: Backend) {
     let db = TestDb::new(backend);

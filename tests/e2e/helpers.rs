@@ -32,6 +32,22 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs the real `buurtpeil` binary on a test database.
+pub fn buurtpeil(db: &TestDb, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_buurtpeil"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("BUURTPEIL_QUESTIONNAIRES", manifest_dir().join("questionnaires"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// What a command printed, stdout then stderr.
+pub fn text(out: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
 pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

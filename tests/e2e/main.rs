@@ -22,3 +22,4 @@ mod privacy;
 mod resident;
 mod schema;
 mod talent;
+mod weighting;
