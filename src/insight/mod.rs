@@ -1,9 +1,12 @@
-//! Insight: anonymised results per buurt, wijk and gemeente, with disclosure
-//! control, and their pictures.
+//! Insight: anonymised results per buurt, wijk and gemeente, per wave, with
+//! disclosure control, comparisons, and their pictures.
 
 pub mod chart;
+pub mod compare;
 pub mod disclosure;
+pub mod live;
 mod results;
 pub mod stats;
 
-pub use results::{build_table, fetch_counts, AreaResult, Counts, QuestionFigures, QuestionMeta, SafeTable};
+pub use live::LiveResults;
+pub use results::{build_set, AnswerKey, AreaResult, QuestionFigures, QuestionMeta, RawCounts, ResultSet, SafeTable};
