@@ -17,4 +17,5 @@ mod invite;
 mod lottery;
 mod privacy;
 mod resident;
+mod results;
 mod schema;
