@@ -16,7 +16,7 @@ use crate::on_both_backends;
 
 /// Stores `count` geluk responses scoring `score` in a buurt on a past day,
 /// straight into the database (as responses of an earlier wave).
-fn seed(app: &TestApp, buurt: &str, day: NaiveDate, count: usize, score: i64) {
+pub(crate) fn seed(app: &TestApp, buurt: &str, day: NaiveDate, count: usize, score: i64) {
     let mut conn = app.db.connect();
     let catalog = read_catalog(&mut conn).unwrap();
     let geluk = catalog.current("geluk").unwrap();
@@ -30,7 +30,7 @@ fn seed(app: &TestApp, buurt: &str, day: NaiveDate, count: usize, score: i64) {
     store_batch(&mut conn, &vec![s; count], day).unwrap();
 }
 
-fn open_wave(app: &TestApp, name: &str, opens: NaiveDate, closes: Option<NaiveDate>) -> i32 {
+pub(crate) fn open_wave(app: &TestApp, name: &str, opens: NaiveDate, closes: Option<NaiveDate>) -> i32 {
     let new = NewWave {
         slug: buurtpeil::questionnaire::Slug::parse("geluk").unwrap(),
         name: name.into(),
