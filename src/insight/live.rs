@@ -189,7 +189,7 @@ impl LiveResults {
         let mut counted = entry.counted.lock().unwrap_or_else(|e| e.into_inner());
         if stored != counted.raw.respondents() {
             tracing::info!("results counts differ from the database: reading them again");
-            counted.raw = RawCounts::fetch(&mut *conn, &entry.versions)?;
+            counted.raw = RawCounts::fetch(&mut conn, &entry.versions)?;
             counted.generation += 1;
         }
         counted.verified_at = Instant::now();

@@ -305,11 +305,11 @@ pub fn build_set(
     }
     for column in cells.iter_mut() {
         for l in (0..areas.len()).filter(|&l| h.is_leaf(l)) {
+            let leaf_cells = column[l].clone();
             let mut up = h.parent(l);
             while let Some(a) = up {
-                for qi in 0..closed.len() {
-                    let leaf_cell = column[l][qi].clone();
-                    column[a][qi].add(&leaf_cell);
+                for (total, cell) in column[a].iter_mut().zip(&leaf_cells) {
+                    total.add(cell);
                 }
                 up = h.parent(a);
             }
