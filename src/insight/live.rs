@@ -22,7 +22,7 @@ use crate::survey::{Submission, Wave, Writer};
 
 /// How often the kept counts are checked against the database, in case
 /// another server process stored responses there.
-const VERIFY_EVERY: Duration = Duration::from_secs(30);
+const VERIFY_EVERY: Duration = Duration::from_secs(10);
 
 /// What a result set was built from; equal stamps, equal figures.
 #[derive(Debug, Clone, PartialEq)]

@@ -230,7 +230,7 @@ async fn app_with_answers() -> TestApp {
     crate::results::seed(&app, "BU07721130", jan(15), 12, 6);
     let today = chrono::Local::now().date_naive();
     crate::results::open_wave(&app, "Nu", today - chrono::Days::new(3), None);
-    app
+    app.restart().await
 }
 
 /// The pages send a strict CSP, and axe works under it: it finds a

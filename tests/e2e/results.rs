@@ -15,7 +15,9 @@ use crate::helpers::*;
 use crate::on_both_backends;
 
 /// Stores `count` geluk responses scoring `score` in a buurt on a past day,
-/// straight into the database (as responses of an earlier wave).
+/// straight into the database (as responses of an earlier wave). A running
+/// server notices only at its next check against the database (see
+/// docs/architecture.md); `TestApp::restart` reads them at once.
 pub(crate) fn seed(app: &TestApp, buurt: &str, day: NaiveDate, count: usize, score: i64) {
     let mut conn = app.db.connect();
     let catalog = read_catalog(&mut conn).unwrap();
@@ -62,6 +64,7 @@ async fn waves_are_suppressed_together_and_compared(backend: Backend) {
     let app = spawn_app(backend).await;
     let today = chrono::Local::now().date_naive();
     let jan = |d| NaiveDate::from_ymd_opt(2026, 1, d).unwrap();
+    // Responses of an earlier wave, stored before this server started.
     let first = open_wave(&app, "Januari", jan(1), Some(jan(31)));
     let second = open_wave(&app, "Nu", today - chrono::Days::new(3), None);
     // Wave 1: Centrum = Binnenstad 20 × 6, Bergen 3 × 5 (below k), Witte
@@ -70,6 +73,7 @@ async fn waves_are_suppressed_together_and_compared(backend: Backend) {
     seed(&app, "BU07721120", jan(15), 3, 5);
     seed(&app, "BU07721130", jan(15), 25, 7);
     seed(&app, "BU07722110", jan(15), 15, 7);
+    let app = app.restart().await;
     // Wave 2, through the API today: Binnenstad 20 × 9, Bergen 12 × 8.
     app.submit_many("BU07721110", 20, 9).await;
     app.submit_many("BU07721120", 12, 8).await;
@@ -231,3 +235,21 @@ async fn bad_results_queries_are_refused_clearly(backend: Backend) {
     assert_eq!(page.status(), 200);
 }
 on_both_backends!(bad_results_queries_are_refused_clearly);
+
+async fn responses_stored_by_another_process_are_noticed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.submit_many("BU07721110", 10, 8).await;
+    let n = |body: &Value| area(body, "WK077211")["n"].as_u64();
+    assert_eq!(n(&app.results("wijk").await), Some(10));
+    // Another server on the same database stores five more.
+    seed(&app, "BU07721110", chrono::Local::now().date_naive(), 5, 8);
+    let started = std::time::Instant::now();
+    loop {
+        if n(&app.results("wijk").await) == Some(15) {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 30, "not noticed within 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+on_both_backends!(responses_stored_by_another_process_are_noticed);
