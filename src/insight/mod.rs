@@ -9,4 +9,6 @@ mod results;
 pub mod stats;
 
 pub use live::LiveResults;
-pub use results::{build_set, AnswerKey, AreaResult, QuestionFigures, QuestionMeta, RawCounts, ResultSet, SafeTable};
+pub use results::{
+    build_set, AnswerKey, AreaResult, Output, QuestionFigures, QuestionMeta, RawCounts, ResultSet, SafeTable,
+};

@@ -4,10 +4,12 @@
 //! reveal more than one.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
+use sha2::{Digest, Sha256};
 
 use super::disclosure::{protect_jointly, Hierarchy};
 use super::stats::{ChoiceSummary, NumberSummary, Sample, ScaleSummary};
@@ -167,14 +169,36 @@ impl SafeTable {
 
 /// Every table of a questionnaire, suppressed together: per wave, and over
 /// all responses ("alle metingen").
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ResultSet {
     pub all: SafeTable,
     /// Oldest first, as the waves are listed.
     pub waves: Vec<SafeTable>,
+    outputs: Mutex<HashMap<String, Arc<Output>>>,
+}
+
+/// A rendered output of a set (a JSON body) and a tag of its content.
+#[derive(Debug)]
+pub struct Output {
+    pub body: String,
+    /// The first 128 bits of its SHA-256, in hex.
+    pub tag: String,
 }
 
 impl ResultSet {
+    /// An output cut from this set, rendered once: a set never changes, so
+    /// neither do its outputs, and they go when the set is replaced.
+    pub fn output(&self, key: &str, render: impl FnOnce() -> String) -> Arc<Output> {
+        if let Some(o) = self.outputs.lock().unwrap_or_else(|e| e.into_inner()).get(key) {
+            return o.clone();
+        }
+        let body = render();
+        let tag = hex::encode(&Sha256::digest(body.as_bytes())[..16]);
+        let output = Arc::new(Output { body, tag });
+        self.outputs.lock().unwrap_or_else(|e| e.into_inner()).insert(key.to_owned(), output.clone());
+        output
+    }
+
     /// The table of one wave, or of all responses.
     pub fn table(&self, wave: Option<i32>) -> Option<&SafeTable> {
         match wave {
@@ -371,6 +395,7 @@ pub fn build_set(
     ResultSet {
         all: table(None, &total_n, &total_cells),
         waves: waves.iter().enumerate().map(|(w, wave)| table(Some(wave), &responses[w], &cells[w])).collect(),
+        outputs: Mutex::default(),
     }
 }
 

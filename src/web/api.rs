@@ -7,14 +7,13 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use super::state::{knows_buurt, AppState};
 use crate::area::{AreaCode, Level};
 use crate::i18n::Lang;
 use crate::insight::compare::{changes, ranking as ranking_of, Measure, QuestionChange};
-use crate::insight::{AreaResult, QuestionFigures, ResultSet, SafeTable};
+use crate::insight::{AreaResult, Output, QuestionFigures, ResultSet, SafeTable};
 use crate::questionnaire::{Kind, Published, QuestionKind, RawAnswer};
 use crate::survey::{wave, Opening, Submission};
 
@@ -222,10 +221,10 @@ fn table_of<'a>(set: &'a ResultSet, slug: &str, wave: Option<i32>) -> Result<&'a
 }
 
 /// A JSON answer with an ETag over its body: a client that sends the same
-/// tag in `If-None-Match` gets `304 Not Modified` without the body.
-pub fn cacheable_json(req: &HttpRequest, value: &Value) -> HttpResponse {
-    let body = value.to_string();
-    let tag = format!("\"{}\"", &hex::encode(Sha256::digest(body.as_bytes()))[..32]);
+/// tag in `If-None-Match` gets `304 Not Modified` without the body. Bodies
+/// are rendered once per result set (`ResultSet::output`).
+pub fn cacheable_json(req: &HttpRequest, output: &Output) -> HttpResponse {
+    let tag = format!("\"{}\"", output.tag);
     let matches = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -236,7 +235,7 @@ pub fn cacheable_json(req: &HttpRequest, value: &Value) -> HttpResponse {
     if matches {
         response.finish()
     } else {
-        response.content_type("application/json").body(body)
+        response.content_type("application/json").body(output.body.clone())
     }
 }
 
@@ -249,7 +248,9 @@ async fn results(
     let level = parse_level(&query)?;
     let wave = parse_wave(&query, "wave")?;
     let set = result_set(&state, &slug).await?;
-    Ok(cacheable_json(&req, &results_json(table_of(&set, &slug, wave)?, level)))
+    let table = table_of(&set, &slug, wave)?;
+    let output = set.output(&format!("results {wave:?} {level:?}"), || results_json(table, level).to_string());
+    Ok(cacheable_json(&req, &output))
 }
 
 /// `GET …/results/change?from=&to=&level=`: per area and question, the
@@ -314,7 +315,9 @@ async fn change(
         "questionnaire": later.slug, "version": later.version, "level": level, "min_cell": later.min_cell,
         "from": wave_json(earlier), "to": wave_json(later), "areas": areas,
     });
-    Ok(cacheable_json(&req, &body))
+    let key =
+        format!("change {:?} {:?} {level:?}", earlier.wave.as_ref().map(|w| w.id), later.wave.as_ref().map(|w| w.id));
+    Ok(cacheable_json(&req, &set.output(&key, || body.to_string())))
 }
 
 /// `GET …/results/ranking?question=&level=&wave=&option=`: the areas of a
@@ -369,7 +372,8 @@ async fn ranking(
             v
         }).collect::<Vec<_>>(),
     });
-    Ok(cacheable_json(&req, &body))
+    let key = format!("ranking {wave:?} {level:?} {qi} {option:?}");
+    Ok(cacheable_json(&req, &set.output(&key, || body.to_string())))
 }
 
 fn wave_json(table: &SafeTable) -> Value {
