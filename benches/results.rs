@@ -1,7 +1,9 @@
-//! Results computation (the safe table: counts, summaries, suppression)
-//! against a plain `SELECT buurt, COUNT(*), AVG(value) … GROUP BY buurt` on
-//! the same database, at 100,000 and 1,000,000 responses over Eindhoven's
-//! 116 buurten.
+//! Results as a request gets them — from the kept result set, with the JSON
+//! and its ETag — against recomputing them from scratch (grouped scan, safe
+//! tables) and against a plain `SELECT buurt, COUNT(*), AVG(value) … GROUP
+//! BY buurt` on the same database, at 100,000 and 1,000,000 responses over
+//! Eindhoven's 116 buurten; and the rebuild from the kept counts that
+//! follows a commit.
 //!
 //!   cargo bench --bench results                      # SQLite
 //!   BUURTPEIL_BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres \
@@ -14,9 +16,12 @@ use std::collections::BTreeMap;
 
 use buurtpeil::area::{load_tree, AreaCode, AreaTree, Level};
 use buurtpeil::db::{connect, AnyConnection, DatabaseUrl, Pool};
-use buurtpeil::insight::{build_table, fetch_counts};
-use buurtpeil::questionnaire::{load_dir, parse_toml, publish, Published, QuestionKind, RawAnswer, OTHER};
-use buurtpeil::survey::{store_batch, Submission};
+use buurtpeil::insight::live::Context;
+use buurtpeil::insight::{build_set, LiveResults, RawCounts};
+use buurtpeil::questionnaire::{
+    load_dir, parse_toml, publish, read_catalog, Catalog, Published, QuestionKind, RawAnswer, OTHER,
+};
+use buurtpeil::survey::{store_batch, Submission, Writer};
 use criterion::{criterion_group, criterion_main, Criterion};
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Double, Integer, Text};
@@ -58,9 +63,14 @@ fn fill(conn: &mut AnyConnection, tree: &AreaTree, p: &Published, n: usize) {
                 QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => {
                     RawAnswer::Number(f64::from(rng.gen_range(*min..=*max)))
                 }
-                QuestionKind::SingleChoice { .. } | QuestionKind::YesNo => {
+                QuestionKind::SingleChoice { .. } | QuestionKind::YesNo | QuestionKind::MultipleChoice { .. } => {
                     let options: Vec<_> = q.kind.choices().into_iter().filter(|c| c.value != OTHER).collect();
-                    RawAnswer::Text(options[rng.gen_range(0..options.len())].value.clone())
+                    let pick = options[rng.gen_range(0..options.len())].value.clone();
+                    if matches!(q.kind, QuestionKind::MultipleChoice { .. }) {
+                        RawAnswer::List(vec![pick])
+                    } else {
+                        RawAnswer::Text(pick)
+                    }
                 }
                 _ => continue,
             };
@@ -154,11 +164,25 @@ impl BackendName for PgConnection {
     }
 }
 
-fn safe_table(data: &Data) -> usize {
+/// From scratch: the grouped scan of the answers and every safe table.
+fn recompute(data: &Data) -> usize {
     let mut conn = data.pool.get().unwrap();
-    let counts = fetch_counts(&mut conn, &[data.questionnaire.id], None).unwrap();
-    let table = build_table(&data.tree, &data.questionnaire, std::slice::from_ref(&data.questionnaire), &counts, 10);
-    table.at_level(Level::Buurt).filter(|a| a.figures.is_some()).count()
+    let raw = RawCounts::fetch(&mut conn, &[data.questionnaire.id]).unwrap();
+    let set = build_set(&data.tree, &data.questionnaire, std::slice::from_ref(&data.questionnaire), &raw, &[], 10);
+    set.all.at_level(Level::Buurt).filter(|a| a.figures.is_some()).count()
+}
+
+/// What a request does: the kept result set (its waves read from the
+/// database) and the JSON of one level with its ETag, rendered once per set.
+fn served(data: &Data, live: &LiveResults, catalog: &Catalog) -> usize {
+    let waves =
+        buurtpeil::survey::wave::list(&mut data.pool.get().unwrap(), data.questionnaire.definition.slug.as_str())
+            .unwrap();
+    let cx = Context { catalog, tree: &data.tree, area_generation: 0, waves, min_cell: 10 };
+    let set = live.get(&data.pool, data.questionnaire.definition.slug.as_str(), cx).unwrap().unwrap();
+    // As the API does: rendered once per set, then served as it is.
+    let output = set.output("results None Buurt", || buurtpeil::web::results_json(&set.all, Level::Buurt).to_string());
+    output.body.len() + output.tag.len()
 }
 
 fn results(c: &mut Criterion) {
@@ -179,14 +203,12 @@ fn results(c: &mut Criterion) {
             let data = prepare(&url, dir, Some(SCORE), n);
             let mut group = c.benchmark_group(format!("results/{backend}/{n}/score"));
             group.sample_size(10);
-            group.bench_function("plain_group_by", |b| {
-                b.iter(|| plain_group_by(&mut data.pool.get().unwrap(), data.questionnaire.id, "score").len())
-            });
-            group.bench_function("safe_table", |b| b.iter(|| safe_table(&data)));
+            bench_all(&mut group, &data, &["score".to_string()]);
             group.finish();
         }
-        // The whole geluk questionnaire: six closed questions at once, to
-        // compare with six plain GROUP BYs.
+        // The whole geluk questionnaire: all its closed questions at once,
+        // against as many plain GROUP BYs (at the first size: filling 1M
+        // responses of ten questions takes longer than the measurement).
         let n = sizes[0];
         let (url, dir) = database(backend, &format!("geluk_{n}"));
         let data = prepare(&url, dir, None, n);
@@ -199,15 +221,30 @@ fn results(c: &mut Criterion) {
             .collect();
         let mut group = c.benchmark_group(format!("results/{backend}/{n}/geluk"));
         group.sample_size(10);
-        group.bench_function(format!("plain_group_by_x{}", closed.len()), |b| {
-            b.iter(|| {
-                let mut conn = data.pool.get().unwrap();
-                closed.iter().map(|q| plain_group_by(&mut conn, data.questionnaire.id, q).len()).sum::<usize>()
-            })
-        });
-        group.bench_function("safe_table", |b| b.iter(|| safe_table(&data)));
+        bench_all(&mut group, &data, &closed);
         group.finish();
     }
+}
+
+fn bench_all(group: &mut criterion::BenchmarkGroup<criterion::measurement::WallTime>, data: &Data, closed: &[String]) {
+    group.bench_function(format!("plain_group_by_x{}", closed.len()), |b| {
+        b.iter(|| {
+            let mut conn = data.pool.get().unwrap();
+            closed.iter().map(|q| plain_group_by(&mut conn, data.questionnaire.id, q).len()).sum::<usize>()
+        })
+    });
+    group.bench_function("recompute", |b| b.iter(|| recompute(data)));
+    // After a commit: the tables rebuilt from the kept counts, no scan.
+    let raw = RawCounts::fetch(&mut data.pool.get().unwrap(), &[data.questionnaire.id]).unwrap();
+    let versions = std::slice::from_ref(&data.questionnaire);
+    group.bench_function("rebuild_from_kept_counts", |b| {
+        b.iter(|| build_set(&data.tree, &data.questionnaire, versions, &raw, &[], 10).waves.len())
+    });
+    let writer = Writer::start(data.pool.clone()).unwrap();
+    let live = LiveResults::new(&writer);
+    let catalog = read_catalog(&mut data.pool.get().unwrap()).unwrap();
+    served(data, &live, &catalog);
+    group.bench_function("served", |b| b.iter(|| served(data, &live, &catalog)));
 }
 
 criterion_group!(benches, results);

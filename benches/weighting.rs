@@ -1,4 +1,4 @@
-//! Weighting against what results read already: `fetch_counts` (the grouped
+//! Weighting against what results read already: `RawCounts::fetch` (the grouped
 //! scan of the answers) is the baseline; then counting respondents' cells,
 //! raking every area (116 buurten, 20 wijken, the gemeente), and counting
 //! every answer per cell, on the demo's geluk responses (with age band and
@@ -12,7 +12,7 @@
 
 use buurtpeil::area::{load_tree, AreaTree};
 use buurtpeil::db::{connect, DatabaseUrl, Pool};
-use buurtpeil::insight::fetch_counts;
+use buurtpeil::insight::RawCounts;
 use buurtpeil::insight::weighting::{
     answers_by_cell, cells_for_area, load_margins, margins_for_area, respondent_cells, weights_for_area, RakeSettings,
 };
@@ -85,8 +85,8 @@ fn weighting(c: &mut Criterion) {
         };
         let mut group = c.benchmark_group(format!("weighting/{backend}/{n}"));
         group.sample_size(10);
-        group.bench_function("fetch_counts (baseline)", |b| {
-            b.iter(|| fetch_counts(&mut data.pool.get().unwrap(), &[data.geluk.id], None).unwrap().answers.len())
+        group.bench_function("RawCounts::fetch (baseline)", |b| {
+            b.iter(|| RawCounts::fetch(&mut data.pool.get().unwrap(), &[data.geluk.id]).unwrap().answers.len())
         });
         group.bench_function("respondent_cells", |b| {
             b.iter(|| {

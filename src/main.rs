@@ -53,7 +53,11 @@ enum Command {
     /// Run pending database migrations and stop
     Migrate,
     /// Load the demo municipality and synthetic responses, then stop
-    Demo,
+    Demo {
+        /// About how many responses to geluk (leefbaarheid gets half as many)
+        #[arg(long, default_value_t = DEMO_RESPONSES)]
+        responses: usize,
+    },
     /// Manage gemeenten, wijken and buurten
     Areas {
         #[command(subcommand)]
@@ -183,7 +187,7 @@ fn run(cli: Cli) -> Result<()> {
                 _ => None,
             };
             if *demo {
-                seed_demo(&config)?;
+                seed_demo(&config, DEMO_RESPONSES)?;
             }
             let app = Application::build(&config)?;
             println!(
@@ -200,14 +204,14 @@ fn run(cli: Cli) -> Result<()> {
             drop(pool);
             println!("migrations are up to date on {}", url.redacted());
         }
-        Command::Demo => {
+        Command::Demo { responses } => {
             let config = Config::new(
                 &database_url(&cli, true),
                 DEFAULT_BIND,
                 min_cell().as_deref(),
                 cli.questionnaires.clone(),
             )?;
-            seed_demo(&config)?;
+            seed_demo(&config, *responses)?;
         }
         Command::Areas { command: AreasCommand::Import { file } } => {
             let url = DatabaseUrl::parse(&database_url(&cli, false))?;
@@ -325,7 +329,7 @@ fn session_key() -> Result<Option<SessionKey>> {
     }
 }
 
-fn seed_demo(config: &Config) -> Result<()> {
+fn seed_demo(config: &Config, responses: usize) -> Result<()> {
     let pool = connect(&config.database_url, 2)?;
     let mut conn = pool.get()?;
     let areas = buurtpeil::demo::load_areas(&mut conn)?;
@@ -347,8 +351,24 @@ fn seed_demo(config: &Config) -> Result<()> {
     if margins > 0 {
         println!("demo: synthetic population margins (not CBS figures) for {margins} buurten");
     }
-    let mut seeded = vec![(geluk, DEMO_RESPONSES)];
-    seeded.extend(catalog.current("leefbaarheid").map(|p| (p, DEMO_RESPONSES / 2)));
+    // Two waves of geluk over the four weeks of responses, so the demo shows
+    // the change between them; the second stays open.
+    let today = chrono::Local::now().date_naive();
+    if buurtpeil::survey::wave::list(&mut conn, "geluk")?.is_empty() {
+        for (name, opens, closes) in [("Meting 1", 28, Some(15)), ("Meting 2", 14, None)] {
+            let new = buurtpeil::survey::NewWave {
+                slug: geluk.definition.slug.clone(),
+                name: name.into(),
+                opens_on: today - chrono::Days::new(opens),
+                closes_on: closes.map(|c| today - chrono::Days::new(c)),
+                buurten: Vec::new(),
+            };
+            buurtpeil::survey::wave::create(&mut conn, &new, today)?;
+        }
+        println!("demo: two waves of geluk opened (the second is open now)");
+    }
+    let mut seeded = vec![(geluk, responses)];
+    seeded.extend(catalog.current("leefbaarheid").map(|p| (p, responses / 2)));
     if let Some(scan) = catalog.current(buurtpeil::talent::profile::SLUG) {
         let talent = buurtpeil::demo::seed_talent(&mut conn, scan, &tree)?;
         println!("demo verbinder (wijk Centrum): {} / {}", buurtpeil::demo::DEMO_VERBINDER, talent.verbinder_password);

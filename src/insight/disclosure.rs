@@ -81,7 +81,32 @@ impl Hierarchy {
 /// Returns which areas to hide. `n[i]` is the count of area i (a sum over
 /// its leaves); `start` holds areas that must be hidden anyway.
 pub fn protect(h: &Hierarchy, n: &[u64], k: u64, start: &[bool]) -> Vec<bool> {
-    let mut hidden: Vec<bool> = (0..h.len()).map(|i| start[i] || n[i] < k).collect();
+    protect_column(h, n, k, start, false)
+}
+
+/// One pattern for several columns over the same areas that share no
+/// respondent — the waves of a questionnaire, and the responses outside any
+/// wave — so that an area is shown in every column or in none. Each column
+/// passes on its own; an area nobody answered in one column may stay shown
+/// (its 0 reveals only that). A group of hidden cells spread over columns
+/// can only be derived if its part in each column can (the columns' sums
+/// share no variable), so no column, and no total over columns (the
+/// "alle metingen" table, a sum of shown cells), reveals a hidden one.
+pub fn protect_jointly(h: &Hierarchy, columns: &[Vec<u64>], k: u64, start: &[bool]) -> Vec<bool> {
+    let mut hidden = start.to_vec();
+    loop {
+        let before = hidden.clone();
+        for n in columns {
+            hidden = protect_column(h, n, k, &hidden, true);
+        }
+        if hidden == before {
+            return hidden;
+        }
+    }
+}
+
+fn protect_column(h: &Hierarchy, n: &[u64], k: u64, start: &[bool], empty_shown: bool) -> Vec<bool> {
+    let mut hidden: Vec<bool> = (0..h.len()).map(|i| start[i] || (n[i] < k && !(empty_shown && n[i] == 0))).collect();
     loop {
         let mut changed = false;
         for x in 0..h.len() {
@@ -130,7 +155,7 @@ pub(crate) mod tests {
     use proptest::prelude::*;
 
     /// Rank of a 0/1 matrix by Gaussian elimination (values stay small).
-    fn rank(rows: &[Vec<f64>]) -> usize {
+    pub(crate) fn rank(rows: &[Vec<f64>]) -> usize {
         let mut m: Vec<Vec<f64>> = rows.to_vec();
         let cols = m.first().map_or(0, Vec::len);
         let mut r = 0;

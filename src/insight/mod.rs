@@ -1,11 +1,16 @@
-//! Insight: anonymised results per buurt, wijk and gemeente, with disclosure
-//! control, and their pictures.
+//! Insight: anonymised results per buurt, wijk and gemeente, per wave, with
+//! disclosure control, comparisons, and their pictures.
 
 pub mod chart;
 pub mod choropleth;
+pub mod compare;
 pub mod disclosure;
+pub mod live;
 mod results;
 pub mod stats;
 pub mod weighting;
 
-pub use results::{build_table, fetch_counts, AreaResult, Counts, QuestionFigures, QuestionMeta, SafeTable};
+pub use live::LiveResults;
+pub use results::{
+    build_set, AnswerKey, AreaResult, Output, QuestionFigures, QuestionMeta, RawCounts, ResultSet, SafeTable,
+};

@@ -1,82 +1,109 @@
-//! One safe table per questionnaire: every figure of every area, computed
-//! once and suppressed once, from which every page, API answer and chart is
-//! cut. Two outputs can therefore never be combined to reveal more than one.
+//! One safe table per wave, and one over all responses, of every figure of
+//! every area, computed and suppressed together, from which every page, API
+//! answer and chart is cut. Two outputs can therefore never be combined to
+//! reveal more than one.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
+use sha2::{Digest, Sha256};
 
-use super::disclosure::{protect, Hierarchy};
-use super::stats::{ChoiceSummary, ScaleSummary};
+use super::disclosure::{protect_jointly, Hierarchy};
+use super::stats::{ChoiceSummary, NumberSummary, Sample, ScaleSummary};
 use crate::area::{AreaCode, AreaTree, Level};
 use crate::db::schema::{answers, response_counts};
 use crate::db::{AnyConnection, DbError};
 use crate::questionnaire::{LocalText, Published, QuestionKind};
-use crate::survey::Wave;
+use crate::survey::{closed_rows, Submission, Wave};
 
-/// (version id, buurt, respondents): possibly several rows per buurt.
-pub type RespondentRow = (i32, String, i64);
-/// (version id, question id, buurt, choice, value, answers).
-pub type AnswerRow = (i32, String, String, String, i32, i64);
-
-/// Raw counts as the database returns them.
-#[derive(Debug, Clone, Default)]
-pub struct Counts {
-    pub responses: Vec<RespondentRow>,
-    pub answers: Vec<AnswerRow>,
+/// One group of stored answer rows: a version's question in a buurt on a day
+/// with one (choice, value).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AnswerKey {
+    pub version: i32,
+    pub question: String,
+    pub buurt: String,
+    pub choice: String,
+    pub value: i32,
+    pub day: NaiveDate,
 }
 
-/// Counts per buurt for the given versions, all of them or those of one
-/// wave: one grouped scan of the answers in key order, and the kept
-/// respondent counts.
-pub fn fetch_counts(conn: &mut AnyConnection, version_ids: &[i32], wave: Option<&Wave>) -> Result<Counts, DbError> {
-    // Respondents per buurt come from the counts kept beside the responses
-    // (a few rows per buurt and day), so results scan the answers only.
-    // Without a wave no date is compared: the scan of all answers stays bare.
-    macro_rules! grouped_answers {
-        ($query:expr) => {
-            $query
-                // In key order, so the database groups while it scans, no sorting.
-                .group_by((
-                    answers::questionnaire_version_id,
-                    answers::question_id,
-                    answers::buurt,
-                    answers::value,
-                    answers::choice,
-                ))
-                .select((
-                    answers::questionnaire_version_id,
-                    answers::question_id,
-                    answers::buurt,
-                    answers::choice,
-                    answers::value,
-                    count_star(),
-                ))
-                .load(conn)?
-        };
-    }
-    let counted = response_counts::table.filter(response_counts::questionnaire_version_id.eq_any(version_ids));
-    let columns = (response_counts::questionnaire_version_id, response_counts::buurt, response_counts::n);
-    let all_answers = answers::table.filter(answers::questionnaire_version_id.eq_any(version_ids));
-    let (responses, answers): (Vec<RespondentRow>, Vec<AnswerRow>) = match wave {
-        None => (counted.select(columns).load(conn)?, grouped_answers!(all_answers)),
-        Some(w) => {
-            // An open-ended wave: a last day both databases compare as a date.
-            let last = w.closes_on.or(NaiveDate::from_ymd_opt(9999, 12, 31)).unwrap_or(w.opens_on);
-            (
-                counted.filter(response_counts::submitted_on.between(w.opens_on, last)).select(columns).load(conn)?,
-                grouped_answers!(all_answers.filter(answers::submitted_on.between(w.opens_on, last))),
-            )
+/// Raw counts of a questionnaire's versions, per buurt and day: read once
+/// from the database, then kept current by adding each committed response.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawCounts {
+    /// Respondents per (version, buurt, day).
+    pub responses: HashMap<(i32, String, NaiveDate), u64>,
+    pub answers: HashMap<AnswerKey, u64>,
+}
+
+impl RawCounts {
+    /// One grouped scan of the answers in key order (the database groups
+    /// while it scans, no sorting) and the kept respondent counts.
+    pub fn fetch(conn: &mut AnyConnection, version_ids: &[i32]) -> Result<RawCounts, DbError> {
+        let responses: Vec<(i32, String, NaiveDate, i64)> = response_counts::table
+            .filter(response_counts::questionnaire_version_id.eq_any(version_ids))
+            .select((
+                response_counts::questionnaire_version_id,
+                response_counts::buurt,
+                response_counts::submitted_on,
+                response_counts::n,
+            ))
+            .load(conn)?;
+        let rows: Vec<(i32, String, String, i32, String, NaiveDate, i64)> = answers::table
+            .filter(answers::questionnaire_version_id.eq_any(version_ids))
+            .group_by((
+                answers::questionnaire_version_id,
+                answers::question_id,
+                answers::buurt,
+                answers::value,
+                answers::choice,
+                answers::submitted_on,
+            ))
+            .select((
+                answers::questionnaire_version_id,
+                answers::question_id,
+                answers::buurt,
+                answers::value,
+                answers::choice,
+                answers::submitted_on,
+                count_star(),
+            ))
+            .load(conn)?;
+        let mut raw = RawCounts::default();
+        for (version, buurt, day, n) in responses {
+            *raw.responses.entry((version, buurt, day)).or_default() += n as u64;
         }
-    };
-    // A wave of some buurten: the rest of the rows are another wave's.
-    let in_wave = |buurt: &str| wave.is_none_or(|w| w.buurten.is_empty() || w.buurten.contains(buurt));
-    Ok(Counts {
-        responses: responses.into_iter().filter(|r| in_wave(&r.1)).collect(),
-        answers: answers.into_iter().filter(|r| in_wave(&r.2)).collect(),
-    })
+        for (version, question, buurt, value, choice, day, n) in rows {
+            *raw.answers.entry(AnswerKey { version, question, buurt, choice, value, day }).or_default() += n as u64;
+        }
+        Ok(raw)
+    }
+
+    /// Counts a committed response, exactly as storing it added rows.
+    pub fn add(&mut self, s: &Submission, day: NaiveDate) {
+        *self.responses.entry((s.version_id, s.buurt.to_string(), day)).or_default() += 1;
+        for (qid, answer) in s.answers.iter() {
+            for (choice, value) in closed_rows(answer) {
+                let key = AnswerKey {
+                    version: s.version_id,
+                    question: qid.to_string(),
+                    buurt: s.buurt.to_string(),
+                    choice,
+                    value,
+                    day,
+                };
+                *self.answers.entry(key).or_default() += 1;
+            }
+        }
+    }
+
+    pub fn respondents(&self) -> u64 {
+        self.responses.values().sum()
+    }
 }
 
 /// What a result column is about.
@@ -89,9 +116,12 @@ pub struct QuestionMeta {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum QuestionFigures {
-    /// Fewer than k answered here, or showing it would reveal a cell that did.
+    /// Nobody answered here, fewer than k did, or showing it would reveal a
+    /// cell that did.
     Suppressed,
     Scale(ScaleSummary),
+    Number(NumberSummary),
+    /// Single and multiple choice, yes/no, consent.
     Choice(ChoiceSummary),
 }
 
@@ -104,11 +134,14 @@ pub struct AreaResult {
     pub figures: Option<(u64, Vec<QuestionFigures>)>,
 }
 
+/// The figures of one wave (or of all responses) at every level.
 #[derive(Debug, Clone)]
 pub struct SafeTable {
     pub slug: String,
     pub version: i32,
     pub min_cell: u64,
+    /// None: every response, whatever its wave.
+    pub wave: Option<Wave>,
     pub questions: Vec<QuestionMeta>,
     areas: Vec<AreaResult>,
     index: HashMap<String, usize>,
@@ -126,122 +159,249 @@ impl SafeTable {
     pub fn question_index(&self, id: &str) -> Option<usize> {
         self.questions.iter().position(|q| q.id == id)
     }
+
+    /// The figures of one question in one area, when shown.
+    pub fn figures(&self, code: &str, question: usize) -> Option<&QuestionFigures> {
+        let (_, figures) = self.get(code)?.figures.as_ref()?;
+        figures.get(question).filter(|f| !matches!(f, QuestionFigures::Suppressed))
+    }
 }
 
-/// Builds the safe table for the current version of a questionnaire,
-/// counting answers of earlier versions where the question kept its id and
-/// its possible answers.
-pub fn build_table(tree: &AreaTree, current: &Published, versions: &[Published], counts: &Counts, k: u64) -> SafeTable {
+/// Every table of a questionnaire, suppressed together: per wave, and over
+/// all responses ("alle metingen").
+#[derive(Debug)]
+pub struct ResultSet {
+    pub all: SafeTable,
+    /// Oldest first, as the waves are listed.
+    pub waves: Vec<SafeTable>,
+    outputs: Mutex<HashMap<String, Arc<Output>>>,
+}
+
+/// A rendered output of a set (a JSON body) and a tag of its content.
+#[derive(Debug)]
+pub struct Output {
+    pub body: String,
+    /// The first 128 bits of its SHA-256, in hex.
+    pub tag: String,
+}
+
+impl ResultSet {
+    /// An output cut from this set, rendered once: a set never changes, so
+    /// neither do its outputs, and they go when the set is replaced.
+    pub fn output(&self, key: &str, render: impl FnOnce() -> String) -> Arc<Output> {
+        if let Some(o) = self.outputs.lock().unwrap_or_else(|e| e.into_inner()).get(key) {
+            return o.clone();
+        }
+        let body = render();
+        let tag = hex::encode(&Sha256::digest(body.as_bytes())[..16]);
+        let output = Arc::new(Output { body, tag });
+        self.outputs.lock().unwrap_or_else(|e| e.into_inner()).insert(key.to_owned(), output.clone());
+        output
+    }
+
+    /// The table of one wave, or of all responses.
+    pub fn table(&self, wave: Option<i32>) -> Option<&SafeTable> {
+        match wave {
+            None => Some(&self.all),
+            Some(id) => self.waves.iter().find(|t| t.wave.as_ref().is_some_and(|w| w.id == id)),
+        }
+    }
+
+    /// The wave before the given one, for the change between them.
+    pub fn previous(&self, wave: i32) -> Option<&SafeTable> {
+        let i = self.waves.iter().position(|t| t.wave.as_ref().is_some_and(|w| w.id == wave))?;
+        i.checked_sub(1).map(|p| &self.waves[p])
+    }
+}
+
+/// Answers of one question in one area and column, as counted.
+#[derive(Debug, Clone, Default)]
+struct Cell {
+    answered: u64,
+    /// Scales and numbers: count per value.
+    values: BTreeMap<i32, u64>,
+    /// Choices: count per option, in the definition's order.
+    chosen: Vec<u64>,
+}
+
+impl Cell {
+    fn add(&mut self, other: &Cell) {
+        self.answered += other.answered;
+        for (v, c) in &other.values {
+            *self.values.entry(*v).or_default() += c;
+        }
+        if self.chosen.len() < other.chosen.len() {
+            self.chosen.resize(other.chosen.len(), 0);
+        }
+        for (s, o) in self.chosen.iter_mut().zip(&other.chosen) {
+            *s += o;
+        }
+    }
+
+    /// The estimates; the one place where weights would replace counts.
+    fn summarise(&self, kind: &QuestionKind) -> QuestionFigures {
+        let summary = match kind {
+            QuestionKind::Scale { min, max, .. } => {
+                let mass: Vec<(f64, f64)> =
+                    (*min..=*max).map(|v| (f64::from(v), self.values.get(&v).copied().unwrap_or(0) as f64)).collect();
+                ScaleSummary::estimate(&Sample::unweighted(&mass), *min, mass.len()).map(QuestionFigures::Scale)
+            }
+            QuestionKind::Number { .. } => {
+                let mass: Vec<(f64, f64)> = self.values.iter().map(|(v, c)| (f64::from(*v), *c as f64)).collect();
+                NumberSummary::estimate(&Sample::unweighted(&mass)).map(QuestionFigures::Number)
+            }
+            _ => ChoiceSummary::from_counts_of(&self.chosen, self.answered).map(QuestionFigures::Choice),
+        };
+        summary.unwrap_or(QuestionFigures::Suppressed)
+    }
+}
+
+/// Builds every table of a questionnaire's current version from its raw
+/// counts, counting answers of earlier versions where the question kept its
+/// id and its possible answers. `waves` are the questionnaire's waves; a
+/// response belongs to the wave that covers its day and buurt.
+pub fn build_set(
+    tree: &AreaTree,
+    current: &Published,
+    versions: &[Published],
+    raw: &RawCounts,
+    waves: &[Wave],
+    k: u64,
+) -> ResultSet {
     let areas: Vec<_> = tree.all().collect();
     let index: HashMap<String, usize> = areas.iter().enumerate().map(|(i, a)| (a.code.to_string(), i)).collect();
     let h =
         Hierarchy::new(areas.iter().map(|a| a.parent.as_ref().and_then(|p| index.get(p.as_str()).copied())).collect());
     let leaf = |buurt: &str| index.get(buurt).copied().filter(|&i| h.is_leaf(i));
+    // Columns: the waves, then the responses outside any wave.
+    let columns = waves.len() + 1;
+    let column = |buurt: &str, day: NaiveDate| waves.iter().position(|w| w.covers(day, buurt)).unwrap_or(waves.len());
 
-    let mut leaf_responses = vec![0u64; areas.len()];
-    for (_, buurt, c) in &counts.responses {
+    let mut leaf_responses = vec![vec![0u64; areas.len()]; columns];
+    for ((_, buurt, day), c) in &raw.responses {
         if let Some(i) = leaf(buurt) {
-            leaf_responses[i] += *c as u64;
+            leaf_responses[column(buurt, *day)][i] += c;
         }
     }
-    let n = h.roll_up(&leaf_responses);
-    let area_hidden = protect(&h, &n, k, &vec![false; areas.len()]);
+    let responses: Vec<Vec<u64>> = leaf_responses.iter().map(|l| h.roll_up(l)).collect();
+    let area_hidden = protect_jointly(&h, &responses, k, &vec![false; areas.len()]);
 
     let closed: Vec<_> = current.definition.questions().filter(|q| counted(&q.kind)).collect();
-    let mut per_question = Vec::with_capacity(closed.len());
-    for q in &closed {
-        let compatible: Vec<i32> = versions
-            .iter()
-            .filter(|v| v.definition.question(q.id.as_str()).is_some_and(|o| o.kind.same_answer_space(&q.kind)))
-            .map(|v| v.id)
-            .collect();
-        let values = q.kind.choice_values();
-        let width = match &q.kind {
-            QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => (max - min + 1) as usize,
-            _ => values.len(),
-        };
-        let multiple = matches!(q.kind, QuestionKind::MultipleChoice { .. });
-        let slot = |choice: &str, value: i32| match &q.kind {
-            QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => {
-                (*min..=*max).contains(&value).then(|| (value - min) as usize)
-            }
-            _ => values.iter().position(|v| *v == choice),
-        };
-        let mut dist = vec![vec![0u64; width]; areas.len()];
-        // Respondents who answered; for a multiple choice its '' rows.
-        let mut answered = vec![0u64; areas.len()];
-        for (vid, qid, buurt, choice, value, c) in &counts.answers {
-            if qid != q.id.as_str() || !compatible.contains(vid) {
-                continue;
-            }
-            let Some(l) = leaf(buurt) else { continue };
-            let target = if multiple && choice.is_empty() { None } else { slot(choice, *value) };
-            let counts_respondent = if multiple { choice.is_empty() } else { target.is_some() };
-            let mut cur = Some(l);
-            while let Some(a) = cur {
-                if let Some(s) = target {
-                    dist[a][s] += *c as u64;
-                }
-                if counts_respondent {
-                    answered[a] += *c as u64;
-                }
-                cur = h.parent(a);
-            }
-        }
-        let nq = answered;
-        let hidden = protect(&h, &nq, k, &area_hidden);
-        per_question.push((dist, nq, hidden));
-    }
-
-    let results = areas
+    let position: HashMap<&str, usize> = closed.iter().enumerate().map(|(i, q)| (q.id.as_str(), i)).collect();
+    let compatible: Vec<Vec<i32>> = closed
         .iter()
-        .enumerate()
-        .map(|(i, a)| AreaResult {
-            code: a.code.clone(),
-            name: a.name.clone(),
-            parent: a.parent.clone(),
-            figures: (!area_hidden[i]).then(|| {
-                let figures = closed
-                    .iter()
-                    .zip(&per_question)
-                    .map(|(q, (dist, nq, hidden))| {
-                        if hidden[i] {
-                            return QuestionFigures::Suppressed;
-                        }
-                        let summary = match &q.kind {
-                            QuestionKind::Scale { min, .. } | QuestionKind::Number { min, .. } => {
-                                ScaleSummary::from_counts(*min, &dist[i]).map(QuestionFigures::Scale)
-                            }
-                            _ => ChoiceSummary::from_counts_of(&dist[i], nq[i]).map(QuestionFigures::Choice),
-                        };
-                        summary.unwrap_or(QuestionFigures::Suppressed)
-                    })
-                    .collect();
-                (n[i], figures)
-            }),
+        .map(|q| {
+            versions
+                .iter()
+                .filter(|v| v.definition.question(q.id.as_str()).is_some_and(|o| o.kind.same_answer_space(&q.kind)))
+                .map(|v| v.id)
+                .collect()
         })
         .collect();
-    SafeTable {
+    let values: Vec<Vec<&str>> = closed.iter().map(|q| q.kind.choice_values()).collect();
+    let empty: Vec<Cell> = values.iter().map(|v| Cell { chosen: vec![0; v.len()], ..Cell::default() }).collect();
+    // cells[column][area][question], leaves first, then rolled up.
+    let mut cells = vec![vec![empty.clone(); areas.len()]; columns];
+    for (key, c) in &raw.answers {
+        let Some(&qi) = position.get(key.question.as_str()) else { continue };
+        let Some(l) = leaf(&key.buurt) else { continue };
+        if !compatible[qi].contains(&key.version) {
+            continue;
+        }
+        let cell = &mut cells[column(&key.buurt, key.day)][l][qi];
+        match &closed[qi].kind {
+            QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => {
+                if (*min..=*max).contains(&key.value) {
+                    *cell.values.entry(key.value).or_default() += c;
+                    cell.answered += c;
+                }
+            }
+            QuestionKind::MultipleChoice { .. } if key.choice.is_empty() => cell.answered += c,
+            kind => {
+                if let Some(s) = values[qi].iter().position(|v| *v == key.choice) {
+                    cell.chosen[s] += c;
+                    if !matches!(kind, QuestionKind::MultipleChoice { .. }) {
+                        cell.answered += c;
+                    }
+                }
+            }
+        }
+    }
+    for column in cells.iter_mut() {
+        for l in (0..areas.len()).filter(|&l| h.is_leaf(l)) {
+            let leaf_cells = column[l].clone();
+            let mut up = h.parent(l);
+            while let Some(a) = up {
+                for (total, cell) in column[a].iter_mut().zip(&leaf_cells) {
+                    total.add(cell);
+                }
+                up = h.parent(a);
+            }
+        }
+    }
+    let question_hidden: Vec<Vec<bool>> = (0..closed.len())
+        .map(|qi| {
+            let answered: Vec<Vec<u64>> =
+                cells.iter().map(|column| column.iter().map(|area| area[qi].answered).collect()).collect();
+            protect_jointly(&h, &answered, k, &area_hidden)
+        })
+        .collect();
+
+    let questions: Vec<QuestionMeta> = closed
+        .iter()
+        .map(|q| QuestionMeta { id: q.id.to_string(), text: q.text.clone(), kind: q.kind.clone() })
+        .collect();
+    let table = |wave: Option<&Wave>, n: &[u64], cells: &[Vec<Cell>]| SafeTable {
         slug: current.definition.slug.to_string(),
         version: current.version,
         min_cell: k,
-        questions: closed
+        wave: wave.cloned(),
+        questions: questions.clone(),
+        areas: areas
             .iter()
-            .map(|q| QuestionMeta { id: q.id.to_string(), text: q.text.clone(), kind: q.kind.clone() })
+            .enumerate()
+            .map(|(i, a)| AreaResult {
+                code: a.code.clone(),
+                name: a.name.clone(),
+                parent: a.parent.clone(),
+                // An area nobody answered in shows nothing either.
+                figures: (!area_hidden[i] && n[i] > 0).then(|| {
+                    let figures = closed
+                        .iter()
+                        .enumerate()
+                        .map(|(qi, q)| {
+                            if question_hidden[qi][i] {
+                                QuestionFigures::Suppressed
+                            } else {
+                                cells[i][qi].summarise(&q.kind)
+                            }
+                        })
+                        .collect();
+                    (n[i], figures)
+                }),
+            })
             .collect(),
-        areas: results,
-        index,
+        index: index.clone(),
+    };
+    let mut total_cells = vec![empty; areas.len()];
+    for column in &cells {
+        for (total, area) in total_cells.iter_mut().zip(column) {
+            for (t, c) in total.iter_mut().zip(area) {
+                t.add(c);
+            }
+        }
+    }
+    let total_n: Vec<u64> = (0..areas.len()).map(|i| responses.iter().map(|c| c[i]).sum()).collect();
+    ResultSet {
+        all: table(None, &total_n, &total_cells),
+        waves: waves.iter().enumerate().map(|(w, wave)| table(Some(wave), &responses[w], &cells[w])).collect(),
+        outputs: Mutex::default(),
     }
 }
 
-/// Whether results count a question: free text never; numbers only while
-/// their range is small enough to keep a count per value.
+/// Whether results count a question: free text never.
 fn counted(kind: &QuestionKind) -> bool {
-    match kind {
-        QuestionKind::Text { .. } | QuestionKind::Statement => false,
-        QuestionKind::Number { min, max, .. } => max - min <= 100,
-        _ => true,
-    }
+    !matches!(kind, QuestionKind::Text { .. } | QuestionKind::Statement)
 }
 
 #[cfg(test)]
@@ -252,111 +412,236 @@ mod tests {
 
     use super::*;
     use crate::area::Area;
-    use crate::insight::disclosure::tests::derivable;
+    use crate::insight::disclosure::tests::rank;
 
     fn published() -> Published {
         let def = crate::questionnaire::test_definition();
         Published { id: 1, version: 1, content_hash: def.content_hash(), definition: Arc::new(def) }
     }
 
-    /// A gemeente with wijken and buurten, and per buurt how many answered
-    /// (and how many of them also answered the optional question).
-    fn arb_municipality() -> impl Strategy<Value = (AreaTree, Vec<(String, u64, u64)>)> {
-        prop::collection::vec(prop::collection::vec((0u64..25, 0u64..25), 1..5), 1..6).prop_map(|wijken| {
-            let gm = AreaCode::parse(Level::Gemeente, "GM0001").unwrap();
-            let mut areas = vec![Area { code: gm.clone(), name: "G".into(), parent: None }];
-            let mut counts = Vec::new();
-            for (w, buurten) in wijken.iter().enumerate() {
-                let wk = AreaCode::parse(Level::Wijk, &format!("WK0001{w:02}")).unwrap();
-                areas.push(Area { code: wk.clone(), name: format!("W{w}"), parent: Some(gm.clone()) });
-                for (b, (n, extra)) in buurten.iter().enumerate() {
-                    let bu = AreaCode::parse(Level::Buurt, &format!("BU0001{w:02}{b:02}")).unwrap();
-                    counts.push((bu.to_string(), *n, (*extra).min(*n)));
-                    areas.push(Area { code: bu, name: format!("B{w}{b}"), parent: Some(wk.clone()) });
-                }
-            }
-            (AreaTree::new(areas), counts)
-        })
+    fn day(month: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, month, 10).unwrap()
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
+    /// Two waves (January and March, all buurten) and responses in February,
+    /// outside any wave: three columns of the same population.
+    fn waves() -> Vec<Wave> {
+        [(1, 1), (2, 3)]
+            .into_iter()
+            .map(|(id, month)| Wave {
+                id,
+                slug: "t".into(),
+                name: format!("meting {id}"),
+                opens_on: NaiveDate::from_ymd_opt(2026, month, 1).unwrap(),
+                closes_on: NaiveDate::from_ymd_opt(2026, month, 28),
+                stopped: false,
+                buurten: Default::default(),
+            })
+            .collect()
+    }
+    const MONTHS: [u32; 3] = [1, 3, 2];
 
-        /// What the API returns at all three levels (and every page and chart,
-        /// cut from the same table) never lets anyone compute the figures of
-        /// fewer than k respondents, for the response counts and for every
-        /// question.
-        #[test]
-        fn shown_figures_never_reveal_a_small_group((tree, per_buurt) in arb_municipality(), k in 3u64..12) {
-            let p = published();
-            let mut counts = Counts::default();
-            for (buurt, n, extra) in &per_buurt {
-                counts.responses.push((1, buurt.clone(), *n as i64));
+    /// A gemeente with wijken and buurten; per buurt and column how many
+    /// answered (and how many of them the optional question).
+    type Municipality = (AreaTree, Vec<(String, [(u64, u64); 3])>);
+
+    fn arb_municipality() -> impl Strategy<Value = Municipality> {
+        let cell = (0u64..20, 0u64..20);
+        prop::collection::vec(prop::collection::vec([cell.clone(), cell.clone(), cell], 1..4), 1..4).prop_map(
+            |wijken| {
+                let gm = AreaCode::parse(Level::Gemeente, "GM0001").unwrap();
+                let mut areas = vec![Area { code: gm.clone(), name: "G".into(), parent: None }];
+                let mut counts = Vec::new();
+                for (w, buurten) in wijken.iter().enumerate() {
+                    let wk = AreaCode::parse(Level::Wijk, &format!("WK0001{w:02}")).unwrap();
+                    areas.push(Area { code: wk.clone(), name: format!("W{w}"), parent: Some(gm.clone()) });
+                    for (b, columns) in buurten.iter().enumerate() {
+                        let bu = AreaCode::parse(Level::Buurt, &format!("BU0001{w:02}{b:02}")).unwrap();
+                        counts.push((bu.to_string(), columns.map(|(n, extra)| (n, extra.min(n)))));
+                        areas.push(Area { code: bu, name: format!("B{w}{b}"), parent: Some(wk.clone()) });
+                    }
+                }
+                (AreaTree::new(areas), counts)
+            },
+        )
+    }
+
+    fn raw(per_buurt: &[(String, [(u64, u64); 3])]) -> RawCounts {
+        let mut raw = RawCounts::default();
+        for (buurt, columns) in per_buurt {
+            for (c, (n, extra)) in columns.iter().enumerate() {
+                let d = day(MONTHS[c]);
+                let key = |question: &str, value| AnswerKey {
+                    version: 1,
+                    question: question.into(),
+                    buurt: buurt.clone(),
+                    choice: String::new(),
+                    value,
+                    day: d,
+                };
                 if *n > 0 {
-                    counts.answers.push((1, "score".into(), buurt.clone(), String::new(), 7, *n as i64));
+                    raw.responses.insert((1, buurt.clone(), d), *n);
+                    raw.answers.insert(key("score", 7), *n);
                 }
                 if *extra > 0 {
-                    counts.answers.push((1, "extra".into(), buurt.clone(), String::new(), 3, *extra as i64));
-                }
-            }
-            let table = build_table(&tree, &p, std::slice::from_ref(&p), &counts, k);
-            let api: HashMap<Level, serde_json::Value> = [Level::Gemeente, Level::Wijk, Level::Buurt]
-                .into_iter()
-                .map(|l| (l, crate::web::results_json(&table, l)))
-                .collect();
-
-            let areas: Vec<&Area> = tree.all().collect();
-            let index: HashMap<&str, usize> = areas.iter().enumerate().map(|(i, a)| (a.code.as_str(), i)).collect();
-            let h = Hierarchy::new(areas.iter().map(|a| a.parent.as_ref().map(|p| index[p.as_str()])).collect());
-            let leaf_n = |q: Option<usize>| -> Vec<u64> {
-                areas.iter().map(|a| per_buurt.iter().find(|(b, _, _)| b == a.code.as_str()).map_or(0, |(_, n, e)| if q == Some(1) { *e } else { *n })).collect()
-            };
-            // Column None: response counts; Some(q): question q.
-            for q in [None, Some(0), Some(1)] {
-                let n = h.roll_up(&leaf_n(q));
-                // What is hidden, read from the API's JSON at every level.
-                let hidden: Vec<bool> = areas
-                    .iter()
-                    .map(|a| {
-                        let json = &api[&a.level()];
-                        let entry = json["areas"].as_array().unwrap().iter().find(|e| e["code"] == a.code.as_str()).unwrap();
-                        if entry["suppressed"] == true {
-                            assert!(entry.get("n").is_none() && entry.get("questions").is_none());
-                            return true;
-                        }
-                        match q {
-                            None => false,
-                            Some(q) => entry["questions"][&table.questions[q].id]["suppressed"] == true,
-                        }
-                    })
-                    .collect();
-                for (i, a) in areas.iter().enumerate() {
-                    if !hidden[i] {
-                        prop_assert!(n[i] >= k, "{} shown with n={} (column {:?})", a.code, n[i], q);
-                    }
-                    if let (Some((shown_n, f)), Some(q)) = (&table.get(a.code.as_str()).unwrap().figures, q) {
-                        prop_assert_eq!(*shown_n, h.roll_up(&leaf_n(None))[i]);
-                        if let QuestionFigures::Scale(s) = &f[q] {
-                            prop_assert_eq!(s.n, n[i]);
-                        }
-                    }
-                }
-                let hidden_leaves: Vec<usize> = (0..h.len()).filter(|&i| h.is_leaf(i) && hidden[i] && n[i] > 0).collect();
-                for &l in &hidden_leaves {
-                    if n[l] < k {
-                        prop_assert!(!derivable(&h, &hidden, &[l]), "{} derivable (column {:?})", areas[l].code, q);
-                    }
-                }
-                if hidden_leaves.len() <= 8 {
-                    for mask in 1u32..(1 << hidden_leaves.len()) {
-                        let set: Vec<usize> = hidden_leaves.iter().enumerate().filter(|(b, _)| mask & (1 << b) != 0).map(|(_, &l)| l).collect();
-                        let mass: u64 = set.iter().map(|&l| n[l]).sum();
-                        if mass < k {
-                            prop_assert!(!derivable(&h, &hidden, &set), "group of {} derivable (column {:?})", mass, q);
-                        }
-                    }
+                    raw.answers.insert(key("extra", 3), *extra);
                 }
             }
         }
+        raw
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(150))]
+
+        /// Everything published — the API's JSON of every table (two waves
+        /// and "alle metingen") at every level, from which pages, charts and
+        /// comparisons are cut — never lets anyone compute the figures of a
+        /// group of fewer than k respondents, by subtraction within the area
+        /// hierarchy, between waves, or from the total over waves, for the
+        /// response counts and for every question.
+        #[test]
+        fn shown_figures_never_reveal_a_small_group((tree, per_buurt) in arb_municipality(), k in 3u64..12) {
+            let p = published();
+            let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw(&per_buurt), &waves(), k);
+            let areas: Vec<&Area> = tree.all().collect();
+            let buurten: Vec<&str> = per_buurt.iter().map(|(b, _)| b.as_str()).collect();
+            // Variables: (buurt, column); what a table shows of an area is a
+            // sum of them: its buurten, in the table's columns.
+            let variable = |b: usize, c: usize| b * 3 + c;
+            let tables: Vec<(&SafeTable, Vec<usize>)> =
+                vec![(&set.all, vec![0, 1, 2]), (&set.waves[0], vec![0]), (&set.waves[1], vec![1])];
+            let under = |area: &AreaCode, buurt: &str| {
+                let mut cur = tree.get(buurt).map(|a| a.code.clone());
+                while let Some(c) = cur {
+                    if &c == area {
+                        return true;
+                    }
+                    cur = tree.get(c.as_str()).and_then(|a| a.parent.clone());
+                }
+                false
+            };
+            // Column None: respondents; Some(q): those who answered question q.
+            for q in [None, Some(0usize), Some(1)] {
+                let value = |b: usize, c: usize| {
+                    let (n, extra) = per_buurt[b].1[c];
+                    if q == Some(1) { extra } else { n }
+                };
+                let mut rows: Vec<Vec<f64>> = Vec::new();
+                for (table, columns) in &tables {
+                    for level in [Level::Gemeente, Level::Wijk, Level::Buurt] {
+                        let json = crate::web::results_json(table, level);
+                        for entry in json["areas"].as_array().unwrap() {
+                            let shown = entry["suppressed"] == false
+                                && q.is_none_or(|q| entry["questions"][&table.questions[q].id]["suppressed"] != true);
+                            if entry["suppressed"] == true {
+                                prop_assert!(entry.get("n").is_none() && entry.get("questions").is_none());
+                            }
+                            if !shown {
+                                continue;
+                            }
+                            let code = AreaCode::parse(level, entry["code"].as_str().unwrap()).unwrap();
+                            let mut row = vec![0.0; buurten.len() * 3];
+                            let mut total = 0;
+                            for (b, buurt) in buurten.iter().enumerate() {
+                                if under(&code, buurt) {
+                                    for &c in columns {
+                                        row[variable(b, c)] = 1.0;
+                                        total += value(b, c);
+                                    }
+                                }
+                            }
+                            prop_assert!(total >= k, "{} shown with n={} (column {:?})", code, total, q);
+                            let shown_n = match q {
+                                None => entry["n"].as_u64(),
+                                Some(q) => entry["questions"][&table.questions[q].id]["n"].as_u64(),
+                            };
+                            prop_assert_eq!(shown_n, Some(total));
+                            rows.push(row);
+                        }
+                    }
+                }
+                let base = rank(&rows);
+                let small: Vec<(usize, u64)> = (0..buurten.len())
+                    .flat_map(|b| (0..3).map(move |c| (b, c)))
+                    .map(|(b, c)| (variable(b, c), value(b, c)))
+                    .filter(|&(_, n)| n > 0 && n < k)
+                    .collect();
+                let derivable = |set: &[usize]| {
+                    let mut with = rows.clone();
+                    let mut target = vec![0.0; buurten.len() * 3];
+                    for &v in set {
+                        target[v] = 1.0;
+                    }
+                    with.push(target);
+                    rank(&with) == base
+                };
+                if small.len() <= 10 {
+                    for mask in 1u32..(1 << small.len()) {
+                        let group: Vec<usize> = small.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, &(v, _))| v).collect();
+                        let mass: u64 = small.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, &(_, n))| n).sum();
+                        if mass < k {
+                            prop_assert!(!derivable(&group), "group {:?} of {} derivable (column {:?})", group, mass, q);
+                        }
+                    }
+                } else {
+                    for &(v, _) in &small {
+                        prop_assert!(!derivable(&[v]), "cell {} derivable (column {:?})", v, q);
+                    }
+                }
+            }
+            let _ = &areas;
+        }
+    }
+
+    #[test]
+    fn a_cell_hidden_in_one_wave_is_hidden_in_the_total_too() {
+        // Buurt A: 3 in wave 1, 30 in wave 2; buurt B: 40 and 40. Without
+        // joint suppression "alle metingen" A (33) − wave 2 A (30) = 3.
+        let tree = AreaTree::new(vec![
+            Area { code: AreaCode::parse(Level::Gemeente, "GM0001").unwrap(), name: "G".into(), parent: None },
+            Area {
+                code: AreaCode::parse(Level::Wijk, "WK000100").unwrap(),
+                name: "W".into(),
+                parent: Some(AreaCode::parse(Level::Gemeente, "GM0001").unwrap()),
+            },
+            Area {
+                code: AreaCode::parse(Level::Buurt, "BU00010000").unwrap(),
+                name: "A".into(),
+                parent: Some(AreaCode::parse(Level::Wijk, "WK000100").unwrap()),
+            },
+            Area {
+                code: AreaCode::parse(Level::Buurt, "BU00010001").unwrap(),
+                name: "B".into(),
+                parent: Some(AreaCode::parse(Level::Wijk, "WK000100").unwrap()),
+            },
+        ]);
+        let counts = vec![
+            ("BU00010000".to_string(), [(3, 0), (30, 0), (0, 0)]),
+            ("BU00010001".to_string(), [(40, 0), (40, 0), (0, 0)]),
+        ];
+        let p = published();
+        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw(&counts), &waves(), 10);
+        for table in [&set.all, &set.waves[0], &set.waves[1]] {
+            assert!(table.get("BU00010000").unwrap().figures.is_none());
+            // …and so is B, or the wijk minus B would give A.
+            assert!(table.get("BU00010001").unwrap().figures.is_none());
+        }
+        assert_eq!(set.all.get("WK000100").unwrap().figures.as_ref().unwrap().0, 113);
+        assert_eq!(set.waves[0].get("WK000100").unwrap().figures.as_ref().unwrap().0, 43);
+    }
+
+    #[test]
+    fn adding_a_response_counts_it_as_storing_does() {
+        let p = published();
+        let raw_answers: BTreeMap<String, crate::questionnaire::RawAnswer> =
+            [("score".to_string(), crate::questionnaire::RawAnswer::Number(8.0))].into();
+        let answers = p.definition.check_answers(&raw_answers).unwrap();
+        let buurt = AreaCode::parse(Level::Buurt, "BU00010000").unwrap();
+        let mut raw = RawCounts::default();
+        raw.add(&Submission { version_id: 1, buurt, answers }, day(1));
+        assert_eq!(raw.respondents(), 1);
+        assert_eq!(raw.answers.len(), 1);
+        assert!(raw.answers.keys().all(|k| k.question == "score" && k.value == 8));
     }
 }

@@ -1,8 +1,127 @@
-//! Summaries of a counted distribution, as CBS reports them.
+//! Estimates from counted answers, as CBS reports them: means with a 95 %
+//! interval, medians and quartiles, shares with a Wilson interval.
+//!
+//! Every estimator reads a [`Sample`]: per answer value the summed weight of
+//! those who gave it, how many respondents that is, and the effective sample
+//! size. Unweighted, every weight is 1 and the effective size is n. This is
+//! the seam for weighting to the population: a raking step hands weighted
+//! sums and Kish's effective size here, and every interval widens by itself.
 
 use serde::Serialize;
 
-/// Summary of answers on a scale `min..=max`, from counts per value.
+/// What one cell's estimates are computed from.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample<'a> {
+    /// (value, summed weight), each value once, in ascending order.
+    pub mass: &'a [(f64, f64)],
+    /// Respondents counted (the figure tested against the threshold).
+    pub n: u64,
+    /// Effective sample size: n unweighted, (Σw)² / Σw² weighted.
+    pub n_eff: f64,
+}
+
+impl<'a> Sample<'a> {
+    /// Counts used as they are: every respondent weighs 1.
+    pub fn unweighted(mass: &'a [(f64, f64)]) -> Sample<'a> {
+        let n = mass.iter().map(|(_, w)| *w).sum::<f64>().round() as u64;
+        Sample { mass, n, n_eff: n as f64 }
+    }
+
+    fn total(&self) -> f64 {
+        self.mass.iter().map(|(_, w)| w).sum()
+    }
+
+    /// Summed weight of the values in `range` as a share of all.
+    fn share_where(&self, keep: impl Fn(f64) -> bool) -> f64 {
+        let total = self.total();
+        if total <= 0.0 {
+            return 0.0;
+        }
+        self.mass.iter().filter(|(v, _)| keep(*v)).map(|(_, w)| w).sum::<f64>() / total
+    }
+
+    /// Mean and its sampling variance (s² / n_eff).
+    pub fn moments(&self) -> Option<Moments> {
+        let total = self.total();
+        if total <= 0.0 {
+            return None;
+        }
+        let mean = self.mass.iter().map(|(v, w)| v * w).sum::<f64>() / total;
+        let spread = self.mass.iter().map(|(v, w)| w * (v - mean).powi(2)).sum::<f64>() / total;
+        let var = if self.n_eff > 1.0 { spread * self.n_eff / (self.n_eff - 1.0) } else { f64::NAN };
+        Some(Moments { n_eff: self.n_eff, estimate: mean, var_of_estimate: var / self.n_eff })
+    }
+
+    /// The value below which a share `p` of the weight lies; where it falls
+    /// exactly between two values, their midpoint (so an even count takes
+    /// the middle of the two middle values, as a median does).
+    pub fn quantile(&self, p: f64) -> Option<f64> {
+        let total = self.total();
+        if total <= 0.0 {
+            return None;
+        }
+        let target = p * total;
+        let mut seen = 0.0;
+        for (i, (v, w)) in self.mass.iter().enumerate() {
+            seen += w;
+            if (seen - target).abs() < 1e-9 * total.max(1.0) {
+                let next = self.mass[i + 1..].iter().find(|(_, w)| *w > 0.0).map_or(*v, |(nv, _)| *nv);
+                return Some((v + next) / 2.0);
+            }
+            if seen > target {
+                return Some(*v);
+            }
+        }
+        self.mass.last().map(|(v, _)| *v)
+    }
+}
+
+/// An estimate (a mean, or a share as a fraction) with what its interval
+/// and any comparison need; unrounded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moments {
+    pub n_eff: f64,
+    pub estimate: f64,
+    /// Sampling variance of the estimate (its standard error squared).
+    pub var_of_estimate: f64,
+}
+
+impl Moments {
+    /// A share as the mean of a yes/no variable, for comparisons.
+    pub fn of_share(p: f64, n_eff: f64) -> Moments {
+        let var = if n_eff > 1.0 { p * (1.0 - p) / (n_eff - 1.0) } else { f64::NAN };
+        Moments { n_eff, estimate: p, var_of_estimate: var }
+    }
+
+    /// 95 % interval of a mean (Student t on n_eff − 1 degrees of freedom).
+    pub fn ci95(&self) -> [f64; 2] {
+        let half = t_975(self.n_eff.round().max(1.0) as u64 - 1) * self.var_of_estimate.sqrt();
+        [self.estimate - half, self.estimate + half]
+    }
+}
+
+/// A share of respondents, in whole per cent for display, with its 95 %
+/// Wilson interval in per cent (one decimal) and the exact fraction.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Share {
+    pub percent: u32,
+    pub ci95: [f64; 2],
+    #[serde(skip)]
+    pub exact: Moments,
+}
+
+impl Share {
+    pub fn of(p: f64, n_eff: f64) -> Share {
+        let [lo, hi] = wilson(p, n_eff);
+        Share {
+            percent: (p * 100.0 + 0.5).floor() as u32,
+            ci95: [round1(lo * 100.0), round1(hi * 100.0)],
+            exact: Moments::of_share(p, n_eff),
+        }
+    }
+}
+
+/// Summary of answers on a scale `min..=max`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScaleSummary {
     pub n: u64,
@@ -10,19 +129,51 @@ pub struct ScaleSummary {
     /// 95 % confidence interval of the mean (Student t).
     pub ci95: [f64; 2],
     pub median: f64,
-    /// Share (whole %) scoring 7 or more on a 0–10 scale ("tevreden");
-    /// absent for other ranges.
+    /// Share (whole %) scoring 7–10 on a 0–10 scale ("tevreden", as CBS
+    /// groups it); absent for other ranges.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub share_7_plus: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share_7_plus_ci95: Option<[f64; 2]>,
+    /// Share (whole %) scoring 0–4 ("ontevreden"); 0–10 scales only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share_0_4: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share_0_4_ci95: Option<[f64; 2]>,
     /// Share (whole %) per value from min to max.
     pub distribution: Vec<u32>,
+    #[serde(skip)]
+    pub exact: Moments,
+    #[serde(skip)]
+    pub satisfied: Option<Share>,
 }
 
-/// Share (whole %) per option, in the definition's order.
+/// Summary of a number question (years, hours): no distribution, whose
+/// rare extreme values could single someone out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NumberSummary {
+    pub n: u64,
+    pub mean: f64,
+    pub ci95: [f64; 2],
+    pub median: f64,
+    /// First and third quartile.
+    pub quartiles: [f64; 2],
+    #[serde(skip)]
+    pub exact: Moments,
+}
+
+/// Shares per option, in the definition's order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChoiceSummary {
     pub n: u64,
-    pub shares: Vec<u32>,
+    pub options: Vec<Share>,
+}
+
+impl ChoiceSummary {
+    /// Whole percentages per option, as the tables show them.
+    pub fn shares(&self) -> Vec<u32> {
+        self.options.iter().map(|s| s.percent).collect()
+    }
 }
 
 pub fn percent(part: u64, whole: u64) -> u32 {
@@ -37,53 +188,84 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn rounded(ci: [f64; 2]) -> [f64; 2] {
+    [round2(ci[0]), round2(ci[1])]
+}
+
 impl ScaleSummary {
     /// `counts[i]` is how many answered `min + i`. None when nobody did.
     pub fn from_counts(min: i32, counts: &[u64]) -> Option<ScaleSummary> {
-        let n: u64 = counts.iter().sum();
-        if n == 0 {
-            return None;
-        }
-        let value = |i: usize| f64::from(min) + i as f64;
-        let sum: f64 = counts.iter().enumerate().map(|(i, &c)| c as f64 * value(i)).sum();
-        let mean = sum / n as f64;
-        let ss: f64 = counts.iter().enumerate().map(|(i, &c)| c as f64 * (value(i) - mean).powi(2)).sum();
-        let half = if n > 1 {
-            let sd = (ss / (n - 1) as f64).sqrt();
-            t_975(n - 1) * sd / (n as f64).sqrt()
-        } else {
-            f64::NAN
-        };
-        let nth = |rank: u64| {
-            // The value at 1-based position `rank` in sorted order.
-            let mut seen = 0;
-            for (i, &c) in counts.iter().enumerate() {
-                seen += c;
-                if seen >= rank {
-                    return value(i);
-                }
-            }
-            value(counts.len() - 1)
-        };
-        let median = if n % 2 == 1 { nth(n / 2 + 1) } else { (nth(n / 2) + nth(n / 2 + 1)) / 2.0 };
-        let share_7_plus = (min == 0 && counts.len() == 11).then(|| percent(counts[7..].iter().sum(), n));
+        let mass: Vec<(f64, f64)> =
+            counts.iter().enumerate().map(|(i, &c)| (f64::from(min) + i as f64, c as f64)).collect();
+        ScaleSummary::estimate(&Sample::unweighted(&mass), min, counts.len())
+    }
+
+    /// `sample.mass` holds every value of the scale once (`width` of them).
+    pub fn estimate(sample: &Sample, min: i32, width: usize) -> Option<ScaleSummary> {
+        let exact = sample.moments()?;
+        let total = sample.total();
+        let cbs = min == 0 && width == 11;
+        let group = |keep: &dyn Fn(f64) -> bool| cbs.then(|| Share::of(sample.share_where(keep), sample.n_eff));
+        let satisfied = group(&|v| v >= 7.0);
+        let unsatisfied = group(&|v| v <= 4.0);
         Some(ScaleSummary {
-            n,
-            mean: round2(mean),
-            ci95: [round2(mean - half), round2(mean + half)],
-            median,
-            share_7_plus,
-            distribution: counts.iter().map(|&c| percent(c, n)).collect(),
+            n: sample.n,
+            mean: round2(exact.estimate),
+            ci95: rounded(exact.ci95()),
+            median: sample.quantile(0.5)?,
+            share_7_plus: satisfied.map(|s| s.percent),
+            share_7_plus_ci95: satisfied.map(|s| s.ci95),
+            share_0_4: unsatisfied.map(|s| s.percent),
+            share_0_4_ci95: unsatisfied.map(|s| s.ci95),
+            distribution: sample.mass.iter().map(|(_, w)| (w * 100.0 / total + 0.5).floor() as u32).collect(),
+            exact,
+            satisfied,
+        })
+    }
+}
+
+impl NumberSummary {
+    pub fn estimate(sample: &Sample) -> Option<NumberSummary> {
+        let exact = sample.moments()?;
+        Some(NumberSummary {
+            n: sample.n,
+            mean: round2(exact.estimate),
+            ci95: rounded(exact.ci95()),
+            median: sample.quantile(0.5)?,
+            quartiles: [sample.quantile(0.25)?, sample.quantile(0.75)?],
+            exact,
         })
     }
 }
 
 impl ChoiceSummary {
-    /// Shares of `n` respondents; for a multiple choice they add up to more
-    /// than 100 %.
-    pub fn from_counts_of(counts: &[u64], n: u64) -> Option<ChoiceSummary> {
-        (n > 0).then(|| ChoiceSummary { n, shares: counts.iter().map(|&c| percent(c, n)).collect() })
+    /// Shares of `n` respondents (`weight` of them in summed weight) per
+    /// option; for a multiple choice they add up to more than 100 %.
+    pub fn estimate(chosen: &[f64], n: u64, weight: f64, n_eff: f64) -> Option<ChoiceSummary> {
+        (n > 0 && weight > 0.0)
+            .then(|| ChoiceSummary { n, options: chosen.iter().map(|&c| Share::of(c / weight, n_eff)).collect() })
     }
+
+    pub fn from_counts_of(counts: &[u64], n: u64) -> Option<ChoiceSummary> {
+        let chosen: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
+        ChoiceSummary::estimate(&chosen, n, n as f64, n as f64)
+    }
+}
+
+/// Wilson score interval of a proportion, as fractions.
+pub fn wilson(p: f64, n: f64) -> [f64; 2] {
+    if n <= 0.0 {
+        return [0.0, 1.0];
+    }
+    let z: f64 = 1.959_963_985;
+    let z2n = z * z / n;
+    let centre = (p + z2n / 2.0) / (1.0 + z2n);
+    let half = z * (p * (1.0 - p) / n + z2n / (4.0 * n)).sqrt() / (1.0 + z2n);
+    [(centre - half).max(0.0), (centre + half).min(1.0)]
 }
 
 /// The 97.5 % quantile of Student's t with `df` degrees of freedom: a table
@@ -121,9 +303,12 @@ mod tests {
         assert_eq!(s.mean, 7.4);
         assert_eq!(s.median, 7.0);
         assert_eq!(s.share_7_plus, Some(80));
+        assert_eq!(s.share_0_4, Some(0));
         // sd = 1.1402, t(4) = 2.776 → half-width 1.4156
         assert_eq!(s.ci95, [5.98, 8.82]);
         assert_eq!(s.distribution[7], 40);
+        // Wilson for 4 of 5: 37.6 %–96.4 %
+        assert_eq!(s.share_7_plus_ci95, Some([37.6, 96.4]));
     }
 
     #[test]
@@ -131,6 +316,37 @@ mod tests {
         let s = ScaleSummary::from_counts(1, &[1, 0, 1, 0, 0]).unwrap(); // values 1 and 3
         assert_eq!(s.median, 2.0);
         assert_eq!(s.share_7_plus, None);
+        assert_eq!(s.share_0_4, None);
+    }
+
+    #[test]
+    fn numbers_have_quartiles_from_their_values() {
+        // 1..=8 hours, once each: quartiles between 2|3 and 6|7.
+        let mass: Vec<(f64, f64)> = (1..=8).map(|v| (f64::from(v), 1.0)).collect();
+        let s = NumberSummary::estimate(&Sample::unweighted(&mass)).unwrap();
+        assert_eq!((s.n, s.mean, s.median, s.quartiles), (8, 4.5, 4.5, [2.5, 6.5]));
+        // sd = 2.449, t(7) = 2.365 → ±2.05
+        assert_eq!(s.ci95, [2.45, 6.55]);
+    }
+
+    #[test]
+    fn wilson_matches_a_textbook_value() {
+        // 81 of 263 (Newcombe 1998): 25.5 %–36.3 %
+        let [lo, hi] = wilson(81.0 / 263.0, 263.0);
+        assert!((lo - 0.2553).abs() < 5e-4 && (hi - 0.3662).abs() < 5e-4, "{lo} {hi}");
+        let s = ChoiceSummary::from_counts_of(&[81, 182], 263).unwrap();
+        assert_eq!(s.shares(), vec![31, 69]);
+    }
+
+    #[test]
+    fn weights_enter_through_the_sample() {
+        // Two answers of 10 and 0, the first weighing three times as much:
+        // the mean moves to 7.5 and the interval uses the effective size.
+        let mass = [(0.0, 0.5), (10.0, 1.5)];
+        let n_eff = 2.0f64.powi(2) / (0.5f64.powi(2) + 1.5f64.powi(2));
+        let m = Sample { mass: &mass, n: 2, n_eff }.moments().unwrap();
+        assert_eq!(m.estimate, 7.5);
+        assert!(n_eff < 2.0);
     }
 
     #[test]
@@ -150,7 +366,27 @@ mod tests {
                     prop_assert!(s.ci95[0] <= s.mean && s.mean <= s.ci95[1]);
                 }
                 prop_assert!(s.distribution.iter().all(|&p| p <= 100));
+                let [lo, hi] = s.share_7_plus_ci95.unwrap();
+                let p = f64::from(s.share_7_plus.unwrap());
+                prop_assert!(lo <= p + 0.5 && p - 0.5 <= hi && (0.0..=100.0).contains(&lo) && hi <= 100.0);
             }
+        }
+
+        #[test]
+        fn quartiles_are_ordered_and_inside_the_values(values in prop::collection::btree_map(-50i32..500, 1u64..20, 1..30)) {
+            let mass: Vec<(f64, f64)> = values.iter().map(|(v, c)| (f64::from(*v), *c as f64)).collect();
+            let s = NumberSummary::estimate(&Sample::unweighted(&mass)).unwrap();
+            let (lo, hi) = (mass[0].0, mass[mass.len() - 1].0);
+            prop_assert!(lo <= s.quartiles[0] && s.quartiles[0] <= s.median && s.median <= s.quartiles[1] && s.quartiles[1] <= hi);
+        }
+
+        #[test]
+        fn wilson_contains_the_share_and_stays_in_0_1(k in 0u64..200, extra in 0u64..200) {
+            let n = k + extra;
+            prop_assume!(n > 0);
+            let p = k as f64 / n as f64;
+            let [lo, hi] = wilson(p, n as f64);
+            prop_assert!(0.0 <= lo && lo <= p + 1e-12 && p <= hi + 1e-12 && hi <= 1.0);
         }
     }
 }

@@ -18,6 +18,22 @@ pub struct Submission {
     pub answers: Answers,
 }
 
+/// The (choice, value) rows an answer is stored and counted as: a number is
+/// a value; each chosen option a row of its own; a multiple choice also gets
+/// a row with choice '' counting the options chosen, so results know how
+/// many answered it. Free text has none.
+pub fn closed_rows(answer: &Answer) -> Vec<(String, i32)> {
+    match answer {
+        Answer::Scale(v) | Answer::Number(v) => vec![(String::new(), *v)],
+        Answer::Choice { value, .. } => vec![(value.clone(), 1)],
+        Answer::Choices { values, .. } => {
+            let marker = (String::new(), values.len() as i32);
+            values.iter().map(|v| (v.clone(), 1)).chain(std::iter::once(marker)).collect()
+        }
+        Answer::Text(_) => Vec::new(),
+    }
+}
+
 /// Stores responses in one transaction, each under a fresh random id so that
 /// the stored order says nothing about who answered when. Only the date is
 /// kept. Every answer row carries its response's key (see the migrations).
@@ -46,26 +62,14 @@ pub fn store_batch(conn: &mut AnyConnection, batch: &[Submission], today: NaiveD
                         text_answers::body.eq(body.to_owned()),
                     ))
                 };
-                // (choice, value) rows: a number is a value; each chosen
-                // option a row of its own; a multiple choice also gets a row
-                // with choice '' counting the options chosen, so results know
-                // how many answered it.
-                let rows: Vec<(String, i32)> = match answer {
-                    Answer::Scale(v) | Answer::Number(v) => vec![(String::new(), *v)],
-                    Answer::Choice { value, other } => {
+                match answer {
+                    Answer::Choice { other, .. } | Answer::Choices { other, .. } => {
                         other.as_deref().map(&mut text);
-                        vec![(value.clone(), 1)]
                     }
-                    Answer::Choices { values, other } => {
-                        other.as_deref().map(&mut text);
-                        let marker = (String::new(), values.len() as i32);
-                        values.iter().map(|v| (v.clone(), 1)).chain(std::iter::once(marker)).collect()
-                    }
-                    Answer::Text(body) => {
-                        text(body);
-                        Vec::new()
-                    }
-                };
+                    Answer::Text(body) => text(body),
+                    Answer::Scale(_) | Answer::Number(_) => {}
+                }
+                let rows = closed_rows(answer);
                 for (choice, value) in rows {
                     answer_rows.push((
                         answers::questionnaire_version_id.eq(s.version_id),

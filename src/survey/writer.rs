@@ -4,7 +4,9 @@
 //! commit, so a 201 always means stored.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use chrono::NaiveDate;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -24,19 +26,45 @@ pub enum SubmitError {
 
 type Job = (Submission, oneshot::Sender<Result<(), SubmitError>>);
 
+/// Told of every committed batch and its day, before the submitters hear
+/// back (so a 201 means the results count it too).
+pub type CommitObserver = Box<dyn Fn(&[Submission], NaiveDate) + Send + Sync>;
+
+/// What the writer thread shares with those who watch it.
+#[derive(Default)]
+struct Shared {
+    generation: AtomicU64,
+    /// Held from before a commit until its observers are done.
+    commit: Mutex<()>,
+    observers: RwLock<Vec<CommitObserver>>,
+}
+
+impl Shared {
+    fn pause(&self) -> MutexGuard<'_, ()> {
+        self.commit.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn committed(&self, batch: &[Submission], day: NaiveDate) {
+        for observe in self.observers.read().unwrap_or_else(|e| e.into_inner()).iter() {
+            observe(batch, day);
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Job>,
-    generation: Arc<AtomicU64>,
+    shared: Arc<Shared>,
 }
 
 impl Writer {
     pub fn start(pool: Pool) -> std::io::Result<Writer> {
         let (queue, rx) = mpsc::channel(QUEUE);
-        let generation = Arc::new(AtomicU64::new(0));
-        let gen = generation.clone();
-        std::thread::Builder::new().name("response-writer".into()).spawn(move || run(pool, rx, gen))?;
-        Ok(Writer { queue, generation })
+        let shared = Arc::new(Shared::default());
+        let watched = shared.clone();
+        std::thread::Builder::new().name("response-writer".into()).spawn(move || run(pool, rx, watched))?;
+        Ok(Writer { queue, shared })
     }
 
     /// Queues a submission and waits until it is committed.
@@ -48,7 +76,19 @@ impl Writer {
 
     /// Grows with every committed batch; results caches key on it.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.shared.generation.load(Ordering::Acquire)
+    }
+
+    /// Calls `observe` with every batch committed from now on.
+    pub fn on_commit(&self, observe: CommitObserver) {
+        self.shared.observers.write().unwrap_or_else(|e| e.into_inner()).push(observe);
+    }
+
+    /// Holds the writer between two commits for as long as the guard lives:
+    /// what is read from the database meanwhile is exactly what observers
+    /// have been told so far.
+    pub fn pause(&self) -> MutexGuard<'_, ()> {
+        self.shared.pause()
     }
 }
 
@@ -75,7 +115,7 @@ impl Connection {
     }
 }
 
-fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, generation: Arc<AtomicU64>) {
+fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
     let mut conn = Connection { pool, conn: None };
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
@@ -87,9 +127,14 @@ fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, generation: Arc<AtomicU64>) {
         }
         let today = chrono::Local::now().date_naive();
         let (subs, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
-        match conn.store(&subs, today) {
+        let paused = shared.pause();
+        let stored = conn.store(&subs, today);
+        if stored.is_ok() {
+            shared.committed(&subs, today);
+        }
+        drop(paused);
+        match stored {
             Ok(()) => {
-                generation.fetch_add(1, Ordering::AcqRel);
                 for reply in replies {
                     let _ = reply.send(Ok(()));
                 }
@@ -100,10 +145,12 @@ fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, generation: Arc<AtomicU64>) {
                 tracing::warn!("batch of {} responses failed, storing one by one: {batch_err}", subs.len());
                 for (sub, reply) in subs.into_iter().zip(replies) {
                     let single = std::slice::from_ref(&sub);
+                    let paused = shared.pause();
                     let outcome = conn.store(single, today).or_else(|_| conn.store(single, today));
                     if outcome.is_ok() {
-                        generation.fetch_add(1, Ordering::AcqRel);
+                        shared.committed(single, today);
                     }
+                    drop(paused);
                     let _ = reply.send(outcome.map_err(SubmitError::from));
                 }
             }

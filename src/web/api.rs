@@ -1,6 +1,7 @@
 //! JSON API under /api/v1 (documented in docs/api.md) and /healthz.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -11,8 +12,9 @@ use super::error::ApiError;
 use super::state::{knows_buurt, AppState};
 use crate::area::{AreaCode, Level};
 use crate::i18n::Lang;
-use crate::insight::{AreaResult, QuestionFigures, SafeTable};
-use crate::questionnaire::{Kind, Published, RawAnswer};
+use crate::insight::compare::{changes, ranking as ranking_of, Measure, QuestionChange};
+use crate::insight::{AreaResult, Output, QuestionFigures, ResultSet, SafeTable};
+use crate::questionnaire::{Kind, Published, QuestionKind, RawAnswer};
 use crate::survey::{wave, Opening, Submission};
 
 pub const MAX_BODY: usize = 64 * 1024;
@@ -26,6 +28,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/questionnaires/{slug}", web::get().to(questionnaire))
             .route("/questionnaires/{slug}/responses", web::post().to(submit))
             .route("/questionnaires/{slug}/results", web::get().to(results))
+            .route("/questionnaires/{slug}/results/change", web::get().to(change))
+            .route("/questionnaires/{slug}/results/ranking", web::get().to(ranking))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::NotFound("no such API endpoint".into()))
             })),
@@ -180,44 +184,203 @@ fn invalid(message: &str, fields: BTreeMap<String, String>) -> ApiError {
     ApiError::Invalid { message: message.into(), fields }
 }
 
-async fn results(
-    state: web::Data<AppState>,
-    slug: web::Path<String>,
-    query: web::Query<BTreeMap<String, String>>,
-) -> Result<HttpResponse, ApiError> {
-    let level = match query.get("level").map(String::as_str) {
-        None => Level::Buurt,
-        Some(l) => Level::parse(l).ok_or_else(|| {
-            invalid("unknown level", BTreeMap::from([("level".to_string(), "use buurt, wijk or gemeente".to_string())]))
-        })?,
-    };
-    if find(&state, &slug)?.definition.kind == Kind::Identified {
+fn field_error(message: &str, field: &str, problem: &str) -> ApiError {
+    invalid(message, BTreeMap::from([(field.to_string(), problem.to_string())]))
+}
+
+fn parse_level(query: &BTreeMap<String, String>) -> Result<Level, ApiError> {
+    match query.get("level").map(String::as_str) {
+        None => Ok(Level::Buurt),
+        Some(l) => Level::parse(l).ok_or_else(|| field_error("unknown level", "level", "use buurt, wijk or gemeente")),
+    }
+}
+
+fn parse_wave(query: &BTreeMap<String, String>, name: &str) -> Result<Option<i32>, ApiError> {
+    query
+        .get(name)
+        .map(|w| w.parse::<i32>().map_err(|_| field_error("unknown wave", name, "must be a wave id")))
+        .transpose()
+}
+
+/// Every safe table of an anonymous questionnaire, from the kept results.
+async fn result_set(state: &web::Data<AppState>, slug: &str) -> Result<Arc<ResultSet>, ApiError> {
+    if find(state, slug)?.definition.kind == Kind::Identified {
         return Err(ApiError::NotFound(format!(
             "{slug} is answered with consent by name; its answers are never public"
         )));
     }
-    let wave_id = match query.get("wave") {
-        None => None,
-        Some(w) => Some(w.parse::<i32>().map_err(|_| {
-            invalid("unknown wave", BTreeMap::from([("wave".to_string(), "must be a wave id".to_string())]))
-        })?),
-    };
-    let table = {
-        let (state, slug) = (state.clone(), slug.clone());
-        web::block(move || -> Result<_, ApiError> {
-            let wave = match wave_id {
-                None => None,
-                Some(id) => Some(
-                    wave::find(&mut *state.pool.get().map_err(crate::db::DbError::from)?, &slug, id)?
-                        .ok_or_else(|| ApiError::NotFound(format!("{slug} has no wave {id}")))?,
-                ),
-            };
-            Ok(state.safe_table(&slug, wave.as_ref())?)
-        })
-        .await??
+    let (state, owned) = (state.clone(), slug.to_owned());
+    web::block(move || state.results(&owned))
+        .await
+        .map_err(ApiError::internal)??
+        .ok_or_else(|| ApiError::NotFound(format!("there is no questionnaire {slug:?}")))
+}
+
+fn table_of<'a>(set: &'a ResultSet, slug: &str, wave: Option<i32>) -> Result<&'a SafeTable, ApiError> {
+    set.table(wave).ok_or_else(|| ApiError::NotFound(format!("{slug} has no wave {}", wave.unwrap_or_default())))
+}
+
+/// A JSON answer with an ETag over its body: a client that sends the same
+/// tag in `If-None-Match` gets `304 Not Modified` without the body. Bodies
+/// are rendered once per result set (`ResultSet::output`).
+pub fn cacheable_json(req: &HttpRequest, output: &Output) -> HttpResponse {
+    let tag = format!("\"{}\"", output.tag);
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == tag || t == "*"));
+    let mut response = if matches { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    response.insert_header((header::ETAG, tag)).insert_header((header::CACHE_CONTROL, "no-cache"));
+    if matches {
+        response.finish()
+    } else {
+        response.content_type("application/json").body(output.body.clone())
     }
-    .ok_or_else(|| ApiError::NotFound(format!("there is no questionnaire {slug:?}")))?;
-    Ok(HttpResponse::Ok().json(results_json(&table, level)))
+}
+
+async fn results(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    query: web::Query<BTreeMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let level = parse_level(&query)?;
+    let wave = parse_wave(&query, "wave")?;
+    let set = result_set(&state, &slug).await?;
+    let table = table_of(&set, &slug, wave)?;
+    let output = set.output(&format!("results {wave:?} {level:?}"), || results_json(table, level).to_string());
+    Ok(cacheable_json(&req, &output))
+}
+
+/// `GET …/results/change?from=&to=&level=`: per area and question, the
+/// change between two waves (default: the latest and the one before).
+async fn change(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    query: web::Query<BTreeMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let level = parse_level(&query)?;
+    let (from, to) = (parse_wave(&query, "from")?, parse_wave(&query, "to")?);
+    let set = result_set(&state, &slug).await?;
+    let later = match to {
+        Some(id) => table_of(&set, &slug, Some(id))?,
+        None => set.waves.last().ok_or_else(|| ApiError::NotFound(format!("{slug} has no waves to compare")))?,
+    };
+    let later_id = later.wave.as_ref().map(|w| w.id).unwrap_or_default();
+    let earlier = match from {
+        Some(id) => table_of(&set, &slug, Some(id))?,
+        None => set
+            .previous(later_id)
+            .ok_or_else(|| ApiError::NotFound(format!("{slug} has no wave before wave {later_id}")))?,
+    };
+    if earlier.wave == later.wave {
+        return Err(field_error("compare two different waves", "from", "must differ from to"));
+    }
+    let areas: Vec<Value> = changes(earlier, later, level)
+        .into_iter()
+        .map(|a| {
+            let mut v = json!({ "code": a.code, "name": a.name, "parent": a.parent });
+            match a.questions {
+                None => v["suppressed"] = json!(true),
+                Some(qs) => {
+                    v["suppressed"] = json!(false);
+                    let per_question: Map<String, Value> = later
+                        .questions
+                        .iter()
+                        .zip(qs)
+                        .map(|(meta, c)| {
+                            let mut value = serde_json::to_value(&c).unwrap_or(Value::Null);
+                            if let (QuestionChange::Shares { shares }, Value::Object(m)) = (&c, &mut value) {
+                                let named: Map<String, Value> = meta
+                                    .kind
+                                    .choice_values()
+                                    .iter()
+                                    .zip(shares)
+                                    .map(|(o, d)| ((*o).to_owned(), json!(d)))
+                                    .collect();
+                                m.insert("shares".into(), Value::Object(named));
+                            }
+                            (meta.id.clone(), value)
+                        })
+                        .collect();
+                    v["questions"] = Value::Object(per_question);
+                }
+            }
+            v
+        })
+        .collect();
+    let body = json!({
+        "questionnaire": later.slug, "version": later.version, "level": level, "min_cell": later.min_cell,
+        "from": wave_json(earlier), "to": wave_json(later), "areas": areas,
+    });
+    let key =
+        format!("change {:?} {:?} {level:?}", earlier.wave.as_ref().map(|w| w.id), later.wave.as_ref().map(|w| w.id));
+    Ok(cacheable_json(&req, &set.output(&key, || body.to_string())))
+}
+
+/// `GET …/results/ranking?question=&level=&wave=&option=`: the areas of a
+/// level by one question's estimate, each with its interval and its
+/// difference from its wijk and the gemeente.
+async fn ranking(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    query: web::Query<BTreeMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let level = parse_level(&query)?;
+    let wave = parse_wave(&query, "wave")?;
+    let set = result_set(&state, &slug).await?;
+    let table = table_of(&set, &slug, wave)?;
+    let qi = match query.get("question") {
+        None => 0,
+        Some(q) => table
+            .question_index(q)
+            .ok_or_else(|| field_error("unknown question", "question", "must be the id of a closed question"))?,
+    };
+    let Some(meta) = table.questions.get(qi) else {
+        return Err(ApiError::NotFound(format!("{slug} has no closed questions")));
+    };
+    let (measure, option) = match &meta.kind {
+        QuestionKind::Scale { .. } | QuestionKind::Number { .. } => {
+            if query.contains_key("option") {
+                return Err(field_error("no options", "option", "only choice questions have options"));
+            }
+            (Measure::Mean, None)
+        }
+        kind => {
+            let values = kind.choice_values();
+            let i = match query.get("option") {
+                None => 0,
+                Some(o) => values
+                    .iter()
+                    .position(|v| v == o)
+                    .ok_or_else(|| field_error("unknown option", "option", "must be one of the question's values"))?,
+            };
+            (Measure::Share(i), values.get(i).map(|v| (*v).to_owned()))
+        }
+    };
+    let rows = ranking_of(table, qi, measure, level);
+    let body = json!({
+        "questionnaire": table.slug, "version": table.version, "level": level, "min_cell": table.min_cell,
+        "wave": wave_json(table), "question": meta.id, "type": meta.kind.type_name(),
+        "measure": if option.is_some() { "share" } else { "mean" }, "option": option,
+        "areas": rows.iter().map(|r| {
+            let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+            v["suppressed"] = json!(r.estimate.is_none());
+            v
+        }).collect::<Vec<_>>(),
+    });
+    let key = format!("ranking {wave:?} {level:?} {qi} {option:?}");
+    Ok(cacheable_json(&req, &set.output(&key, || body.to_string())))
+}
+
+fn wave_json(table: &SafeTable) -> Value {
+    table.wave.as_ref().map_or(
+        Value::Null,
+        |w| json!({ "id": w.id, "name": w.name, "opens_on": w.opens_on, "closes_on": w.closes_on }),
+    )
 }
 
 /// The JSON view of a safe table at one level. Suppressed areas carry no n
@@ -229,6 +392,7 @@ pub fn results_json(table: &SafeTable, level: Level) -> Value {
         "version": table.version,
         "level": level,
         "min_cell": table.min_cell,
+        "wave": wave_json(table),
         "areas": areas,
     })
 }
@@ -245,10 +409,18 @@ fn area_json(table: &SafeTable, a: &AreaResult) -> Value {
                 v["type"] = json!("scale");
                 v
             }
+            (QuestionFigures::Number(s), _) => {
+                let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
+                v["type"] = json!("number");
+                v
+            }
             (QuestionFigures::Choice(c), kind) => {
+                let values = kind.choice_values();
                 let shares: Map<String, Value> =
-                    kind.choice_values().iter().zip(&c.shares).map(|(v, s)| ((*v).to_owned(), json!(s))).collect();
-                json!({ "type": kind.type_name(), "n": c.n, "shares": shares })
+                    values.iter().zip(&c.options).map(|(v, s)| ((*v).to_owned(), json!(s.percent))).collect();
+                let intervals: Map<String, Value> =
+                    values.iter().zip(&c.options).map(|(v, s)| ((*v).to_owned(), json!(s.ci95))).collect();
+                json!({ "type": kind.type_name(), "n": c.n, "shares": shares, "ci95": intervals })
             }
             _ => json!({ "suppressed": true }),
         };

@@ -6,7 +6,6 @@
 //! `insight::choropleth`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -22,7 +21,7 @@ use crate::insight::choropleth::{choropleth, MapEntry, MapValue};
 use crate::insight::{QuestionFigures, SafeTable};
 use crate::map::{load_boundaries, project, Boundary};
 use crate::questionnaire::QuestionKind;
-use crate::survey::{wave, Wave};
+use crate::survey::Wave;
 
 /// Width of the map in SVG units: about a phone's width, so its text reads.
 const MAP_WIDTH: f64 = 400.0;
@@ -51,10 +50,10 @@ fn shown(table: &SafeTable, code: &str, qi: usize, option: usize) -> Option<Show
     let (_, figures) = table.get(code)?.figures.as_ref()?;
     match figures.get(qi)? {
         QuestionFigures::Scale(s) => Some(Shown { estimate: s.mean, low: s.ci95[0], high: s.ci95[1], n: s.n }),
+        QuestionFigures::Number(s) => Some(Shown { estimate: s.mean, low: s.ci95[0], high: s.ci95[1], n: s.n }),
         QuestionFigures::Choice(c) => {
-            let share = f64::from(*c.shares.get(option)?);
-            // The table gives shares without intervals: drawn as points.
-            Some(Shown { estimate: share, low: share, high: share, n: c.n })
+            let share = c.options.get(option)?;
+            Some(Shown { estimate: f64::from(share.percent), low: share.ci95[0], high: share.ci95[1], n: c.n })
         }
         QuestionFigures::Suppressed => None,
     }
@@ -87,22 +86,13 @@ async fn map_page(
     let loaded = {
         let (state, slug) = (state.clone(), slug.clone());
         web::block(move || -> Result<_, crate::db::DbError> {
-            let waves = wave::list(&mut *state.pool.get()?, &slug)?;
-            let chosen = waves.iter().find(|w| Some(w.id) == wave_id).cloned();
-            let Some(table) = state.safe_table(&slug, chosen.as_ref())? else { return Ok(None) };
-            // One table per wave for the trend; each is cached.
-            let mut per_wave = Vec::new();
-            if waves.len() > 1 {
-                for w in &waves {
-                    per_wave.push((w.clone(), state.safe_table(&slug, Some(w))?));
-                }
-            }
+            let Some(set) = state.results(&slug)? else { return Ok(None) };
             let boundaries = load_boundaries(&mut *state.pool.get()?)?;
-            Ok(Some((table, waves, chosen, per_wave, boundaries)))
+            Ok(Some((set, boundaries)))
         })
         .await
     };
-    let (table, waves, chosen, per_wave, boundaries) = match loaded {
+    let (set, boundaries) = match loaded {
         Ok(Ok(Some(t))) => t,
         Ok(Ok(None)) => return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire"),
         Ok(Err(e)) => {
@@ -114,6 +104,13 @@ async fn map_page(
             return error_page(&state, &req, lang, StatusCode::INTERNAL_SERVER_ERROR, "error_results_unavailable");
         }
     };
+    // One safe set serves the map, the table, the ranking and the trend.
+    let waves: Vec<Wave> = set.waves.iter().filter_map(|t| t.wave.clone()).collect();
+    let chosen = waves.iter().find(|w| Some(w.id) == wave_id).cloned();
+    let Some(table) = set.table(chosen.as_ref().map(|w| w.id)) else {
+        return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_results");
+    };
+    let per_wave: Vec<&SafeTable> = if set.waves.len() > 1 { set.waves.iter().collect() } else { Vec::new() };
     let l = lang.lang;
     let qi = query.get("vraag").and_then(|q| table.question_index(q)).unwrap_or(0);
     let Some(meta) = table.questions.get(qi) else {
@@ -155,7 +152,7 @@ async fn map_page(
     let mut ranked = Vec::with_capacity(buurten.len());
     for b in &buurten {
         let wijk = b.parent.as_ref().and_then(|p| table.get(p.as_str())).map(|w| w.name.clone()).unwrap_or_default();
-        let figures = shown(&table, b.code.as_str(), qi, option);
+        let figures = shown(table, b.code.as_str(), qi, option);
         let value = figures.as_ref().map(|s| axis.format(s.estimate, l)).unwrap_or_default();
         entries.push(MapEntry {
             code: b.code.to_string(),
@@ -175,7 +172,6 @@ async fn map_page(
             value,
             interval: figures
                 .as_ref()
-                .filter(|_| !axis.percent)
                 .map(|s| format!("{}–{}", axis.format(s.low, l), axis.format(s.high, l)))
                 .unwrap_or_default(),
             n: figures.as_ref().map(|s| s.n),
@@ -187,20 +183,19 @@ async fn map_page(
         let title = format!("{} {gemeente_name}: {subject}", l.text("map_svg_title"));
         choropleth(&project(&drawn, MAP_WIDTH), &entries, &axis, l, "kaart", &title)
     });
-    // Intervals are only drawn where the table has them (scales).
-    let ranking_svg = (!axis.percent).then(|| {
+    let ranking_svg = Some({
         let reference =
-            Estimate { label: gemeente_name.clone(), figure: figure(&table, gemeente.as_str(), qi, option) };
+            Estimate { label: gemeente_name.clone(), figure: figure(table, gemeente.as_str(), qi, option) };
         ranking(&ranked, Some(&reference), &axis, l, "rangorde", &format!("{}: {subject}", l.text("map_ranking_title")))
     });
-    let trend_svg = (!per_wave.is_empty() && !axis.percent).then(|| {
+    let trend_svg = (!per_wave.is_empty()).then(|| {
         let points: Vec<Estimate> = per_wave
             .iter()
-            .map(|(w, t): &(Wave, Option<Arc<SafeTable>>)| Estimate {
-                label: w.name.clone(),
+            .map(|t| Estimate {
+                label: t.wave.as_ref().map(|w| w.name.clone()).unwrap_or_default(),
                 figure: t
-                    .as_ref()
-                    .and_then(|t| Some(figure(t, gemeente.as_str(), t.question_index(&meta.id)?, option)))
+                    .question_index(&meta.id)
+                    .map(|q| figure(t, gemeente.as_str(), q, option))
                     .unwrap_or(Figure::Suppressed),
             })
             .collect();

@@ -1,7 +1,8 @@
 //! The public results page: anonymised figures per buurt, wijk and gemeente
-//! with charts, cut from the same safe table as the API.
+//! with charts, intervals, the change since the previous wave and the
+//! comparison with the gemeente, cut from the same safe tables as the API.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -12,9 +13,9 @@ use super::render::{error_page, page};
 use super::state::AppState;
 use crate::area::Level;
 use crate::insight::chart::{distribution, interval, BarChart, Interval};
+use crate::insight::compare::{changes, ranking, Difference, Measure, QuestionChange};
 use crate::insight::QuestionFigures;
 use crate::questionnaire::QuestionKind;
-use crate::survey::wave;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/r/{slug}", web::get().to(results));
@@ -30,9 +31,15 @@ struct Row {
     mean: f64,
     ci: [f64; 2],
     median: f64,
+    quartiles: [f64; 2],
     share_7_plus: Option<u32>,
+    share_7_plus_ci: Option<[f64; 2]>,
+    share_0_4: Option<u32>,
     interval: Option<Interval>,
-    shares: Vec<u32>,
+    shares: Vec<(u32, [f64; 2])>,
+    /// Since the previous wave, in the measure shown.
+    change: Option<Difference>,
+    vs_gemeente: Option<Difference>,
     selected: bool,
 }
 
@@ -44,7 +51,21 @@ struct Focus {
     chart: Option<BarChart>,
     mean: Option<f64>,
     ci: Option<[f64; 2]>,
+    median: Option<f64>,
+    quartiles: Option<[f64; 2]>,
     share_7_plus: Option<u32>,
+    share_0_4: Option<u32>,
+    /// Per option: label, share, interval.
+    options: Vec<(String, u32, [f64; 2])>,
+}
+
+/// What kind of table the question gets.
+#[derive(Serialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum Shape {
+    Scale,
+    Number,
+    Choice,
 }
 
 async fn results(
@@ -57,15 +78,10 @@ async fn results(
     let wave_id: Option<i32> = query.get("meting").and_then(|w| w.parse().ok());
     let loaded = {
         let (state, slug) = (state.clone(), slug.clone());
-        web::block(move || -> Result<_, crate::db::DbError> {
-            let waves = wave::list(&mut *state.pool.get()?, &slug)?;
-            let chosen = waves.iter().find(|w| Some(w.id) == wave_id).cloned();
-            Ok(state.safe_table(&slug, chosen.as_ref())?.map(|t| (t, waves, chosen)))
-        })
-        .await
+        web::block(move || state.results(&slug)).await
     };
-    let (table, waves, chosen) = match loaded {
-        Ok(Ok(Some(t))) => t,
+    let set = match loaded {
+        Ok(Ok(Some(set))) => set,
         Ok(Ok(None)) => return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire"),
         Ok(Err(e)) => {
             tracing::error!("results of {:?}: {e}", slug.as_str());
@@ -76,6 +92,10 @@ async fn results(
             return error_page(&state, &req, lang, StatusCode::INTERNAL_SERVER_ERROR, "error_results_unavailable");
         }
     };
+    // An unknown wave shows every response, as the form's first choice does.
+    let table = set.table(wave_id).unwrap_or(&set.all);
+    let chosen = table.wave.as_ref().map(|w| w.id);
+    let previous = chosen.and_then(|id| set.previous(id));
     let level = query.get("niveau").and_then(|l| Level::parse(l)).unwrap_or(Level::Wijk);
     let qi = query.get("vraag").and_then(|q| table.question_index(q)).unwrap_or(0);
     let Some(meta) = table.questions.get(qi) else {
@@ -89,17 +109,25 @@ async fn results(
         .or_else(|| table.at_level(Level::Gemeente).next().map(|g| g.code.to_string()))
         .unwrap_or_default();
 
-    let (labels, high_from, scale) = match &meta.kind {
-        QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => (
+    let (shape, labels, high_from, range) = match &meta.kind {
+        QuestionKind::Scale { min, max, .. } => (
+            Shape::Scale,
             (*min..=*max).map(|v| v.to_string()).collect::<Vec<_>>(),
             (*min == 0 && *max == 10).then_some(7),
-            Some((*min, *max)),
+            (f64::from(*min), f64::from(*max)),
         ),
-        kind => (kind.choices().iter().map(|o| o.label.get(l).to_owned()).collect(), None, None),
+        QuestionKind::Number { min, max, .. } => (Shape::Number, Vec::new(), None, (f64::from(*min), f64::from(*max))),
+        kind => (Shape::Choice, kind.choices().iter().map(|o| o.label.get(l).to_owned()).collect(), None, (0.0, 100.0)),
     };
-    let figures = |code: &str| -> Option<(u64, &QuestionFigures)> {
-        table.get(code).and_then(|a| a.figures.as_ref()).map(|(n, f)| (*n, &f[qi]))
+    // Choices are ranked and compared by the share of one option.
+    let option = match shape {
+        Shape::Choice => {
+            let values = meta.kind.choice_values();
+            query.get("optie").and_then(|o| values.iter().position(|v| v == o)).unwrap_or(0)
+        }
+        _ => 0,
     };
+    let measure = if shape == Shape::Choice { Measure::Share(option) } else { Measure::Mean };
 
     let focus = table.get(&focus_code).map(|a| {
         let mut f = Focus {
@@ -109,61 +137,121 @@ async fn results(
             chart: None,
             mean: None,
             ci: None,
+            median: None,
+            quartiles: None,
             share_7_plus: None,
+            share_0_4: None,
+            options: Vec::new(),
         };
-        if let Some((_, fig)) = figures(&focus_code) {
-            match fig {
-                QuestionFigures::Scale(s) => {
-                    f = Focus {
-                        suppressed: false,
-                        n: s.n,
-                        chart: Some(distribution(&s.distribution, &labels, high_from)),
-                        mean: Some(s.mean),
-                        ci: Some(s.ci95),
-                        share_7_plus: s.share_7_plus,
-                        ..f
-                    };
-                }
-                QuestionFigures::Choice(c) => {
-                    f = Focus { suppressed: false, n: c.n, chart: Some(distribution(&c.shares, &labels, None)), ..f };
-                }
-                QuestionFigures::Suppressed => {}
+        match table.figures(&focus_code, qi) {
+            Some(QuestionFigures::Scale(s)) => {
+                f = Focus {
+                    suppressed: false,
+                    n: s.n,
+                    chart: Some(distribution(&s.distribution, &labels, high_from)),
+                    mean: Some(s.mean),
+                    ci: Some(s.ci95),
+                    median: Some(s.median),
+                    share_7_plus: s.share_7_plus,
+                    share_0_4: s.share_0_4,
+                    ..f
+                };
             }
+            Some(QuestionFigures::Number(s)) => {
+                f = Focus {
+                    suppressed: false,
+                    n: s.n,
+                    mean: Some(s.mean),
+                    ci: Some(s.ci95),
+                    median: Some(s.median),
+                    quartiles: Some(s.quartiles),
+                    ..f
+                };
+            }
+            Some(QuestionFigures::Choice(c)) => {
+                let options = labels.iter().zip(&c.options).map(|(label, o)| (label.clone(), o.percent, o.ci95));
+                f = Focus { suppressed: false, n: c.n, options: options.collect(), ..f };
+            }
+            _ => {}
         }
         f
     });
 
-    let rows: Vec<Row> = table
-        .at_level(level)
+    // The change since the previous wave, per area, in the measure shown.
+    let change_of: HashMap<String, Difference> = previous
+        .map(|before| {
+            changes(before, table, level)
+                .into_iter()
+                .filter_map(|a| {
+                    let d = match a.questions?.get(qi)? {
+                        QuestionChange::Mean { mean, .. } => Some(*mean),
+                        QuestionChange::Shares { shares } => shares.get(option).copied().flatten(),
+                        QuestionChange::Suppressed { .. } => None,
+                    };
+                    d.map(|d| (a.code.to_string(), d))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let ranked = ranking(table, qi, measure, level);
+    let sort_by_estimate = query.get("volgorde").is_some_and(|v| v == "uitkomst");
+    let order: Vec<String> = if sort_by_estimate {
+        ranked.iter().map(|r| r.code.to_string()).collect()
+    } else {
+        table.at_level(level).map(|a| a.code.to_string()).collect()
+    };
+    let vs_gemeente: HashMap<String, Difference> =
+        ranked.iter().filter_map(|r| r.vs_gemeente.map(|d| (r.code.to_string(), d))).collect();
+
+    let rows: Vec<Row> = order
+        .iter()
+        .filter_map(|code| table.get(code))
         .map(|a| {
+            let code = a.code.to_string();
             let mut row = Row {
-                code: a.code.to_string(),
-                name: a.name.clone(),
                 parent: a
                     .parent
                     .as_ref()
                     .and_then(|p| table.get(p.as_str()))
                     .map(|p| p.name.clone())
                     .unwrap_or_default(),
+                name: a.name.clone(),
                 suppressed: true,
-                selected: a.code.as_str() == focus_code,
+                selected: code == focus_code,
+                change: change_of.get(&code).copied(),
+                vs_gemeente: vs_gemeente.get(&code).copied(),
+                code,
                 ..Row::default()
             };
-            match figures(a.code.as_str()).map(|(_, f)| f) {
+            let strip = |ci: [f64; 2], estimate: f64| Some(interval(ci, estimate, range.0, range.1, 120.0));
+            match table.figures(a.code.as_str(), qi) {
                 Some(QuestionFigures::Scale(s)) => {
-                    let (min, max) = scale.unwrap_or((0, 10));
                     row.suppressed = false;
                     row.n = s.n;
                     row.mean = s.mean;
                     row.ci = s.ci95;
                     row.median = s.median;
                     row.share_7_plus = s.share_7_plus;
-                    row.interval = Some(interval(s.ci95, s.mean, f64::from(min), f64::from(max), 120.0));
+                    row.share_7_plus_ci = s.share_7_plus_ci95;
+                    row.share_0_4 = s.share_0_4;
+                    row.interval = strip(s.ci95, s.mean);
+                }
+                Some(QuestionFigures::Number(s)) => {
+                    row.suppressed = false;
+                    row.n = s.n;
+                    row.mean = s.mean;
+                    row.ci = s.ci95;
+                    row.median = s.median;
+                    row.quartiles = s.quartiles;
+                    row.interval = strip(s.ci95, s.mean);
                 }
                 Some(QuestionFigures::Choice(c)) => {
                     row.suppressed = false;
                     row.n = c.n;
-                    row.shares = c.shares.clone();
+                    row.shares = c.options.iter().map(|o| (o.percent, o.ci95)).collect();
+                    if let Some(o) = c.options.get(option) {
+                        row.interval = strip(o.ci95, o.exact.estimate * 100.0);
+                    }
                 }
                 _ => {}
             }
@@ -179,24 +267,41 @@ async fn results(
         "title",
         &state.catalog().current(&table.slug).map(|p| p.definition.title.get(l).to_owned()).unwrap_or_default(),
     );
-    let wave_options: Vec<_> = waves
+    let wave_options: Vec<_> = set
+        .waves
         .iter()
+        .filter_map(|t| t.wave.as_ref())
         .map(|w| {
             let until = w.closes_on.map(|c| c.to_string()).unwrap_or_default();
             (w.id, format!("{} ({} – {until})", w.name, w.opens_on))
         })
         .collect();
+    let option_values: Vec<(&str, &String)> = meta.kind.choice_values().into_iter().zip(&labels).collect();
     ctx.insert("waves", &wave_options);
-    ctx.insert("wave_id", &chosen.as_ref().map(|w| w.id));
+    ctx.insert("wave_id", &chosen);
+    ctx.insert("previous_wave", &previous.and_then(|t| t.wave.as_ref()).map(|w| w.name.clone()));
     ctx.insert("questions", &questions);
     ctx.insert("question_id", &meta.id);
     ctx.insert("question_text", meta.text.get(l));
-    ctx.insert("is_scale", &scale.is_some());
+    ctx.insert("shape", &shape);
+    ctx.insert("is_scale", &(shape == Shape::Scale));
     ctx.insert("option_labels", &labels);
+    ctx.insert("option_values", &option_values);
+    ctx.insert("option", &meta.kind.choice_values().get(option).copied().unwrap_or_default());
+    ctx.insert("option_label", &labels.get(option).cloned().unwrap_or_default());
     ctx.insert("level", level.as_str());
+    ctx.insert("by_estimate", &sort_by_estimate);
+    ctx.insert("compare_gemeente", &(level != Level::Gemeente));
     ctx.insert("focus", &focus);
     ctx.insert("focus_code", &focus_code);
     ctx.insert("rows", &rows);
+    let span = match shape {
+        Shape::Scale => 6,
+        Shape::Number => 5,
+        Shape::Choice => labels.len() + 2,
+    } + usize::from(previous.is_some())
+        + usize::from(level != Level::Gemeente);
+    ctx.insert("span", &span);
     ctx.insert("suppressed_count", &rows.iter().filter(|r| r.suppressed).count());
     page(&state, &req, lang, StatusCode::OK, "results/page.html", ctx)
 }

@@ -122,6 +122,20 @@ impl Application {
                 }
             })
             .map_err(StartError::Thread)?;
+        // Results are read from the database once per questionnaire, then
+        // kept current; reading them now spares the first visitor the wait.
+        let warming = state.clone();
+        std::thread::Builder::new()
+            .name("results-warm-up".into())
+            .spawn(move || {
+                let catalog = warming.catalog();
+                for slug in catalog.all_current().map(|p| p.definition.slug.to_string()).collect::<Vec<_>>() {
+                    if let Err(e) = warming.results(&slug) {
+                        tracing::warn!("reading the results of {slug} failed: {e}");
+                    }
+                }
+            })
+            .map_err(StartError::Thread)?;
         let listener = TcpListener::bind(config.bind)
             .map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?;
         let port =

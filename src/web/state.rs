@@ -1,5 +1,4 @@
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use actix_web::web;
@@ -7,9 +6,10 @@ use actix_web::web;
 use super::error::ApiError;
 use crate::area::{load_tree, AreaCode, AreaTree};
 use crate::db::{DbError, Pool};
-use crate::insight::{build_table, fetch_counts, SafeTable};
-use crate::questionnaire::{read_catalog, Catalog, Kind};
-use crate::survey::{Wave, Writer};
+use crate::insight::live::Context;
+use crate::insight::{LiveResults, ResultSet};
+use crate::questionnaire::{read_catalog, Catalog};
+use crate::survey::{wave, Writer};
 
 /// What every handler shares. Built once at start.
 pub struct AppState {
@@ -21,7 +21,7 @@ pub struct AppState {
     pub send_runs: Arc<super::sending::SendRuns>,
     catalog: RwLock<Arc<Catalog>>,
     areas: RwLock<CachedAreas>,
-    tables: Mutex<HashMap<(String, Option<i32>), CachedTable>>,
+    results: LiveResults,
 }
 
 /// The area list, when it was last read, and a counter of its changes.
@@ -30,15 +30,6 @@ struct CachedAreas {
     tree: Arc<AreaTree>,
     read_at: Instant,
     generation: u64,
-}
-
-/// A safe table and what it was computed from.
-struct CachedTable {
-    responses: u64,
-    areas: u64,
-    version_id: i32,
-    wave: Option<Wave>,
-    table: Arc<SafeTable>,
 }
 
 const AREA_RELOAD_PAUSE: Duration = Duration::from_secs(1);
@@ -55,6 +46,7 @@ impl AppState {
     ) -> AppState {
         AppState {
             pool,
+            results: LiveResults::new(&writer),
             writer,
             mail,
             send_runs: Arc::default(),
@@ -62,7 +54,6 @@ impl AppState {
             tera,
             min_cell,
             areas: RwLock::new(CachedAreas { tree: Arc::new(areas), read_at: Instant::now(), generation: 0 }),
-            tables: Mutex::new(HashMap::new()),
         }
     }
 
@@ -105,42 +96,18 @@ impl AppState {
         self.refresh_areas()
     }
 
-    /// The safe table of a questionnaire, of all its responses or of one
-    /// wave, recomputed only after new responses, areas or versions arrived.
-    /// Blocking: call from a blocking context.
-    pub fn safe_table(&self, slug: &str, wave: Option<&Wave>) -> Result<Option<Arc<SafeTable>>, DbError> {
-        let catalog = self.catalog();
-        // Identified answers (talent scan) are never part of public results.
-        let Some(current) = catalog.current(slug).filter(|p| p.definition.kind == Kind::Anonymous) else {
-            return Ok(None);
+    /// Every safe table of a questionnaire (per wave and over all
+    /// responses), kept current as responses arrive; None for an unknown or
+    /// identified questionnaire. Blocking: call from a blocking context.
+    pub fn results(&self, slug: &str) -> Result<Option<Arc<ResultSet>>, DbError> {
+        let waves = wave::list(&mut *self.pool.get()?, slug)?;
+        let (tree, area_generation) = {
+            let areas = self.areas.read().unwrap_or_else(|e| e.into_inner());
+            (areas.tree.clone(), areas.generation)
         };
-        let generation = self.writer.generation();
-        let area_generation = self.areas.read().unwrap_or_else(|e| e.into_inner()).generation;
-        let key = (slug.to_owned(), wave.map(|w| w.id));
-        if let Some(cached) = self.tables.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            if cached.responses == generation
-                && cached.areas == area_generation
-                && cached.version_id == current.id
-                && cached.wave.as_ref() == wave
-            {
-                return Ok(Some(cached.table.clone()));
-            }
-        }
-        let versions = catalog.versions(slug);
-        let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
-        let counts = fetch_counts(&mut *self.pool.get()?, &ids, wave)?;
-        let table = Arc::new(build_table(&self.areas(), current, versions, &counts, self.min_cell));
-        self.tables.lock().unwrap_or_else(|e| e.into_inner()).insert(
-            key,
-            CachedTable {
-                responses: generation,
-                areas: area_generation,
-                version_id: current.id,
-                wave: wave.cloned(),
-                table: table.clone(),
-            },
-        );
-        Ok(Some(table))
+        let catalog = self.catalog();
+        let cx = Context { catalog: &catalog, tree: &tree, area_generation, waves, min_cell: self.min_cell };
+        self.results.get(&self.pool, slug, cx)
     }
 }
 

@@ -227,7 +227,14 @@ async fn app_with_answers() -> TestApp {
         let (status, body) = app.submit("geluk", &body).await;
         assert_eq!(status, 201, "{body}");
     }
-    app
+    // Two waves, so the results show the change between them: twelve
+    // answers in January, and the ones above in the wave open now.
+    let jan = |d| chrono::NaiveDate::from_ymd_opt(2026, 1, d).unwrap();
+    crate::results::open_wave(&app, "Januari", jan(1), Some(jan(31)));
+    crate::results::seed(&app, "BU07721130", jan(15), 12, 6);
+    let today = chrono::Local::now().date_naive();
+    crate::results::open_wave(&app, "Nu", today - chrono::Days::new(3), None);
+    app.restart().await
 }
 
 /// The pages send a strict CSP, and axe works under it: it finds a
@@ -289,6 +296,11 @@ async fn geluk<'a>(app: &TestApp, c: &'a Client, axe: &'a str, lang: &'static st
     a.check("results page, a buurt with a chart").await;
     open(c, &app.url("/r/geluk?vraag=gezondheid&niveau=buurt&gebied=BU07721130")).await;
     a.check("results page, a choice question").await;
+    open(c, &app.url("/r/geluk?niveau=buurt&meting=2&volgorde=uitkomst&gebied=BU07721130")).await;
+    assert!(c.find(Locator::Css(".diff")).await.is_ok(), "the change since January is shown");
+    a.check("results page, a wave with its change, ranked").await;
+    open(c, &app.url("/r/geluk?vraag=gezondheid&optie=goed&niveau=wijk&meting=2")).await;
+    a.check("results page, a choice compared by one answer").await;
     open(c, &app.url("/")).await;
     a.check("home page").await;
     open(c, &app.url("/s/bestaat-niet")).await;
@@ -341,6 +353,8 @@ async fn leefbaarheid<'a>(app: &TestApp, c: &'a Client, axe: &'a str, lang: &'st
     a.page("page 11", &[("q_toekomst_buurt", "beter")], "verder").await;
     a.at("/s/leefbaarheid/bedankt").await;
     a.check("thanks page").await;
+    open(c, &app.url("/r/leefbaarheid?vraag=jaren_buurt&niveau=buurt")).await;
+    a.check("results page, a number question").await;
     a
 }
 

@@ -195,6 +195,18 @@ async fn every_question_type_through_the_api(backend: Backend) {
     assert_eq!(q["woonsituatie"]["shares"]["other"], 100);
     assert_eq!(q["buitenruimte"]["shares"]["yes"], 100);
     assert_eq!(q["jaren_buurt"]["mean"], 12.0);
+    assert_eq!(q["jaren_buurt"]["type"], "number");
+    assert_eq!(q["jaren_buurt"]["quartiles"], json!([12.0, 12.0]));
+    assert!(q["jaren_buurt"].get("distribution").is_none(), "numbers show no distribution");
+    // Shares carry their Wilson interval: 3 of 3 → 43.9 %–100 %.
+    assert_eq!(q["buitenruimte"]["ci95"]["yes"], json!([43.9, 100.0]));
+    assert_eq!(q["dagbesteding"]["ci95"]["pensioen"], json!([43.9, 100.0]));
+    // The ranking by a choice ranks by the share of one option.
+    let (status, ranking) =
+        app.get_json("/api/v1/questionnaires/leefbaarheid/results/ranking?question=buitenruimte&option=yes").await;
+    assert_eq!(status, 200, "{ranking}");
+    assert_eq!((ranking["measure"].as_str(), ranking["option"].as_str()), (Some("share"), Some("yes")));
+    assert_eq!(area(&ranking, "BU07721110")["estimate"]["estimate"], 100.0);
     // The free text of "anders" is kept apart, never in the results.
     assert!(!results.to_string().contains("woonboot"));
     assert_eq!(count(&mut app.db.connect(), "text_answers"), 3);

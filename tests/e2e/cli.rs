@@ -58,6 +58,8 @@ async fn migrate_and_demo(backend: Backend) {
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("synthetic responses to geluk added"));
     assert!(text(&out).contains("synthetic responses to leefbaarheid added"));
+    assert!(text(&out).contains("two waves of geluk opened"));
+    assert_eq!(count(&mut db.connect(), "waves"), 2);
     let mut conn = db.connect();
     let seeded = count(&mut conn, "responses");
     assert!((3500..=5500).contains(&seeded), "{seeded}");

@@ -171,6 +171,16 @@ pub async fn spawn_app_on(db: TestDb, options: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// A new server on the same database, as after a restart: it reads what
+    /// was stored behind the old one's back (the old one keeps running).
+    pub async fn restart(self) -> TestApp {
+        let config = Config::new(&self.db.url, "127.0.0.1:0", None, manifest_dir().join("questionnaires")).unwrap();
+        let app = Application::build(&config).expect("the app starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        TestApp { address, ..self }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -20,6 +20,7 @@ mod map;
 mod panel;
 mod privacy;
 mod resident;
+mod results;
 mod schema;
 mod talent;
 mod weighting;

@@ -1,0 +1,198 @@
+//! Results kept current as responses arrive. Per questionnaire the raw
+//! counts (per version, buurt, day, question and answer) are read from the
+//! database once, then every committed response is added to them by the
+//! writer, in the same critical section as its commit. A request builds the
+//! result set from those counts in memory (no scan of the answers) and
+//! keeps it until new responses, waves, areas or versions arrive; while one
+//! build runs, other requests get the previous set, whole and consistent.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, TryLockError};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::results::{build_set, RawCounts, ResultSet};
+use crate::area::AreaTree;
+use crate::db::schema::response_counts;
+use crate::db::{DbError, Pool};
+use crate::questionnaire::{Catalog, Kind};
+use crate::survey::{Submission, Wave, Writer};
+
+/// How often the kept counts are checked against the database, in case
+/// another server process stored responses there.
+const VERIFY_EVERY: Duration = Duration::from_secs(10);
+
+/// What a result set was built from; equal stamps, equal figures.
+#[derive(Debug, Clone, PartialEq)]
+struct Stamp {
+    counted: u64,
+    current: i32,
+    areas: u64,
+    waves: Vec<Wave>,
+    min_cell: u64,
+}
+
+struct Counted {
+    raw: RawCounts,
+    /// Grows with every batch of responses added.
+    generation: u64,
+    verified_at: Instant,
+}
+
+struct Entry {
+    versions: Vec<i32>,
+    counted: Mutex<Counted>,
+    built: RwLock<Option<(Stamp, Arc<ResultSet>)>>,
+    building: Mutex<()>,
+}
+
+#[derive(Default)]
+struct Entries(Mutex<HashMap<String, Arc<Entry>>>);
+
+impl Entries {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Entry>>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a committed batch to every questionnaire it belongs to.
+    fn record(&self, batch: &[Submission], day: NaiveDate) {
+        for entry in self.lock().values() {
+            let mine: Vec<&Submission> = batch.iter().filter(|s| entry.versions.contains(&s.version_id)).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let mut counted = entry.counted.lock().unwrap_or_else(|e| e.into_inner());
+            for s in mine {
+                counted.raw.add(s, day);
+            }
+            counted.generation += 1;
+        }
+    }
+}
+
+/// The result sets of every questionnaire asked for, kept current.
+pub struct LiveResults {
+    entries: Arc<Entries>,
+    writer: Writer,
+}
+
+/// What the tables are built over, as the caller knows it now.
+pub struct Context<'a> {
+    pub catalog: &'a Catalog,
+    pub tree: &'a AreaTree,
+    /// Grows when the areas change.
+    pub area_generation: u64,
+    pub waves: Vec<Wave>,
+    pub min_cell: u64,
+}
+
+impl LiveResults {
+    /// Counts every response the writer commits from now on.
+    pub fn new(writer: &Writer) -> LiveResults {
+        let entries = Arc::new(Entries::default());
+        let counting = entries.clone();
+        writer.on_commit(Box::new(move |batch, day| counting.record(batch, day)));
+        LiveResults { entries, writer: writer.clone() }
+    }
+
+    /// The result set of an anonymous questionnaire (None for an unknown
+    /// or identified one). Blocking: call from a blocking context.
+    pub fn get(&self, pool: &Pool, slug: &str, cx: Context) -> Result<Option<Arc<ResultSet>>, DbError> {
+        // Identified answers (talent scan) are never part of public results.
+        let Some(current) = cx.catalog.current(slug).filter(|p| p.definition.kind == Kind::Anonymous) else {
+            return Ok(None);
+        };
+        let versions = cx.catalog.versions(slug);
+        let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
+        let entry = self.entry(pool, slug, &ids)?;
+        self.verify(pool, &entry)?;
+        loop {
+            let counted = entry.counted.lock().unwrap_or_else(|e| e.into_inner()).generation;
+            let stamp = Stamp {
+                counted,
+                current: current.id,
+                areas: cx.area_generation,
+                waves: cx.waves.clone(),
+                min_cell: cx.min_cell,
+            };
+            let previous = entry.built.read().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Some((s, set)) = &previous {
+                if *s == stamp {
+                    return Ok(Some(set.clone()));
+                }
+            }
+            let _building = match entry.building.try_lock() {
+                Ok(guard) => guard,
+                // Someone is building: serve the previous set meanwhile.
+                Err(TryLockError::WouldBlock) if previous.is_some() => {
+                    return Ok(previous.map(|(_, set)| set));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    drop(entry.building.lock().unwrap_or_else(|e| e.into_inner()));
+                    continue;
+                }
+                Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            };
+            // A copy taken whole, between two batches: never half a batch.
+            let (raw, counted) = {
+                let c = entry.counted.lock().unwrap_or_else(|e| e.into_inner());
+                (c.raw.clone(), c.generation)
+            };
+            let set = Arc::new(build_set(cx.tree, current, versions, &raw, &cx.waves, cx.min_cell));
+            *entry.built.write().unwrap_or_else(|e| e.into_inner()) = Some((Stamp { counted, ..stamp }, set.clone()));
+            return Ok(Some(set));
+        }
+    }
+
+    /// The kept counts of a questionnaire's versions, read first when
+    /// missing or when a version was published since.
+    fn entry(&self, pool: &Pool, slug: &str, ids: &[i32]) -> Result<Arc<Entry>, DbError> {
+        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.versions == ids) {
+            return Ok(e.clone());
+        }
+        // The writer waits while the database is read, so every response is
+        // either in what is read or added afterwards, never both or neither.
+        let _paused = self.writer.pause();
+        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.versions == ids) {
+            return Ok(e.clone());
+        }
+        let raw = RawCounts::fetch(&mut *pool.get()?, ids)?;
+        let entry = Arc::new(Entry {
+            versions: ids.to_vec(),
+            counted: Mutex::new(Counted { raw, generation: 0, verified_at: Instant::now() }),
+            built: RwLock::new(None),
+            building: Mutex::new(()),
+        });
+        self.entries.lock().insert(slug.to_owned(), entry.clone());
+        Ok(entry)
+    }
+
+    /// Re-reads the counts when the database holds another number of
+    /// respondents than counted (another process stored some).
+    fn verify(&self, pool: &Pool, entry: &Entry) -> Result<(), DbError> {
+        let due = entry.counted.lock().unwrap_or_else(|e| e.into_inner()).verified_at.elapsed() >= VERIFY_EVERY;
+        if !due {
+            return Ok(());
+        }
+        let _paused = self.writer.pause();
+        let mut conn = pool.get()?;
+        // A few rows per buurt and day: summed here, the same on both databases.
+        let stored: u64 = response_counts::table
+            .filter(response_counts::questionnaire_version_id.eq_any(&entry.versions))
+            .select(response_counts::n)
+            .load::<i64>(&mut *conn)?
+            .into_iter()
+            .map(|n| n as u64)
+            .sum();
+        let mut counted = entry.counted.lock().unwrap_or_else(|e| e.into_inner());
+        if stored != counted.raw.respondents() {
+            tracing::info!("results counts differ from the database: reading them again");
+            counted.raw = RawCounts::fetch(&mut conn, &entry.versions)?;
+            counted.generation += 1;
+        }
+        counted.verified_at = Instant::now();
+        Ok(())
+    }
+}
