@@ -12,10 +12,10 @@
 
 use buurtpeil::area::{load_tree, AreaTree};
 use buurtpeil::db::{connect, DatabaseUrl, Pool};
-use buurtpeil::insight::RawCounts;
 use buurtpeil::insight::weighting::{
     answers_by_cell, cells_for_area, load_margins, margins_for_area, respondent_cells, weights_for_area, RakeSettings,
 };
+use buurtpeil::insight::RawCounts;
 use buurtpeil::questionnaire::{load_catalog, load_dir, Published};
 use criterion::{criterion_group, criterion_main, Criterion};
 use diesel::connection::SimpleConnection;

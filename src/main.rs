@@ -10,8 +10,8 @@ use buurtpeil::auth::{reset_demo_account, reset_demo_admin, Role, SessionKey, DE
 use buurtpeil::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
 use buurtpeil::db::{connect, DatabaseUrl};
 use buurtpeil::demo::BOUNDARY_TOLERANCE;
-use buurtpeil::map::{load_boundaries, parse_geojson, save_boundaries};
 use buurtpeil::insight::weighting::{parse_margins, save_margins};
+use buurtpeil::map::{load_boundaries, parse_geojson, save_boundaries};
 use buurtpeil::questionnaire::{load_catalog, load_dir};
 use buurtpeil::web::Application;
 

@@ -5,6 +5,7 @@ pub mod chart;
 pub mod choropleth;
 pub mod compare;
 pub mod disclosure;
+pub mod export;
 pub mod live;
 mod results;
 pub mod stats;

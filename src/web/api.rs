@@ -13,8 +13,9 @@ use super::state::{knows_buurt, AppState};
 use crate::area::{AreaCode, Level};
 use crate::i18n::Lang;
 use crate::insight::compare::{changes, ranking as ranking_of, Measure, QuestionChange};
-use crate::insight::{AreaResult, Output, QuestionFigures, ResultSet, SafeTable};
+use crate::insight::{export, AreaResult, Output, QuestionFigures, ResultSet, SafeTable};
 use crate::questionnaire::{Kind, Published, QuestionKind, RawAnswer};
+use crate::spreadsheet::{to_csv, to_xlsx};
 use crate::survey::{wave, Opening, Submission};
 
 pub const MAX_BODY: usize = 64 * 1024;
@@ -28,6 +29,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/questionnaires/{slug}", web::get().to(questionnaire))
             .route("/questionnaires/{slug}/responses", web::post().to(submit))
             .route("/questionnaires/{slug}/results", web::get().to(results))
+            .route("/questionnaires/{slug}/results.csv", web::get().to(results_csv))
+            .route("/questionnaires/{slug}/results.xlsx", web::get().to(results_xlsx))
             .route("/questionnaires/{slug}/results/change", web::get().to(change))
             .route("/questionnaires/{slug}/results/ranking", web::get().to(ranking))
             .default_service(web::to(|| async {
@@ -224,7 +227,13 @@ fn table_of<'a>(set: &'a ResultSet, slug: &str, wave: Option<i32>) -> Result<&'a
 /// tag in `If-None-Match` gets `304 Not Modified` without the body. Bodies
 /// are rendered once per result set (`ResultSet::output`).
 pub fn cacheable_json(req: &HttpRequest, output: &Output) -> HttpResponse {
-    let tag = format!("\"{}\"", output.tag);
+    cacheable(req, &output.tag, "application/json", None, output.body.clone().into_bytes())
+}
+
+/// A body with an ETag (`tag`) that `If-None-Match` turns into a 304, and
+/// optionally a file name to save it as.
+fn cacheable(req: &HttpRequest, tag: &str, content_type: &str, file: Option<&str>, body: Vec<u8>) -> HttpResponse {
+    let tag = format!("\"{tag}\"");
     let matches = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -232,11 +241,55 @@ pub fn cacheable_json(req: &HttpRequest, output: &Output) -> HttpResponse {
         .is_some_and(|v| v.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == tag || t == "*"));
     let mut response = if matches { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     response.insert_header((header::ETAG, tag)).insert_header((header::CACHE_CONTROL, "no-cache"));
+    if let Some(name) = file {
+        response.insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")));
+    }
     if matches {
         response.finish()
     } else {
-        response.content_type("application/json").body(output.body.clone())
+        response.content_type(content_type).body(body)
     }
+}
+
+/// `GET …/results.csv?wave=&lang=`: every level in one long table (area ×
+/// question × measure), cut from the same safe table as the page and JSON.
+async fn results_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: super::lang::LangChoice,
+    slug: web::Path<String>,
+    query: web::Query<BTreeMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let wave = parse_wave(&query, "wave")?;
+    let set = result_set(&state, &slug).await?;
+    let table = table_of(&set, &slug, wave)?;
+    let l = lang.lang;
+    let output = set.output(&format!("csv {wave:?} {l:?}"), || to_csv(&export::results_sheet(table, l)));
+    let name = format!("{slug}-{}.csv", wave.map_or_else(|| "alle".to_owned(), |w| w.to_string()));
+    Ok(cacheable(&req, &output.tag, "text/csv; charset=utf-8", Some(&name), output.body.clone().into_bytes()))
+}
+
+/// `GET …/results.xlsx?wave=&lang=`: the same rows as the CSV, and a sheet
+/// on the method (threshold, suppression symbol, intervals, source). Its
+/// ETag is the CSV's: the workbook changes exactly when the figures do.
+async fn results_xlsx(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: super::lang::LangChoice,
+    slug: web::Path<String>,
+    query: web::Query<BTreeMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let wave = parse_wave(&query, "wave")?;
+    let set = result_set(&state, &slug).await?;
+    let table = table_of(&set, &slug, wave)?;
+    let l = lang.lang;
+    let sheet = export::results_sheet(table, l);
+    let csv = set.output(&format!("csv {wave:?} {l:?}"), || to_csv(&sheet));
+    let title = find(&state, &slug)?.definition.title.get(l).to_owned();
+    let book = to_xlsx(&[sheet, export::method_sheet(table, &title, l)]).map_err(ApiError::internal)?;
+    let name = format!("{slug}-{}.xlsx", wave.map_or_else(|| "alle".to_owned(), |w| w.to_string()));
+    let kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    Ok(cacheable(&req, &format!("{}-xlsx", csv.tag), kind, Some(&name), book))
 }
 
 async fn results(

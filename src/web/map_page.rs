@@ -184,8 +184,7 @@ async fn map_page(
         choropleth(&project(&drawn, MAP_WIDTH), &entries, &axis, l, "kaart", &title)
     });
     let ranking_svg = Some({
-        let reference =
-            Estimate { label: gemeente_name.clone(), figure: figure(table, gemeente.as_str(), qi, option) };
+        let reference = Estimate { label: gemeente_name.clone(), figure: figure(table, gemeente.as_str(), qi, option) };
         ranking(&ranked, Some(&reference), &axis, l, "rangorde", &format!("{}: {subject}", l.text("map_ranking_title")))
     });
     let trend_svg = (!per_wave.is_empty()).then(|| {

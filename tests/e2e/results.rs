@@ -253,3 +253,62 @@ async fn responses_stored_by_another_process_are_noticed(backend: Backend) {
     }
 }
 on_both_backends!(responses_stored_by_another_process_are_noticed);
+
+/// CSV and XLSX exports hold exactly what the JSON shows: a suppressed
+/// buurt (primary and secondary) has `x` and no figure, in either file.
+async fn exports_carry_the_same_suppression(backend: Backend) {
+    use calamine::{Data, Reader, Xlsx};
+    let app = spawn_app(backend).await;
+    app.submit_many("BU07721110", 30, 8).await;
+    app.submit_many("BU07721120", 3, 1).await;
+    app.submit_many("BU07722110", 15, 7).await;
+    let res = app.get("/api/v1/questionnaires/geluk/results.csv").await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(res.headers()["content-disposition"].to_str().unwrap().contains("geluk-alle.csv"));
+    let tag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let csv = res.text().await.unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("niveau,gebiedscode,gebied,ligt in,respondenten,vraag"));
+    let rows: Vec<Vec<String>> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    for hidden in ["BU07721110", "BU07721120"] {
+        let of: Vec<&Vec<String>> = rows.iter().filter(|r| r[1] == hidden).collect();
+        assert_eq!(of.len(), 1, "one row for a suppressed buurt: {of:?}");
+        assert_eq!((of[0][4].as_str(), of[0][8].as_str()), ("x", "x"));
+    }
+    let shown: Vec<&Vec<String>> = rows.iter().filter(|r| r[1] == "BU07722110" && r[7] == "gemiddelde").collect();
+    assert!(!shown.is_empty() && shown.iter().all(|r| r[4] == "15" && r[8] == "7.00"), "{shown:?}");
+    let wijk: Vec<&Vec<String>> = rows.iter().filter(|r| r[1] == "WK077211").collect();
+    assert!(wijk.iter().all(|r| r[4] == "33"), "the wijk is shown: {wijk:?}");
+    // The same tag answers 304.
+    let res = app.client.get(app.url("/api/v1/questionnaires/geluk/results.csv")).header("if-none-match", &tag).send();
+    assert_eq!(res.await.unwrap().status().as_u16(), 304);
+
+    // The workbook: the same rows, and a method sheet.
+    let res = app.get("/api/v1/questionnaires/geluk/results.xlsx?lang=en").await;
+    assert_eq!(res.status().as_u16(), 200);
+    let bytes = res.bytes().await.unwrap();
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    assert_eq!(book.sheet_names(), ["Results", "Method"]);
+    let sheet = book.worksheet_range("Results").unwrap();
+    assert_eq!(sheet.get((0, 1)), Some(&Data::String("area code".into())));
+    let hidden_rows: Vec<_> =
+        sheet.rows().filter(|r| matches!(&r[1], Data::String(c) if c == "BU07721120" || c == "BU07721110")).collect();
+    assert_eq!(hidden_rows.len(), 2);
+    for r in hidden_rows {
+        assert_eq!((&r[4], &r[8]), (&Data::String("x".into()), &Data::String("x".into())));
+    }
+    let method = book.worksheet_range("Method").unwrap();
+    let text: String = method.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect::<Vec<_>>().join(" ");
+    assert!(text.contains("Threshold") && text.contains("10") && text.contains("CC BY 4.0"), "{text}");
+
+    // Identified questionnaires, unknown ones and bad waves: clear refusals.
+    assert_eq!(app.get("/api/v1/questionnaires/talentenscan/results.csv").await.status().as_u16(), 404);
+    assert_eq!(app.get("/api/v1/questionnaires/onbekend/results.xlsx").await.status().as_u16(), 404);
+    assert_eq!(app.get("/api/v1/questionnaires/geluk/results.csv?wave=abc").await.status().as_u16(), 422);
+    assert_eq!(app.get("/api/v1/questionnaires/geluk/results.xlsx?wave=999").await.status().as_u16(), 404);
+}
+on_both_backends!(exports_carry_the_same_suppression);

@@ -1,0 +1,172 @@
+//! Results as a spreadsheet: one long table (area × question × measure) cut
+//! from a safe table, and a sheet that explains the method. CSV and XLSX
+//! are written from the same rows, so they show exactly what the page and
+//! the API show: a suppressed area has no figure anywhere.
+
+use super::results::{QuestionFigures, SafeTable};
+use super::stats::Share;
+use crate::area::Level;
+use crate::i18n::Lang;
+use crate::spreadsheet::{Cell, Sheet, SUPPRESSED};
+
+const LEVELS: [Level; 3] = [Level::Gemeente, Level::Wijk, Level::Buurt];
+
+/// The column titles and measure names of an export, in one language.
+fn label(lang: Lang, key: &str) -> String {
+    lang.text(&format!("export_{key}"))
+}
+
+fn level_name(lang: Lang, level: Level) -> String {
+    label(
+        lang,
+        match level {
+            Level::Gemeente => "level_gemeente",
+            Level::Wijk => "level_wijk",
+            Level::Buurt => "level_buurt",
+        },
+    )
+}
+
+fn number(value: f64, decimals: u8) -> Cell {
+    Cell::Number { value, decimals }
+}
+
+/// One measure row's figures: value, interval, and the respondents it rests on.
+struct Measure {
+    name: String,
+    value: Cell,
+    ci: Option<[f64; 2]>,
+}
+
+fn share(name: String, s: &Share) -> Measure {
+    Measure { name, value: Cell::Int(i64::from(s.percent)), ci: Some(s.ci95) }
+}
+
+fn measures(lang: Lang, figures: &QuestionFigures, values: &[&str], min: i32) -> Option<(u64, Vec<Measure>)> {
+    let m = |key: &str, value: Cell, ci: Option<[f64; 2]>| Measure { name: label(lang, key), value, ci };
+    Some(match figures {
+        QuestionFigures::Suppressed => return None,
+        QuestionFigures::Scale(s) => {
+            let mut rows = vec![m("mean", number(s.mean, 2), Some(s.ci95)), m("median", number(s.median, 1), None)];
+            if let (Some(p), ci) = (s.share_7_plus, s.share_7_plus_ci95) {
+                rows.push(m("share_7_plus", Cell::Int(i64::from(p)), ci));
+            }
+            if let (Some(p), ci) = (s.share_0_4, s.share_0_4_ci95) {
+                rows.push(m("share_0_4", Cell::Int(i64::from(p)), ci));
+            }
+            for (i, p) in s.distribution.iter().enumerate() {
+                rows.push(Measure {
+                    name: format!("{} {}", label(lang, "share_of"), min + i as i32),
+                    value: Cell::Int(i64::from(*p)),
+                    ci: None,
+                });
+            }
+            (s.n, rows)
+        }
+        QuestionFigures::Number(s) => (
+            s.n,
+            vec![
+                m("mean", number(s.mean, 2), Some(s.ci95)),
+                m("median", number(s.median, 1), None),
+                m("quartile_1", number(s.quartiles[0], 1), None),
+                m("quartile_3", number(s.quartiles[1], 1), None),
+            ],
+        ),
+        QuestionFigures::Choice(c) => (
+            c.n,
+            values.iter().zip(&c.options).map(|(v, s)| share(format!("{} {v}", label(lang, "share_of")), s)).collect(),
+        ),
+    })
+}
+
+/// The results sheet: per area of every level (gemeente, wijk, buurt), per
+/// question, one row per measure. A suppressed area gets one row with
+/// [`SUPPRESSED`] for its respondents and nothing else.
+pub fn results_sheet(table: &SafeTable, lang: Lang) -> Sheet {
+    let columns = [
+        "level",
+        "code",
+        "area",
+        "parent",
+        "respondents",
+        "question",
+        "question_text",
+        "measure",
+        "value",
+        "ci_low",
+        "ci_high",
+        "answered",
+    ]
+    .iter()
+    .map(|k| label(lang, &format!("col_{k}")))
+    .collect();
+    let mut rows = Vec::new();
+    for level in LEVELS {
+        for area in table.at_level(level) {
+            let head = |respondents: Cell| {
+                vec![
+                    Cell::text(level_name(lang, level)),
+                    Cell::text(area.code.as_str()),
+                    Cell::text(&area.name),
+                    area.parent.as_ref().map_or(Cell::Empty, |p| Cell::text(p.as_str())),
+                    respondents,
+                ]
+            };
+            let Some((n, figures)) = &area.figures else {
+                let mut row = head(Cell::Suppressed);
+                row.extend([Cell::Empty, Cell::Empty, Cell::Empty, Cell::Suppressed, Cell::Empty, Cell::Empty]);
+                row.push(Cell::Empty);
+                rows.push(row);
+                continue;
+            };
+            for (meta, fig) in table.questions.iter().zip(figures) {
+                let values = meta.kind.choice_values();
+                let min = match &meta.kind {
+                    crate::questionnaire::QuestionKind::Scale { min, .. } => *min,
+                    _ => 0,
+                };
+                let Some((answered, list)) = measures(lang, fig, &values, min) else { continue };
+                for measure in list {
+                    let mut row = head(Cell::Int(*n as i64));
+                    row.extend([
+                        Cell::text(&meta.id),
+                        Cell::text(meta.text.get(lang)),
+                        Cell::Text(measure.name),
+                        measure.value,
+                        measure.ci.map_or(Cell::Empty, |c| number(c[0], 2)),
+                        measure.ci.map_or(Cell::Empty, |c| number(c[1], 2)),
+                        Cell::Int(answered as i64),
+                    ]);
+                    rows.push(row);
+                }
+            }
+        }
+    }
+    Sheet { name: label(lang, "sheet_results"), columns, rows }
+}
+
+/// The method sheet: what the figures are, how they were protected, and
+/// where the area data comes from.
+pub fn method_sheet(table: &SafeTable, title: &str, lang: Lang) -> Sheet {
+    let wave = table.wave.as_ref().map_or_else(
+        || label(lang, "all_waves"),
+        |w| format!("{} ({} – {})", w.name, w.opens_on, w.closes_on.map(|d| d.to_string()).unwrap_or_default()),
+    );
+    let pairs = [
+        ("m_questionnaire", format!("{title} ({}, {} {})", table.slug, label(lang, "m_version"), table.version)),
+        ("m_wave", wave),
+        ("m_threshold", table.min_cell.to_string()),
+        ("m_symbol", format!("{SUPPRESSED}: {}", label(lang, "m_symbol_text"))),
+        ("m_suppression", label(lang, "m_suppression_text")),
+        ("m_intervals", label(lang, "m_intervals_text")),
+        ("m_shares", label(lang, "m_shares_text")),
+        ("m_weighting", label(lang, "m_weighting_text")),
+        ("m_free_text", label(lang, "m_free_text_text")),
+        ("m_source", label(lang, "m_source_text")),
+    ];
+    Sheet {
+        name: label(lang, "sheet_method"),
+        columns: vec![label(lang, "col_topic"), label(lang, "col_explanation")],
+        rows: pairs.into_iter().map(|(k, v)| vec![Cell::Text(label(lang, k)), Cell::Text(v)]).collect(),
+    }
+}
