@@ -9,6 +9,7 @@ pub mod export;
 pub mod live;
 mod results;
 pub mod stats;
+pub mod talent_map;
 pub mod weighting;
 
 pub use live::LiveResults;

@@ -20,6 +20,7 @@ pub mod session;
 mod state;
 mod talent;
 mod talent_link;
+mod talent_map_page;
 mod upload;
 
 pub use api::results_json;

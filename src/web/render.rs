@@ -20,6 +20,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("survey/thanks.html", include_str!("../../templates/survey/thanks.html")),
     ("results/page.html", include_str!("../../templates/results/page.html")),
     ("results/map.html", include_str!("../../templates/results/map.html")),
+    ("results/talent_map.html", include_str!("../../templates/results/talent_map.html")),
     ("lottery/new.html", include_str!("../../templates/lottery/new.html")),
     ("lottery/protocol.html", include_str!("../../templates/lottery/protocol.html")),
     ("lottery/verify.html", include_str!("../../templates/lottery/verify.html")),

@@ -174,6 +174,7 @@ impl Application {
                 .configure(super::resident::routes)
                 .configure(super::results_page::routes)
                 .configure(super::map_page::routes)
+                .configure(super::talent_map_page::routes)
                 .configure(super::accounts::routes)
                 .configure(super::design::routes)
                 .configure(super::invite::routes)

@@ -312,3 +312,49 @@ async fn exports_carry_the_same_suppression(backend: Backend) {
     assert_eq!(app.get("/api/v1/questionnaires/geluk/results.xlsx?wave=999").await.status().as_u16(), 404);
 }
 on_both_backends!(exports_carry_the_same_suppression);
+
+/// The talent map counts skills per area from the talent scan, with the
+/// same suppression as every result, and never shows who.
+async fn the_talent_map_counts_skills_and_hides_small_buurten(backend: Backend) {
+    use buurtpeil::questionnaire::RawAnswer;
+    let app = spawn_app(backend).await;
+    let mut conn = app.db.connect();
+    let catalog = buurtpeil::questionnaire::read_catalog(&mut conn).unwrap();
+    let scan = catalog.current("talentenscan").unwrap();
+    let today = chrono::Local::now().date_naive();
+    // Binnenstad 12 (8 koken), Witte Dame 14 (all koken), Bergen 3: Bergen is
+    // hidden, and Binnenstad with it (the wijk minus Witte Dame would give
+    // Bergen away); Irisbuurt 11 in another wijk.
+    for (buurt, total, cooks) in
+        [("BU07721110", 12, 8), ("BU07721130", 14, 14), ("BU07721120", 3, 3), ("BU07722110", 11, 0)]
+    {
+        for i in 0..total {
+            let skills = if i < cooks { vec!["koken".to_owned(), "tuin".to_owned()] } else { vec!["sport".to_owned()] };
+            let raw = std::collections::BTreeMap::from([
+                ("talenten".to_owned(), RawAnswer::List(skills)),
+                ("naam".to_owned(), RawAnswer::Text("Geheime Naam".to_owned())),
+            ]);
+            let answers = scan.definition.checked_leniently(&raw);
+            let buurt = buurtpeil::area::AreaCode::parse(buurtpeil::area::Level::Buurt, buurt).unwrap();
+            buurtpeil::survey::store_identified(&mut conn, scan.id, &buurt, &answers, today, today).unwrap();
+        }
+    }
+    assert_eq!(app.get("/talentkaart").await.status().as_u16(), 303, "professionals only");
+    let pro = app.logged_in("verbinder@eindhoven.nl", buurtpeil::auth::Role::Professional).await;
+    let html = pro.get("/talentkaart?niveau=buurt").await.text().await.unwrap();
+    let row = |name: &str| {
+        let start = html.find(&format!("<th scope=\"row\">{name}</th>")).unwrap_or_else(|| panic!("{name} in {html}"));
+        html[start..start + html[start..].find("</tr>").unwrap()].to_owned()
+    };
+    assert!(row("Bergen").contains("too-few") && row("Binnenstad").contains("too-few"), "{}", row("Binnenstad"));
+    // Witte Dame: 14 answered, 14 koken, 14 tuin, 0 sport (columns in option order).
+    let witte_dame = row("Witte Dame");
+    assert!(witte_dame.contains("<td class=\"num\">14</td>") && !witte_dame.contains("too-few"), "{witte_dame}");
+    assert!(!html.contains("Geheime Naam"));
+    let wijk = pro.get("/talentkaart?niveau=wijk&vraag=leren").await;
+    assert_eq!(wijk.status().as_u16(), 200);
+    for bad in ["/talentkaart?vraag=naam", "/talentkaart?niveau=straat"] {
+        assert_eq!(pro.get(bad).await.status().as_u16(), 404, "{bad}");
+    }
+}
+on_both_backends!(the_talent_map_counts_skills_and_hides_small_buurten);
