@@ -371,6 +371,12 @@ fn seed_demo(config: &Config, responses: usize) -> Result<()> {
     seeded.extend(catalog.current("leefbaarheid").map(|p| (p, responses / 2)));
     if let Some(scan) = catalog.current(buurtpeil::talent::profile::SLUG) {
         let talent = buurtpeil::demo::seed_talent(&mut conn, scan, &tree)?;
+        let scans = buurtpeil::demo::seed_talent_scans(&mut conn, scan, &tree, 900, DEMO_SEED)?;
+        if scans > 0 {
+            println!(
+                "demo: {scans} talent scans without contact (anonymous counts for the talent map at /talentkaart)"
+            );
+        }
         println!("demo verbinder (wijk Centrum): {} / {}", buurtpeil::demo::DEMO_VERBINDER, talent.verbinder_password);
         if let Some(link) = talent.profile_link {
             println!("demo resident's private link: http://{}{link}", config.bind);

@@ -414,3 +414,74 @@ fn pick(rng: &mut ChaCha20Rng, weights: &[f64]) -> usize {
         })
         .unwrap_or(0)
 }
+
+/// Talent scans without a wish for contact (no name, no profile), so the
+/// demo's talent map has figures: about `total` over the buurten, unevenly,
+/// each with two to four skills and one or two wishes to learn. Only when
+/// the scan has fewer answers than that. Returns how many were added.
+pub fn seed_talent_scans(
+    conn: &mut AnyConnection,
+    talentenscan: &Published,
+    tree: &AreaTree,
+    total: usize,
+    seed: u64,
+) -> Result<usize, DemoError> {
+    use crate::db::schema::identified_responses as ir;
+    let stored: i64 = ir::table
+        .filter(ir::questionnaire_version_id.eq(talentenscan.id))
+        .count()
+        .get_result(conn)
+        .map_err(DbError::from)?;
+    if stored as usize >= total {
+        return Ok(0);
+    }
+    let def = &talentenscan.definition;
+    let skills: Vec<String> = def
+        .question("talenten")
+        .map(|q| q.kind.choice_values())
+        .unwrap_or_default()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let learn: Vec<String> = def
+        .question("leren")
+        .map(|q| q.kind.choice_values())
+        .unwrap_or_default()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if skills.is_empty() || learn.is_empty() {
+        return Ok(0);
+    }
+    let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0x7a1e_47);
+    let buurten: Vec<_> = tree.at_level(Level::Buurt).collect();
+    let today = chrono::Local::now().date_naive();
+    let mut added = 0;
+    while added < total {
+        let buurt = &buurten[rng.gen_range(0..buurten.len())];
+        // Half the buurten get most of the scans, so some stay below k.
+        if buurt.code.as_str().ends_with(['5', '6', '7', '8', '9']) && rng.gen_bool(0.8) {
+            continue;
+        }
+        let mut pick = |from: &[String], n: usize| -> RawAnswer {
+            let mut chosen: Vec<String> = Vec::new();
+            while chosen.len() < n {
+                let v = &from[rng.gen_range(0..from.len())];
+                if v != OTHER && !chosen.contains(v) {
+                    chosen.push(v.clone());
+                }
+            }
+            RawAnswer::List(chosen)
+        };
+        let raw = BTreeMap::from([
+            ("talenten".to_owned(), pick(&skills, 2 + added % 3)),
+            ("leren".to_owned(), pick(&learn, 1 + added % 2)),
+            ("contact_ok".to_owned(), RawAnswer::Text("no".into())),
+        ]);
+        let answers = def.checked_leniently(&raw);
+        let day = today - chrono::Days::new(rng.gen_range(0..60));
+        crate::survey::store_identified(conn, talentenscan.id, &buurt.code, &answers, day, day)?;
+        added += 1;
+    }
+    Ok(added)
+}
