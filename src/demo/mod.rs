@@ -453,7 +453,7 @@ pub fn seed_talent_scans(
     if skills.is_empty() || learn.is_empty() {
         return Ok(0);
     }
-    let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0x7a1e_47);
+    let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0x007a_1e47);
     let buurten: Vec<_> = tree.at_level(Level::Buurt).collect();
     let today = chrono::Local::now().date_naive();
     let mut added = 0;
