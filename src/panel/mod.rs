@@ -14,6 +14,7 @@ mod leximin;
 mod model;
 mod protocol;
 mod solver;
+mod swap;
 #[cfg(test)]
 mod tests;
 mod volunteers;
