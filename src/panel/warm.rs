@@ -42,7 +42,11 @@ pub(crate) struct MasterDual {
 /// per-row allowance) before the model is built afresh: on degenerate
 /// masters HiGHS's primal clean-up after the dual simplex can stall for
 /// minutes where a cold solve takes a fraction of a second.
-const WARM_ITERATIONS: usize = 20_000;
+/// A low limit matters: with swap columns a stalled warm re-solve cost 15–25 s
+/// per stall at 1,000 → 60 under 20,000 + 20 per row, a cold solve about 1 s.
+const WARM_ITERATIONS: usize = 2_000;
+/// Extra warm iterations allowed per panel row.
+const WARM_ITERATIONS_PER_ROW: usize = 2;
 
 impl MasterDual {
     pub fn new(inst: &Instance, fixed: &[Option<f64>]) -> Self {
@@ -113,7 +117,7 @@ impl MasterDual {
     /// (value, ŷ, y): the best smallest probability of the unfixed types.
     /// Warm from the last basis; if that stalls, once more from scratch.
     pub fn solve(&mut self) -> Result<(f64, f64, Vec<f64>), PanelError> {
-        let limit = (WARM_ITERATIONS + 20 * self.panels.len()) as i32;
+        let limit = (WARM_ITERATIONS + WARM_ITERATIONS_PER_ROW * self.panels.len()) as i32;
         self.model().set_option("simplex_iteration_limit", limit);
         if let Some(result) = self.try_solve()? {
             return Ok(result);
