@@ -1,7 +1,7 @@
 """Runs the PyPI package sortition-algorithms on a pool written by
 `cargo run --release --example panel_pools` and prints one JSON line:
 requested and actually used algorithm, smallest selection probability,
-seconds. Used by benches/panel_compare.sh.
+seconds (wall clock and CPU of this process). Used by benches/panel_compare.sh.
 
     python panel_compare.py PEOPLE FEATURES K ALGORITHM [LEGACY_RUNS]
 
@@ -44,6 +44,7 @@ def main() -> None:
         used = "maximin"
         note = "gurobi_unavailable_switching: leximin needs Gurobi; ran maximin"
     started = time.perf_counter()
+    cpu_started = time.process_time()
     if used == "legacy":
         counts: Counter[str] = Counter()
         for _ in range(legacy_runs):
@@ -59,6 +60,7 @@ def main() -> None:
             for person in committee:
                 probability[person] += p
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     print(
         json.dumps(
             {
@@ -67,6 +69,7 @@ def main() -> None:
                 "used": used,
                 "min_probability": min(probability.values()),
                 "seconds": round(seconds, 2),
+                "cpu_seconds": round(cpu_seconds, 2),
                 "note": note,
             }
         )

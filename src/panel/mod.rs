@@ -17,6 +17,7 @@ mod protocol;
 mod public;
 mod solver;
 pub mod store;
+mod swap;
 #[cfg(test)]
 mod tests;
 mod volunteers;

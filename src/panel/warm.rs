@@ -33,11 +33,35 @@ pub(crate) struct MasterDual {
     v: Vec<Col>,
     y_hat: Col,
     sizes: Vec<f64>,
+    /// What the model holds, to build it afresh (see [`MasterDual::solve`]).
+    panels: Vec<Vec<u32>>,
+    fixed: Vec<Option<f64>>,
 }
+
+/// Simplex iterations a warm re-solve of the master may take (on top of a
+/// per-row allowance) before the model is built afresh: on degenerate
+/// masters HiGHS's primal clean-up after the dual simplex can stall for
+/// minutes where a cold solve takes a fraction of a second.
+/// A low limit matters: with swap columns a stalled warm re-solve cost 15–25 s
+/// per stall at 1,000 → 60 under 20,000 + 20 per row, a cold solve about 1 s.
+const WARM_ITERATIONS: usize = 2_000;
+/// Extra warm iterations allowed per panel row.
+const WARM_ITERATIONS_PER_ROW: usize = 2;
 
 impl MasterDual {
     pub fn new(inst: &Instance, fixed: &[Option<f64>]) -> Self {
-        let types = inst.types.len();
+        let sizes = (0..inst.types.len()).map(|t| inst.size(t) as f64).collect();
+        let mut master = Self::empty(sizes);
+        for (t, f) in fixed.iter().enumerate() {
+            if let Some(f) = f {
+                master.fix(t, *f);
+            }
+        }
+        master
+    }
+
+    fn empty(sizes: Vec<f64>) -> Self {
+        let types = sizes.len();
         let mut p = RowProblem::default();
         let u: Vec<Col> = (0..types).map(|_| p.add_column(0.0, 0.0..)).collect();
         let v: Vec<Col> = (0..types).map(|_| p.add_column(0.0, 0.0..=0.0)).collect();
@@ -45,14 +69,21 @@ impl MasterDual {
         p.add_row(1.0..=1.0, u.iter().map(|&c| (c, 1.0)));
         let mut model = p.optimise(Sense::Minimise);
         quiet_single_thread(&mut model);
-        let sizes = (0..types).map(|t| inst.size(t) as f64).collect();
-        let mut master = MasterDual { model: Some(model), u, v, y_hat, sizes };
-        for (t, f) in fixed.iter().enumerate() {
+        MasterDual { model: Some(model), u, v, y_hat, sizes, panels: Vec::new(), fixed: vec![None; types] }
+    }
+
+    /// The same master as a new model, without the old basis.
+    fn rebuild(&mut self) {
+        let mut fresh = Self::empty(self.sizes.clone());
+        for panel in &self.panels {
+            fresh.add_panel(panel);
+        }
+        for (t, f) in self.fixed.iter().enumerate() {
             if let Some(f) = f {
-                master.fix(t, *f);
+                fresh.fix(t, *f);
             }
         }
-        master
+        *self = fresh;
     }
 
     fn model(&mut self) -> &mut Model {
@@ -71,9 +102,11 @@ impl MasterDual {
         }
         factors.push((self.y_hat, -1.0));
         self.model().add_row(..=0.0, factors);
+        self.panels.push(panel.to_vec());
     }
 
     pub fn fix(&mut self, t: usize, probability: f64) {
+        self.fixed[t] = Some(probability);
         let (u, v) = (self.u[t], self.v[t]);
         let model = self.model();
         model.change_column_bounds(u, 0.0..=0.0);
@@ -82,10 +115,27 @@ impl MasterDual {
     }
 
     /// (value, ŷ, y): the best smallest probability of the unfixed types.
+    /// Warm from the last basis; if that stalls, once more from scratch.
     pub fn solve(&mut self) -> Result<(f64, f64, Vec<f64>), PanelError> {
+        let limit = (WARM_ITERATIONS + WARM_ITERATIONS_PER_ROW * self.panels.len()) as i32;
+        self.model().set_option("simplex_iteration_limit", limit);
+        if let Some(result) = self.try_solve()? {
+            return Ok(result);
+        }
+        self.rebuild();
+        self.model().set_option("simplex_iteration_limit", i32::MAX);
+        self.try_solve()?.ok_or_else(|| status_error("master LP", HighsModelStatus::ReachedIterationLimit))
+    }
+
+    /// `None` when the iteration limit was reached.
+    fn try_solve(&mut self) -> Result<Option<(f64, f64, Vec<f64>)>, PanelError> {
         let model = self.model.take().expect("the model is put back after every solve");
         let solved = model.try_solve().map_err(|e| PanelError::Solver(format!("master LP: {e:?}")))?;
         let status = solved.status();
+        if status == HighsModelStatus::ReachedIterationLimit {
+            self.model = Some(Model::from(solved));
+            return Ok(None);
+        }
         if status != HighsModelStatus::Optimal {
             return Err(status_error("master LP", status));
         }
@@ -95,7 +145,7 @@ impl MasterDual {
         let y = (0..self.u.len()).map(|t| (columns[self.u[t].index()] + columns[self.v[t].index()]).max(0.0)).collect();
         let y_hat = columns[self.y_hat.index()];
         self.model = Some(Model::from(solved));
-        Ok((value, y_hat, y))
+        Ok(Some((value, y_hat, y)))
     }
 }
 
