@@ -251,6 +251,11 @@ fn cacheable(req: &HttpRequest, tag: &str, content_type: &str, file: Option<&str
     }
 }
 
+/// The download name of an export: `geluk-alle.csv`, `geluk-3.xlsx`.
+fn export_name(slug: &str, wave: Option<i32>, extension: &str) -> String {
+    format!("{slug}-{}.{extension}", wave.map_or_else(|| "alle".to_owned(), |w| w.to_string()))
+}
+
 /// `GET …/results.csv?wave=&lang=`: every level in one long table (area ×
 /// question × measure), cut from the same safe table as the page and JSON.
 async fn results_csv(
@@ -265,7 +270,7 @@ async fn results_csv(
     let table = table_of(&set, &slug, wave)?;
     let l = lang.lang;
     let output = set.output(&format!("csv {wave:?} {l:?}"), || to_csv(&export::results_sheet(table, l)));
-    let name = format!("{slug}-{}.csv", wave.map_or_else(|| "alle".to_owned(), |w| w.to_string()));
+    let name = export_name(&slug, wave, "csv");
     Ok(cacheable(&req, &output.tag, "text/csv; charset=utf-8", Some(&name), output.body.clone().into_bytes()))
 }
 
@@ -287,7 +292,7 @@ async fn results_xlsx(
     let csv = set.output(&format!("csv {wave:?} {l:?}"), || to_csv(&sheet));
     let title = find(&state, &slug)?.definition.title.get(l).to_owned();
     let book = to_xlsx(&[sheet, export::method_sheet(table, &title, l)]).map_err(ApiError::internal)?;
-    let name = format!("{slug}-{}.xlsx", wave.map_or_else(|| "alle".to_owned(), |w| w.to_string()));
+    let name = export_name(&slug, wave, "xlsx");
     let kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     Ok(cacheable(&req, &format!("{}-xlsx", csv.tag), kind, Some(&name), book))
 }
