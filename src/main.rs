@@ -145,9 +145,16 @@ enum MarginsCommand {
     Import { file: PathBuf },
 }
 
+/// HiGHS reports a re-solve that hits the iteration limit as a warning; the
+/// panel selection expects that (it then solves afresh), so a clerk should
+/// not see it.
+const DEFAULT_LOG_FILTER: &str = "info,highs=error";
+
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_LOG_FILTER.into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     if let Err(e) = run(Cli::parse()) {

@@ -1,9 +1,9 @@
 //! The two models of the column generation kept alive between rounds, on the
-//! HiGHS binding directly: the master LP (dual form) gets one row per new
-//! panel and is re-solved from its last basis; the pricing MIP only gets new
-//! objective weights.
+//! HiGHS binding directly: the master LP (primal form) gets one column per
+//! new panel and is re-solved by the primal simplex from its last basis; the
+//! pricing MIP only gets new objective weights.
 
-use highs::{Col, HighsModelStatus, Model, RowProblem, Sense};
+use highs::{Col, ColProblem, HighsModelStatus, Model, Row, RowProblem, Sense};
 
 use super::model::Instance;
 use super::PanelError;
@@ -20,35 +20,38 @@ pub(crate) fn quiet_single_thread(model: &mut Model) {
     model.set_option("threads", 1);
 }
 
-/// The dual of the leximin master LP over the portfolio: minimise
-/// `ŷ − Σ_fixed p_t·y_t` subject to `Σ_unfixed y_t = 1`, `y ≥ 0` and
-/// `Σ_t y_t·c_{P,t}/n_t ≤ ŷ` for every panel P. Its value is the largest
-/// smallest probability of the unfixed types given the fixed ones. Each
-/// type's dual `y_t` split in two columns: `u_t` while the type is unfixed
-/// (counted in `Σ u = 1`) and `v_t` once it is fixed (cost `−p_t`); the
-/// other column is held at 0. Fixing a type only changes bounds and a cost.
-pub(crate) struct MasterDual {
+/// The leximin master LP over the portfolio, in primal form: maximise `z`
+/// subject to `Σ_P λ_P·c_{P,t}/n_t ≥ z` for every unfixed type,
+/// `≥ p_t` for every fixed type, `Σ λ = 1`, `λ ≥ 0`. A new panel is a new
+/// column, which leaves the last basis primal feasible, so the primal
+/// simplex goes on from it in a few pivots. Fixing a type at (just under)
+/// the level reached keeps that basis feasible too: the type's `z` row is
+/// switched off through a slack column `g_t` (held at 0 while the type is
+/// unfixed) and a row `Σ_P λ_P·c_{P,t}/n_t ≥ p_t` is added.
+pub(crate) struct MasterPrimal {
     model: Option<Model>,
-    u: Vec<Col>,
-    v: Vec<Col>,
-    y_hat: Col,
+    /// The row of each type that new panels get a coefficient in.
+    rows: Vec<Row>,
+    /// Index of `rows[t]` in the model (HiGHS numbers rows in order).
+    row_index: Vec<usize>,
+    row_count: usize,
+    slack: Vec<Col>,
+    convexity: Row,
     sizes: Vec<f64>,
-    /// What the model holds, to build it afresh (see [`MasterDual::solve`]).
+    /// What the model holds, to build it afresh (see [`MasterPrimal::solve`]).
     panels: Vec<Vec<u32>>,
+    lambda: Vec<Col>,
     fixed: Vec<Option<f64>>,
 }
 
 /// Simplex iterations a warm re-solve of the master may take (on top of a
-/// per-row allowance) before the model is built afresh: on degenerate
-/// masters HiGHS's primal clean-up after the dual simplex can stall for
-/// minutes where a cold solve takes a fraction of a second.
-/// A low limit matters: with swap columns a stalled warm re-solve cost 15–25 s
-/// per stall at 1,000 → 60 under 20,000 + 20 per row, a cold solve about 1 s.
+/// per-column allowance) before the model is built afresh: a guard against
+/// a warm start that stalls on a degenerate master.
 const WARM_ITERATIONS: usize = 2_000;
-/// Extra warm iterations allowed per panel row.
-const WARM_ITERATIONS_PER_ROW: usize = 2;
+/// Extra warm iterations allowed per panel column.
+const WARM_ITERATIONS_PER_PANEL: usize = 2;
 
-impl MasterDual {
+impl MasterPrimal {
     pub fn new(inst: &Instance, fixed: &[Option<f64>]) -> Self {
         let sizes = (0..inst.types.len()).map(|t| inst.size(t) as f64).collect();
         let mut master = Self::empty(sizes);
@@ -62,26 +65,38 @@ impl MasterDual {
 
     fn empty(sizes: Vec<f64>) -> Self {
         let types = sizes.len();
-        let mut p = RowProblem::default();
-        let u: Vec<Col> = (0..types).map(|_| p.add_column(0.0, 0.0..)).collect();
-        let v: Vec<Col> = (0..types).map(|_| p.add_column(0.0, 0.0..=0.0)).collect();
-        let y_hat = p.add_column::<f64, _>(1.0, ..);
-        p.add_row(1.0..=1.0, u.iter().map(|&c| (c, 1.0)));
-        let mut model = p.optimise(Sense::Minimise);
+        let mut p = ColProblem::default();
+        let rows: Vec<Row> = (0..types).map(|_| p.add_row(0.0..)).collect();
+        let convexity = p.add_row(1.0..=1.0);
+        let mut model = p.optimise(Sense::Maximise);
         quiet_single_thread(&mut model);
-        MasterDual { model: Some(model), u, v, y_hat, sizes, panels: Vec::new(), fixed: vec![None; types] }
+        model.set_option("simplex_strategy", 4);
+        model.add_col(1.0, 0.0..=1.0, rows.iter().map(|&r| (r, -1.0)));
+        let slack = rows.iter().map(|&r| model.add_col(0.0, 0.0..=0.0, [(r, 1.0)])).collect();
+        MasterPrimal {
+            model: Some(model),
+            rows,
+            row_index: (0..types).collect(),
+            row_count: types + 1,
+            slack,
+            convexity,
+            sizes,
+            panels: Vec::new(),
+            lambda: Vec::new(),
+            fixed: vec![None; types],
+        }
     }
 
     /// The same master as a new model, without the old basis.
     fn rebuild(&mut self) {
         let mut fresh = Self::empty(self.sizes.clone());
-        for panel in &self.panels {
-            fresh.add_panel(panel);
-        }
         for (t, f) in self.fixed.iter().enumerate() {
             if let Some(f) = f {
                 fresh.fix(t, *f);
             }
+        }
+        for panel in &self.panels {
+            fresh.add_panel(panel);
         }
         *self = fresh;
     }
@@ -90,38 +105,48 @@ impl MasterDual {
         self.model.as_mut().expect("the model is put back after every solve")
     }
 
-    /// `Σ_t (c_t / n_t)(u_t + v_t) − ŷ ≤ 0` for a new panel.
+    /// A column `λ_P` for a new panel.
     pub fn add_panel(&mut self, panel: &[u32]) {
-        let mut factors = Vec::new();
+        let mut factors = vec![(self.convexity, 1.0)];
         for (t, &c) in panel.iter().enumerate() {
             if c > 0 {
-                let w = f64::from(c) / self.sizes[t];
-                factors.push((self.u[t], w));
-                factors.push((self.v[t], w));
+                factors.push((self.rows[t], f64::from(c) / self.sizes[t]));
             }
         }
-        factors.push((self.y_hat, -1.0));
-        self.model().add_row(..=0.0, factors);
+        let col = self.model().add_col(0.0, 0.0.., factors);
+        self.lambda.push(col);
         self.panels.push(panel.to_vec());
     }
 
     pub fn fix(&mut self, t: usize, probability: f64) {
         self.fixed[t] = Some(probability);
-        let (u, v) = (self.u[t], self.v[t]);
+        let slack = self.slack[t];
+        let size = self.sizes[t];
+        let factors: Vec<(Col, f64)> = self
+            .panels
+            .iter()
+            .zip(&self.lambda)
+            .filter(|(p, _)| p[t] > 0)
+            .map(|(p, &col)| (col, f64::from(p[t]) / size))
+            .collect();
         let model = self.model();
-        model.change_column_bounds(u, 0.0..=0.0);
-        model.change_column_bounds(v, 0.0..);
-        model.change_column_cost(v, -probability);
+        model.change_column_bounds(slack, 0.0..);
+        let row = model.add_row(probability.., factors);
+        self.rows[t] = row;
+        self.row_index[t] = self.row_count;
+        self.row_count += 1;
     }
 
-    /// (value, ŷ, y): the best smallest probability of the unfixed types.
+    /// (value, ŷ, y): the best smallest probability of the unfixed types,
+    /// the best panel's dual weight and the types' duals (`Σ_unfixed y = 1`).
     /// Warm from the last basis; if that stalls, once more from scratch.
     pub fn solve(&mut self) -> Result<(f64, f64, Vec<f64>), PanelError> {
-        let limit = (WARM_ITERATIONS + WARM_ITERATIONS_PER_ROW * self.panels.len()) as i32;
+        let limit = (WARM_ITERATIONS + WARM_ITERATIONS_PER_PANEL * self.panels.len()) as i32;
         self.model().set_option("simplex_iteration_limit", limit);
         if let Some(result) = self.try_solve()? {
             return Ok(result);
         }
+        tracing::trace!(panels = self.panels.len(), "leximin master stalled warm: solved afresh");
         self.rebuild();
         self.model().set_option("simplex_iteration_limit", i32::MAX);
         self.try_solve()?.ok_or_else(|| status_error("master LP", HighsModelStatus::ReachedIterationLimit))
@@ -140,10 +165,21 @@ impl MasterDual {
             return Err(status_error("master LP", status));
         }
         let value = solved.objective_value();
+        tracing::trace!(
+            iterations = solved.simplex_iteration_count(),
+            panels = self.panels.len(),
+            "leximin master solved"
+        );
         let solution = solved.get_solution();
-        let columns = solution.columns();
-        let y = (0..self.u.len()).map(|t| (columns[self.u[t].index()] + columns[self.v[t].index()]).max(0.0)).collect();
-        let y_hat = columns[self.y_hat.index()];
+        let duals = solution.dual_rows();
+        let raw: Vec<f64> = self.row_index.iter().map(|&r| duals[r]).collect();
+        // HiGHS's sign convention for duals of a maximisation: normalise so
+        // that the unfixed types' duals add up to +1.
+        let sum: f64 = raw.iter().zip(&self.fixed).filter(|(_, f)| f.is_none()).map(|(d, _)| d).sum();
+        let sign = if sum < 0.0 { -1.0 } else { 1.0 };
+        let y: Vec<f64> = raw.iter().map(|d| (sign * d).max(0.0)).collect();
+        let owed: f64 = self.fixed.iter().zip(&y).filter_map(|(f, y)| f.map(|p| p * y)).sum();
+        let y_hat = value + owed;
         self.model = Some(Model::from(solved));
         Ok(Some((value, y_hat, y)))
     }
