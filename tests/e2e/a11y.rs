@@ -896,9 +896,11 @@ async fn the_map_page_passes_axe_on_a_phone() {
     .unwrap()
     .unwrap()
     .id;
-    let witte_dame = buurtpeil::area::AreaCode::parse_any("BU07721130").unwrap();
-    buurtpeil::talent::access::assign(&mut app.db.connect(), id, &[witte_dame]).unwrap();
-    open(c, &app.url("/resultaten/geluk/open-antwoorden/BU07721130")).await;
+    // Bergen is hidden (and a buurt with it); Centrum is shown.
+    assert_eq!(crate::helpers::area(&app.results("wijk").await, "WK077211")["suppressed"], false);
+    let centrum = buurtpeil::area::AreaCode::parse_any("WK077211").unwrap();
+    buurtpeil::talent::access::assign(&mut app.db.connect(), id, &[centrum]).unwrap();
+    open(c, &app.url("/resultaten/geluk/open-antwoorden/WK077211")).await;
     en.check("open answers: the warning").await;
     click_and_wait(c, "form button[type='submit']").await;
     en.check("open answers").await;
