@@ -79,12 +79,19 @@ pub struct Compared {
     pub difference: Option<Difference>,
 }
 
+/// A share as the pages show it: whole per cent, and its 95 % interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ShownShare {
+    pub percent: u32,
+    pub ci95: [f64; 2],
+}
+
 /// One answer of a choice question, in the area and the areas it lies in.
 #[derive(Debug, Clone, Serialize)]
 pub struct OptionRow {
     pub label: String,
-    /// In %: the area, then each area it lies in.
-    pub shares: Vec<Option<Estimate>>,
+    /// The area, then each area it lies in.
+    pub shares: Vec<Option<ShownShare>>,
     /// The area minus each area it lies in, in percentage points.
     pub differences: Vec<Option<Difference>>,
     /// Between the two waves of `Report::change_between`.
@@ -116,7 +123,7 @@ pub struct QuestionReport {
     /// Scales and numbers with two or more waves: an SVG of the mean per wave.
     pub trend: Option<String>,
     /// Choices with two or more waves: per wave, its name and each answer's share.
-    pub trend_table: Vec<(String, Vec<Option<Estimate>>)>,
+    pub trend_table: Vec<(String, Vec<Option<ShownShare>>)>,
 }
 
 /// The report of `code` in the table of `wave` (None: every response).
@@ -157,7 +164,7 @@ pub fn build(set: &ResultSet, code: &str, wave: Option<i32>, title: &str, lang: 
             .map(|(qi, meta)| cx.question(qi, meta, change.as_ref().and_then(|c| c.get(qi))))
             .collect(),
     };
-    let wave_name = |t: &SafeTable| t.wave.as_ref().map(|w| w.label()).unwrap_or_default();
+    let wave_name = |t: &SafeTable| t.wave.as_ref().map(|w| w.name.clone()).unwrap_or_default();
     Ok(Report {
         slug: table.slug.clone(),
         area: AreaRef::of(area),
@@ -301,6 +308,12 @@ impl Cx<'_> {
                 let shares = |t: &SafeTable, code: &AreaCode, i: usize| {
                     in_wave(t).and_then(|qi| self.measured(t, code, qi, Measure::Share(i)))
                 };
+                let shown = |t: &SafeTable, code: &AreaCode, i: usize| match t.figures(code.as_str(), in_wave(t)?)? {
+                    QuestionFigures::Choice(c) => {
+                        c.options.get(i).map(|o| ShownShare { percent: o.percent, ci95: o.ci95 })
+                    }
+                    _ => None,
+                };
                 q.options = labels
                     .iter()
                     .enumerate()
@@ -314,7 +327,10 @@ impl Cx<'_> {
                                 .iter()
                                 .map(|t| mine.zip(*t).and_then(|(m, t)| against_whole(&m.exact, &t.exact, 100.0)))
                                 .collect(),
-                            shares: std::iter::once(mine).chain(theirs).collect(),
+                            shares: std::iter::once(code)
+                                .chain(self.within.iter().map(|w| &w.code))
+                                .map(|c| shown(self.table, c, i))
+                                .collect(),
                             change: match change {
                                 Some(QuestionChange::Shares { shares }) => shares.get(i).copied().flatten(),
                                 _ => None,
@@ -329,7 +345,7 @@ impl Cx<'_> {
                         .iter()
                         .map(|t| {
                             let name = t.wave.as_ref().map(|w| w.name.clone()).unwrap_or_default();
-                            (name, (0..labels.len()).map(|i| shares(t, code, i)).collect())
+                            (name, (0..labels.len()).map(|i| shown(t, code, i)).collect())
                         })
                         .collect();
                 }
@@ -492,7 +508,7 @@ mod tests {
         assert!(texts.iter().any(|t| t == "meting 1") && texts.iter().any(|t| t == "meting 2"), "{texts:?}");
         let keuze = r.questions.iter().find(|q| q.id == "keuze").unwrap();
         assert_eq!(keuze.options.len(), 2);
-        assert_eq!(keuze.options[0].shares[0].unwrap().estimate, 100.0, "all ja in wave 2");
+        assert_eq!(keuze.options[0].shares[0].unwrap().percent, 100, "all ja in wave 2");
         assert_eq!(keuze.options[0].change.unwrap().difference, 100.0);
         assert_eq!(keuze.trend_table.len(), 2);
         assert_eq!(r.method.len(), 12);
