@@ -68,7 +68,7 @@ pub enum Measure {
 
 impl Measure {
     /// Differences in the unit shown: points of the scale, or percentage points.
-    fn scale(self) -> f64 {
+    pub fn scale(self) -> f64 {
         match self {
             Measure::Mean => 1.0,
             Measure::Share(_) => 100.0,
@@ -164,6 +164,30 @@ pub fn ranking(table: &SafeTable, question: usize, measure: Measure, level: Leve
         (None, None) => a.name.cmp(&b.name),
     });
     rows
+}
+
+/// Where one area stands in a ranking, and where it could plausibly stand:
+/// from 1 + the areas whose interval lies wholly above its own, to the
+/// shown areas minus those whose interval lies wholly below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Position {
+    pub rank: usize,
+    /// Areas with a shown figure.
+    pub of: usize,
+    pub best: usize,
+    pub worst: usize,
+}
+
+/// The position of `code` among the shown areas of a ranking (as
+/// [`ranking`] orders them); None when it is suppressed or absent.
+pub fn position(rows: &[Ranked], code: &AreaCode) -> Option<Position> {
+    let shown: Vec<(&AreaCode, Estimate)> = rows.iter().filter_map(|r| Some((&r.code, r.estimate?))).collect();
+    let i = shown.iter().position(|(c, _)| *c == code)?;
+    let mine = shown[i].1.ci95;
+    let others = || shown.iter().enumerate().filter(move |(j, _)| *j != i).map(|(_, (_, e))| e.ci95);
+    let above = others().filter(|ci| ci[0] > mine[1]).count();
+    let below = others().filter(|ci| ci[1] < mine[0]).count();
+    Some(Position { rank: i + 1, of: shown.len(), best: above + 1, worst: shown.len() - below })
 }
 
 /// How one question changed in an area between two waves.
@@ -269,5 +293,34 @@ mod tests {
         let exact = part.estimate - whole.estimate;
         assert!((d.ci95[0] - (exact - half)).abs() < 0.011 && (d.ci95[1] - (exact + half)).abs() < 0.011);
         assert!(against_whole(&whole, &whole, 1.0).is_none());
+    }
+
+    #[test]
+    fn a_position_carries_the_ranks_its_interval_allows() {
+        let row = |code: &str, e: f64, lo: f64, hi: f64| Ranked {
+            code: AreaCode::parse(Level::Buurt, code).unwrap(),
+            name: code.into(),
+            parent: None,
+            n: Some(10),
+            estimate: Some(Estimate { estimate: e, ci95: [lo, hi], exact: Moments::of_share(0.5, 10.0) }),
+            vs_wijk: None,
+            vs_gemeente: None,
+        };
+        let mut hidden = row("BU00010004", 0.0, 0.0, 0.0);
+        hidden.estimate = None;
+        // A clearly best, B and C overlap each other, D clearly last.
+        let rows = vec![
+            row("BU00010000", 9.0, 8.5, 9.5),
+            row("BU00010001", 7.0, 6.0, 8.0),
+            row("BU00010002", 6.8, 6.2, 7.4),
+            row("BU00010003", 4.0, 3.5, 4.5),
+            hidden,
+        ];
+        let at = |c: &str| position(&rows, &AreaCode::parse(Level::Buurt, c).unwrap());
+        assert_eq!(at("BU00010000"), Some(Position { rank: 1, of: 4, best: 1, worst: 1 }));
+        assert_eq!(at("BU00010002"), Some(Position { rank: 3, of: 4, best: 2, worst: 3 }));
+        assert_eq!(at("BU00010001"), Some(Position { rank: 2, of: 4, best: 2, worst: 3 }));
+        assert_eq!(at("BU00010003"), Some(Position { rank: 4, of: 4, best: 4, worst: 4 }));
+        assert_eq!(at("BU00010004"), None, "a suppressed area has no position");
     }
 }

@@ -35,6 +35,12 @@ impl Wave {
             && (self.buurten.is_empty() || self.buurten.contains(buurt))
     }
 
+    /// "Januari (2026-01-01 – 2026-01-31)": the wave as lists and reports name it.
+    pub fn label(&self) -> String {
+        let until = self.closes_on.map(|c| c.to_string()).unwrap_or_default();
+        format!("{} ({} – {until})", self.name, self.opens_on)
+    }
+
     /// Whether the wave takes responses today.
     pub fn accepts(&self, today: NaiveDate, buurt: &str) -> bool {
         !self.stopped && self.covers(today, buurt)

@@ -20,6 +20,8 @@ pub enum Action {
     ProfileErased,
     /// Erased because it was not renewed in time.
     ProfileExpired,
+    /// A professional read the free-text answers of an area.
+    FreeTextRead,
 }
 
 impl Action {
@@ -32,6 +34,7 @@ impl Action {
             Action::ConsentWithdrawn => "toestemming_ingetrokken",
             Action::ProfileErased => "profiel_gewist",
             Action::ProfileExpired => "profiel_verlopen",
+            Action::FreeTextRead => "open_antwoorden_gelezen",
         }
     }
 }

@@ -65,6 +65,7 @@ fn figure(table: &SafeTable, code: &str, qi: usize, option: usize) -> Figure {
 
 #[derive(Serialize)]
 struct Row {
+    code: String,
     name: String,
     wijk: String,
     /// "7,4" or "45%"; empty when suppressed.
@@ -167,6 +168,7 @@ async fn map_page(
             figure: figures.as_ref().map_or(Figure::Suppressed, Shown::figure),
         });
         rows.push(Row {
+            code: b.code.to_string(),
             name: b.name.clone(),
             wijk,
             value,
@@ -213,7 +215,7 @@ async fn map_page(
     ctx.insert("subject", &subject);
     ctx.insert("options", &options);
     ctx.insert("option_value", &options.get(option).map(|(v, _)| v.clone()));
-    let wave_options: Vec<_> = waves.iter().map(|w| (w.id, wave_label(w))).collect();
+    let wave_options: Vec<_> = waves.iter().map(|w| (w.id, w.label())).collect();
     ctx.insert("waves", &wave_options);
     ctx.insert("wave_id", &chosen.as_ref().map(|w| w.id));
     ctx.insert("gemeente", &gemeente_name);
@@ -227,9 +229,4 @@ async fn map_page(
     ctx.insert("percent", &axis.percent);
     ctx.insert("suppressed_count", &rows.iter().filter(|r| r.suppressed).count());
     no_store(page(&state, &req, lang, StatusCode::OK, "results/map.html", ctx))
-}
-
-fn wave_label(w: &Wave) -> String {
-    let until = w.closes_on.map(|c| c.to_string()).unwrap_or_default();
-    format!("{} ({} – {until})", w.name, w.opens_on)
 }

@@ -20,6 +20,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("survey/thanks.html", include_str!("../../templates/survey/thanks.html")),
     ("results/page.html", include_str!("../../templates/results/page.html")),
     ("results/map.html", include_str!("../../templates/results/map.html")),
+    ("results/report.html", include_str!("../../templates/results/report.html")),
+    ("results/free_text.html", include_str!("../../templates/results/free_text.html")),
     ("results/talent_map.html", include_str!("../../templates/results/talent_map.html")),
     ("lottery/new.html", include_str!("../../templates/lottery/new.html")),
     ("lottery/protocol.html", include_str!("../../templates/lottery/protocol.html")),

@@ -3,6 +3,7 @@
 //! comparison with the gemeente, cut from the same safe tables as the API.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -14,7 +15,7 @@ use super::state::AppState;
 use crate::area::Level;
 use crate::insight::chart::{distribution, interval, BarChart, Interval};
 use crate::insight::compare::{changes, ranking, Difference, Measure, QuestionChange};
-use crate::insight::QuestionFigures;
+use crate::insight::{QuestionFigures, ResultSet};
 use crate::questionnaire::QuestionKind;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -68,6 +69,32 @@ enum Shape {
     Choice,
 }
 
+/// The result set of a questionnaire for a page, or the error page: 404
+/// for an unknown or identified questionnaire, 503 when it cannot be read.
+pub(super) async fn load_results(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    lang: LangChoice,
+    slug: &str,
+) -> Result<Arc<ResultSet>, HttpResponse> {
+    let loaded = {
+        let (state, slug) = (state.clone(), slug.to_owned());
+        web::block(move || state.results(&slug)).await
+    };
+    match loaded {
+        Ok(Ok(Some(set))) => Ok(set),
+        Ok(Ok(None)) => Err(error_page(state, req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire")),
+        Ok(Err(e)) => {
+            tracing::error!("results of {slug:?}: {e}");
+            Err(error_page(state, req, lang, StatusCode::SERVICE_UNAVAILABLE, "error_results_unavailable"))
+        }
+        Err(e) => {
+            tracing::error!("results of {slug:?}: {e}");
+            Err(error_page(state, req, lang, StatusCode::INTERNAL_SERVER_ERROR, "error_results_unavailable"))
+        }
+    }
+}
+
 async fn results(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -76,21 +103,9 @@ async fn results(
     query: web::Query<BTreeMap<String, String>>,
 ) -> HttpResponse {
     let wave_id: Option<i32> = query.get("meting").and_then(|w| w.parse().ok());
-    let loaded = {
-        let (state, slug) = (state.clone(), slug.clone());
-        web::block(move || state.results(&slug)).await
-    };
-    let set = match loaded {
-        Ok(Ok(Some(set))) => set,
-        Ok(Ok(None)) => return error_page(&state, &req, lang, StatusCode::NOT_FOUND, "error_no_questionnaire"),
-        Ok(Err(e)) => {
-            tracing::error!("results of {:?}: {e}", slug.as_str());
-            return error_page(&state, &req, lang, StatusCode::SERVICE_UNAVAILABLE, "error_results_unavailable");
-        }
-        Err(e) => {
-            tracing::error!("results of {:?}: {e}", slug.as_str());
-            return error_page(&state, &req, lang, StatusCode::INTERNAL_SERVER_ERROR, "error_results_unavailable");
-        }
+    let set = match load_results(&state, &req, lang, &slug).await {
+        Ok(set) => set,
+        Err(res) => return res,
     };
     // An unknown wave shows every response, as the form's first choice does.
     let table = set.table(wave_id).unwrap_or(&set.all);

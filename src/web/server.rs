@@ -174,6 +174,8 @@ impl Application {
                 .configure(super::resident::routes)
                 .configure(super::results_page::routes)
                 .configure(super::map_page::routes)
+                .configure(super::report_page::routes)
+                .configure(super::free_text_page::routes)
                 .configure(super::talent_map_page::routes)
                 .configure(super::accounts::routes)
                 .configure(super::design::routes)

@@ -75,6 +75,18 @@ async fn refuse(
     user: &Professional,
     subject: String,
 ) -> actix_web::Error {
+    refuse_with(state, req, user, subject, "talent_outside_area").await
+}
+
+/// 403 with this message (a key of the interface texts), written to the
+/// audit log first.
+pub(super) async fn refuse_with(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    user: &Professional,
+    subject: String,
+    message_key: &str,
+) -> actix_web::Error {
     let id = user.user.id;
     tracing::warn!("account {} was refused {}", id.0, req.path());
     if let Err(e) =
@@ -82,7 +94,7 @@ async fn refuse(
     {
         return e;
     }
-    refusal(req, StatusCode::FORBIDDEN, "talent_outside_area")
+    refusal(req, StatusCode::FORBIDDEN, message_key)
 }
 
 fn vocabulary(state: &AppState, l: Lang) -> Vocabulary {

@@ -301,6 +301,18 @@ async fn geluk<'a>(app: &TestApp, c: &'a Client, axe: &'a str, lang: &'static st
     a.check("results page, a wave with its change, ranked").await;
     open(c, &app.url("/r/geluk?vraag=gezondheid&optie=goed&niveau=wijk&meting=2")).await;
     a.check("results page, a choice compared by one answer").await;
+    open(c, &app.url("/r/geluk?niveau=buurt&gebied=BU07721130")).await;
+    click_and_wait(c, "a[href='/resultaten/geluk/rapport/BU07721130']").await;
+    a.at("/resultaten/geluk/rapport/BU07721130").await;
+    assert!(c.find(Locator::Css("svg.chart.trend")).await.is_ok(), "the report draws the trend");
+    a.check("report of a buurt").await;
+    open(c, &app.url("/resultaten/geluk/rapport/BU07721130?meting=2")).await;
+    a.check("report of a buurt in one wave").await;
+    open(c, &app.url("/resultaten/geluk/rapport/BU07721120")).await;
+    assert!(c.find(Locator::Css("p.notice")).await.is_ok(), "a hidden buurt says so");
+    a.check("report of a hidden buurt").await;
+    open(c, &app.url("/resultaten/geluk/rapport/GM0772")).await;
+    a.check("report of the gemeente").await;
     open(c, &app.url("/")).await;
     a.check("home page").await;
     open(c, &app.url("/s/bestaat-niet")).await;
@@ -876,6 +888,22 @@ async fn the_map_page_passes_axe_on_a_phone() {
     let mut en = Audit::new(c, &axe, "kaart", "en");
     click_and_wait(c, "header a.lang").await;
     en.check("map in English").await;
+    // The open answers of an assigned buurt: the warning, then the texts.
+    let id = buurtpeil::auth::find_by_email(
+        &mut app.db.connect(),
+        &buurtpeil::auth::EmailAddress::parse("wijkmanager@eindhoven.nl").unwrap(),
+    )
+    .unwrap()
+    .unwrap()
+    .id;
+    // Bergen is hidden (and a buurt with it); Centrum is shown.
+    assert_eq!(crate::helpers::area(&app.results("wijk").await, "WK077211")["suppressed"], false);
+    let centrum = buurtpeil::area::AreaCode::parse_any("WK077211").unwrap();
+    buurtpeil::talent::access::assign(&mut app.db.connect(), id, &[centrum]).unwrap();
+    open(c, &app.url("/resultaten/geluk/open-antwoorden/WK077211")).await;
+    en.check("open answers: the warning").await;
+    click_and_wait(c, "form button[type='submit']").await;
+    en.check("open answers").await;
     report(vec![a, en]);
 }
 

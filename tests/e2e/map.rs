@@ -153,7 +153,9 @@ async fn map_page_hides_what_the_table_hides(backend: Backend) {
         let name = area["name"].as_str().unwrap();
         let hidden = area["suppressed"] == true || area["questions"]["tevredenheid_leven"]["suppressed"] == true;
         let title = titles(&svg).into_iter().find(|t| t.starts_with(&format!("{name}: "))).expect(name);
-        let row = rows(&html).into_iter().find(|r| r.contains(&format!(">{name}</th>"))).expect(name);
+        // Each buurt's name links to its report.
+        let link = format!("/resultaten/geluk/rapport/{}\">{name}</a></th>", area["code"].as_str().unwrap());
+        let row = rows(&html).into_iter().find(|r| r.contains(&link)).expect(name);
         if hidden {
             hidden_seen += 1;
             assert_eq!(title, format!("{name}: te weinig antwoorden"));
