@@ -10,6 +10,7 @@ pub mod live;
 mod results;
 pub mod stats;
 pub mod talent_map;
+pub mod weighted;
 pub mod weighting;
 
 pub use live::LiveResults;

@@ -9,10 +9,15 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDate;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Integer, Text};
 use sha2::{Digest, Sha256};
 
 use super::disclosure::{protect_jointly, Hierarchy};
 use super::stats::{ChoiceSummary, NumberSummary, Sample, ScaleSummary};
+use super::weighted::{self, AreaWeighting, Group, WeightedFigures};
+use super::weighting::{
+    self, margins_for_area, weights_for_area, Margins, Placement, RakeSettings, RespondentCells, WeightingOutcome,
+};
 use crate::area::{AreaCode, AreaTree, Level};
 use crate::db::schema::{answers, response_counts};
 use crate::db::{AnyConnection, DbError};
@@ -29,6 +34,8 @@ pub struct AnswerKey {
     pub choice: String,
     pub value: i32,
     pub day: NaiveDate,
+    /// The respondent's weighting cell (None: not placed).
+    pub cell: Option<weighting::Cell>,
 }
 
 /// Raw counts of a questionnaire's versions, per buurt and day: read once
@@ -37,13 +44,48 @@ pub struct AnswerKey {
 pub struct RawCounts {
     /// Respondents per (version, buurt, day).
     pub responses: HashMap<(i32, String, NaiveDate), u64>,
+    /// Of them, those placed in a weighting cell, per cell; the rest are
+    /// not placed (see docs/weighting.md).
+    pub placed: HashMap<(i32, String, NaiveDate, weighting::Cell), u64>,
     pub answers: HashMap<AnswerKey, u64>,
+    /// How respondents are placed in cells; None when the questionnaire
+    /// does not ask age band and gender (then nobody is).
+    pub placement: Option<Placement>,
+}
+
+/// A row of counts_by_cell.sql.
+#[derive(QueryableByName)]
+struct CellRow {
+    #[diesel(sql_type = Integer)]
+    version: i32,
+    #[diesel(sql_type = Text)]
+    question: String,
+    #[diesel(sql_type = Text)]
+    buurt: String,
+    #[diesel(sql_type = Integer)]
+    value: i32,
+    #[diesel(sql_type = Text)]
+    choice: String,
+    #[diesel(sql_type = Date)]
+    day: NaiveDate,
+    #[diesel(sql_type = Text)]
+    age: String,
+    #[diesel(sql_type = Text)]
+    gender: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }
 
 impl RawCounts {
     /// One grouped scan of the answers in key order (the database groups
-    /// while it scans, no sorting) and the kept respondent counts.
-    pub fn fetch(conn: &mut AnyConnection, version_ids: &[i32]) -> Result<RawCounts, DbError> {
+    /// while it scans, no sorting) and the kept respondent counts. With a
+    /// placement, the scan also groups by each respondent's age band and
+    /// gender answers (counts_by_cell.sql), for weighted estimates.
+    pub fn fetch(
+        conn: &mut AnyConnection,
+        version_ids: &[i32],
+        placement: Option<Placement>,
+    ) -> Result<RawCounts, DbError> {
         let responses: Vec<(i32, String, NaiveDate, i64)> = response_counts::table
             .filter(response_counts::questionnaire_version_id.eq_any(version_ids))
             .select((
@@ -53,6 +95,53 @@ impl RawCounts {
                 response_counts::n,
             ))
             .load(conn)?;
+        let mut raw = RawCounts::default();
+        for (version, buurt, day, n) in responses {
+            *raw.responses.entry((version, buurt, day)).or_default() += n as u64;
+        }
+        let Some(placement) = placement else {
+            raw.count_answers(conn, version_ids)?;
+            return Ok(raw);
+        };
+        if version_ids.is_empty() {
+            raw.placement = Some(placement);
+            return Ok(raw);
+        }
+        let versions: Vec<String> = version_ids.iter().map(i32::to_string).collect();
+        let sql = include_str!("counts_by_cell.sql").replace("VERSIONS", &versions.join(","));
+        let (age_q, gender_q) = placement.questions();
+        let rows: Vec<CellRow> = match conn {
+            AnyConnection::Sqlite(c) => {
+                diesel::sql_query(sql.replace('$', "?")).bind::<Text, _>(age_q).bind::<Text, _>(gender_q).load(c)?
+            }
+            AnyConnection::Postgresql(c) => {
+                diesel::sql_query(sql).bind::<Text, _>(age_q).bind::<Text, _>(gender_q).load(c)?
+            }
+        };
+        for row in rows {
+            let cell = placement.cell(&row.age, &row.gender);
+            let n = row.n as u64;
+            if let (Some(c), true) = (cell, row.question == age_q) {
+                *raw.placed.entry((row.version, row.buurt.clone(), row.day, c)).or_default() += n;
+            }
+            let key = AnswerKey {
+                version: row.version,
+                question: row.question,
+                buurt: row.buurt,
+                choice: row.choice,
+                value: row.value,
+                day: row.day,
+                cell,
+            };
+            *raw.answers.entry(key).or_default() += n;
+        }
+        raw.placement = Some(placement);
+        Ok(raw)
+    }
+
+    /// The grouped scan without cells, for a questionnaire that places
+    /// nobody.
+    fn count_answers(&mut self, conn: &mut AnyConnection, version_ids: &[i32]) -> Result<(), DbError> {
         let rows: Vec<(i32, String, String, i32, String, NaiveDate, i64)> = answers::table
             .filter(answers::questionnaire_version_id.eq_any(version_ids))
             .group_by((
@@ -73,19 +162,20 @@ impl RawCounts {
                 count_star(),
             ))
             .load(conn)?;
-        let mut raw = RawCounts::default();
-        for (version, buurt, day, n) in responses {
-            *raw.responses.entry((version, buurt, day)).or_default() += n as u64;
-        }
         for (version, question, buurt, value, choice, day, n) in rows {
-            *raw.answers.entry(AnswerKey { version, question, buurt, choice, value, day }).or_default() += n as u64;
+            let key = AnswerKey { version, question, buurt, choice, value, day, cell: None };
+            *self.answers.entry(key).or_default() += n as u64;
         }
-        Ok(raw)
+        Ok(())
     }
 
     /// Counts a committed response, exactly as storing it added rows.
     pub fn add(&mut self, s: &Submission, day: NaiveDate) {
         *self.responses.entry((s.version_id, s.buurt.to_string(), day)).or_default() += 1;
+        let cell = self.placement.as_ref().and_then(|p| p.cell_of(&s.answers));
+        if let Some(c) = cell {
+            *self.placed.entry((s.version_id, s.buurt.to_string(), day, c)).or_default() += 1;
+        }
         for (qid, answer) in s.answers.iter() {
             for (choice, value) in closed_rows(answer) {
                 let key = AnswerKey {
@@ -95,6 +185,7 @@ impl RawCounts {
                     choice,
                     value,
                     day,
+                    cell,
                 };
                 *self.answers.entry(key).or_default() += 1;
             }
@@ -132,6 +223,9 @@ pub struct AreaResult {
     pub parent: Option<AreaCode>,
     /// None when the area is suppressed: then nothing about it is shown.
     pub figures: Option<(u64, Vec<QuestionFigures>)>,
+    /// The weighted figures beside them, or why there are none; None
+    /// exactly when `figures` is. Read through [`SafeTable::weighted`].
+    pub weighting: Option<AreaWeighting>,
 }
 
 /// The figures of one wave (or of all responses) at every level.
@@ -158,6 +252,13 @@ impl SafeTable {
 
     pub fn question_index(&self, id: &str) -> Option<usize> {
         self.questions.iter().position(|q| q.id == id)
+    }
+
+    /// The weighted figures of one question in one area: only where its
+    /// unweighted figures are shown.
+    pub fn weighted(&self, code: &str, question: usize) -> Option<&WeightedFigures> {
+        self.figures(code, question)?;
+        self.get(code)?.weighting.as_ref()?.question(question)
     }
 
     /// The figures of one question in one area, when shown.
@@ -222,6 +323,9 @@ struct Cell {
     values: BTreeMap<i32, u64>,
     /// Choices: count per option, in the definition's order.
     chosen: Vec<u64>,
+    /// The same counts per respondent cell (None: not placed), for the
+    /// weighted estimates; empty when the questionnaire places nobody.
+    groups: BTreeMap<Option<weighting::Cell>, Cell>,
 }
 
 impl Cell {
@@ -236,9 +340,34 @@ impl Cell {
         for (s, o) in self.chosen.iter_mut().zip(&other.chosen) {
             *s += o;
         }
+        for (g, c) in &other.groups {
+            self.groups.entry(*g).or_insert_with(|| Cell { chosen: vec![0; c.chosen.len()], ..Cell::default() }).add(c);
+        }
     }
 
-    /// The estimates; the one place where weights would replace counts.
+    /// Counts `c` answers of one stored (choice, value) to a question of
+    /// `kind` whose options are `values`.
+    fn count(&mut self, kind: &QuestionKind, values: &[&str], choice: &str, value: i32, c: u64) {
+        match kind {
+            QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => {
+                if (*min..=*max).contains(&value) {
+                    *self.values.entry(value).or_default() += c;
+                    self.answered += c;
+                }
+            }
+            QuestionKind::MultipleChoice { .. } if choice.is_empty() => self.answered += c,
+            kind => {
+                if let Some(s) = values.iter().position(|v| *v == choice) {
+                    self.chosen[s] += c;
+                    if !matches!(kind, QuestionKind::MultipleChoice { .. }) {
+                        self.answered += c;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The estimates; weighted ones come from [`Cell::weighted`].
     fn summarise(&self, kind: &QuestionKind) -> QuestionFigures {
         let summary = match kind {
             QuestionKind::Scale { min, max, .. } => {
@@ -254,6 +383,22 @@ impl Cell {
         };
         summary.unwrap_or(QuestionFigures::Suppressed)
     }
+
+    /// The weighted estimates with the area's weights per respondent cell.
+    /// None when nobody answered, or when an answer's cell was not part of
+    /// the area's weighting (the counts would not belong together): no
+    /// figure rather than a wrong one.
+    fn weighted(&self, kind: &QuestionKind, outcome: &WeightingOutcome) -> Option<WeightedFigures> {
+        let groups: Vec<Group> = self
+            .groups
+            .iter()
+            .map(|(cell, c)| {
+                let weight = outcome.weight(cell.as_ref()).ok()?;
+                Some(Group { weight, answered: c.answered, values: &c.values, chosen: &c.chosen })
+            })
+            .collect::<Option<_>>()?;
+        weighted::estimate(kind, &groups)
+    }
 }
 
 /// Builds every table of a questionnaire's current version from its raw
@@ -267,6 +412,7 @@ pub fn build_set(
     raw: &RawCounts,
     waves: &[Wave],
     k: u64,
+    margins: &BTreeMap<String, Margins>,
 ) -> ResultSet {
     let areas: Vec<_> = tree.all().collect();
     let index: HashMap<String, usize> = areas.iter().enumerate().map(|(i, a)| (a.code.to_string(), i)).collect();
@@ -309,22 +455,11 @@ pub fn build_set(
             continue;
         }
         let cell = &mut cells[column(&key.buurt, key.day)][l][qi];
-        match &closed[qi].kind {
-            QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => {
-                if (*min..=*max).contains(&key.value) {
-                    *cell.values.entry(key.value).or_default() += c;
-                    cell.answered += c;
-                }
-            }
-            QuestionKind::MultipleChoice { .. } if key.choice.is_empty() => cell.answered += c,
-            kind => {
-                if let Some(s) = values[qi].iter().position(|v| *v == key.choice) {
-                    cell.chosen[s] += c;
-                    if !matches!(kind, QuestionKind::MultipleChoice { .. }) {
-                        cell.answered += c;
-                    }
-                }
-            }
+        let kind = &closed[qi].kind;
+        cell.count(kind, &values[qi], &key.choice, key.value, *c);
+        if raw.placement.is_some() {
+            let empty = || Cell { chosen: vec![0; values[qi].len()], ..Cell::default() };
+            cell.groups.entry(key.cell).or_insert_with(empty).count(kind, &values[qi], &key.choice, key.value, *c);
         }
     }
     for column in cells.iter_mut() {
@@ -347,11 +482,53 @@ pub fn build_set(
         })
         .collect();
 
+    // Respondents per area and column by weighting cell, rolled up like
+    // the answers; the rest are not placed.
+    let mut placed = vec![vec![RespondentCells::default(); areas.len()]; columns];
+    for ((_, buurt, day, cell), c) in &raw.placed {
+        let Some(l) = leaf(buurt) else { continue };
+        let column = &mut placed[column(buurt, *day)];
+        let mut up = Some(l);
+        while let Some(a) = up {
+            *column[a].cells.entry(*cell).or_default() += c;
+            up = h.parent(a);
+        }
+    }
+    for (column, n) in placed.iter_mut().zip(&responses) {
+        for (area, n) in column.iter_mut().zip(n) {
+            area.unclassified = n.saturating_sub(area.classified());
+        }
+    }
+    let mut total_placed = vec![RespondentCells::default(); areas.len()];
+    for column in &placed {
+        for (total, area) in total_placed.iter_mut().zip(column) {
+            total.add(area);
+        }
+    }
+    let area_margins: Vec<Option<Margins>> =
+        areas.iter().map(|a| margins_for_area(tree, a.code.as_str(), margins)).collect();
+    let settings = RakeSettings::default();
+
     let questions: Vec<QuestionMeta> = closed
         .iter()
         .map(|q| QuestionMeta { id: q.id.to_string(), text: q.text.clone(), kind: q.kind.clone() })
         .collect();
-    let table = |wave: Option<&Wave>, n: &[u64], cells: &[Vec<Cell>]| SafeTable {
+    // Weighted figures only beside shown unweighted ones, question by question.
+    let weigh = |i: usize, cells: &[Vec<Cell>], respondents: &[RespondentCells]| match weights_for_area(
+        area_margins[i].as_ref(),
+        &respondents[i],
+        &settings,
+    ) {
+        WeightingOutcome::Unweighted { reason, .. } => AreaWeighting::Unweighted(reason),
+        outcome => AreaWeighting::Weighted(
+            closed
+                .iter()
+                .enumerate()
+                .map(|(qi, q)| (!question_hidden[qi][i]).then(|| cells[i][qi].weighted(&q.kind, &outcome)).flatten())
+                .collect(),
+        ),
+    };
+    let table = |wave: Option<&Wave>, n: &[u64], cells: &[Vec<Cell>], respondents: &[RespondentCells]| SafeTable {
         slug: current.definition.slug.to_string(),
         version: current.version,
         min_cell: k,
@@ -379,6 +556,7 @@ pub fn build_set(
                         .collect();
                     (n[i], figures)
                 }),
+                weighting: (!area_hidden[i] && n[i] > 0).then(|| weigh(i, cells, respondents)),
             })
             .collect(),
         index: index.clone(),
@@ -393,8 +571,12 @@ pub fn build_set(
     }
     let total_n: Vec<u64> = (0..areas.len()).map(|i| responses.iter().map(|c| c[i]).sum()).collect();
     ResultSet {
-        all: table(None, &total_n, &total_cells),
-        waves: waves.iter().enumerate().map(|(w, wave)| table(Some(wave), &responses[w], &cells[w])).collect(),
+        all: table(None, &total_n, &total_cells, &total_placed),
+        waves: waves
+            .iter()
+            .enumerate()
+            .map(|(w, wave)| table(Some(wave), &responses[w], &cells[w], &placed[w]))
+            .collect(),
         outputs: Mutex::default(),
     }
 }
@@ -478,6 +660,7 @@ mod tests {
                     choice: String::new(),
                     value,
                     day: d,
+                    cell: None,
                 };
                 if *n > 0 {
                     raw.responses.insert((1, buurt.clone(), d), *n);
@@ -503,7 +686,7 @@ mod tests {
         #[test]
         fn shown_figures_never_reveal_a_small_group((tree, per_buurt) in arb_municipality(), k in 3u64..12) {
             let p = published();
-            let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw(&per_buurt), &waves(), k);
+            let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw(&per_buurt), &waves(), k, &BTreeMap::new());
             let areas: Vec<&Area> = tree.all().collect();
             let buurten: Vec<&str> = per_buurt.iter().map(|(b, _)| b.as_str()).collect();
             // Variables: (buurt, column); what a table shows of an area is a
@@ -621,7 +804,7 @@ mod tests {
             ("BU00010001".to_string(), [(40, 0), (40, 0), (0, 0)]),
         ];
         let p = published();
-        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw(&counts), &waves(), 10);
+        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw(&counts), &waves(), 10, &BTreeMap::new());
         for table in [&set.all, &set.waves[0], &set.waves[1]] {
             assert!(table.get("BU00010000").unwrap().figures.is_none());
             // …and so is B, or the wijk minus B would give A.
