@@ -200,7 +200,15 @@ fn served(data: &Data, live: &LiveResults, catalog: &Catalog) -> usize {
 
 fn results(c: &mut Criterion) {
     let full = std::env::args().any(|a| a == "--bench");
-    let sizes: &[usize] = if full { &[100_000, 1_000_000] } else { &[2_000] };
+    // BUURTPEIL_BENCH_SIZES=100000 (a comma list) measures other sizes.
+    let chosen: Option<Vec<usize>> = std::env::var("BUURTPEIL_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect());
+    let sizes: &[usize] = match &chosen {
+        Some(sizes) if full && !sizes.is_empty() => sizes,
+        _ if full => &[100_000, 1_000_000],
+        _ => &[2_000],
+    };
     let mut backends = vec!["sqlite"];
     if std::env::var("BUURTPEIL_BENCH_PG_URL").is_ok() {
         backends.push("postgres");
@@ -247,12 +255,26 @@ fn bench_all(group: &mut criterion::BenchmarkGroup<criterion::measurement::WallT
         })
     });
     group.bench_function("recompute", |b| b.iter(|| recompute(data)));
+    // As before weighting: the scan without cells, no margins.
+    group.bench_function("recompute_unweighted", |b| {
+        b.iter(|| {
+            let raw = RawCounts::fetch(&mut data.pool.get().unwrap(), &[data.questionnaire.id], None).unwrap();
+            let versions = std::slice::from_ref(&data.questionnaire);
+            build_set(&data.tree, &data.questionnaire, versions, &raw, &[], 10, &Default::default()).waves.len()
+        })
+    });
     // After a commit: the tables rebuilt from the kept counts, no scan.
     let raw = fetch(&mut data.pool.get().unwrap(), data);
     let margins = load_margins(&mut data.pool.get().unwrap()).unwrap();
     let versions = std::slice::from_ref(&data.questionnaire);
     group.bench_function("rebuild_from_kept_counts", |b| {
         b.iter(|| build_set(&data.tree, &data.questionnaire, versions, &raw, &[], 10, &margins).waves.len())
+    });
+    let plain = RawCounts::fetch(&mut data.pool.get().unwrap(), &[data.questionnaire.id], None).unwrap();
+    group.bench_function("rebuild_unweighted", |b| {
+        b.iter(|| {
+            build_set(&data.tree, &data.questionnaire, versions, &plain, &[], 10, &Default::default()).waves.len()
+        })
     });
     let writer = Writer::start(data.pool.clone()).unwrap();
     let live = LiveResults::new(&writer);

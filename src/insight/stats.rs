@@ -152,6 +152,8 @@ pub struct ScaleSummary {
     pub exact: Moments,
     #[serde(skip)]
     pub satisfied: Option<Share>,
+    #[serde(skip)]
+    pub unsatisfied: Option<Share>,
 }
 
 /// Summary of a number question (years, hours): no distribution, whose
@@ -230,6 +232,7 @@ impl ScaleSummary {
             distribution: sample.mass.iter().map(|(_, w)| (w * 100.0 / total + 0.5).floor() as u32).collect(),
             exact,
             satisfied,
+            unsatisfied,
         })
     }
 }
