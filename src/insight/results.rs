@@ -595,6 +595,7 @@ mod tests {
     use super::*;
     use crate::area::Area;
     use crate::insight::disclosure::tests::rank;
+    use crate::insight::weighted::WeightedEstimates;
 
     fn published() -> Published {
         let def = crate::questionnaire::test_definition();
@@ -718,7 +719,7 @@ mod tests {
                             let shown = entry["suppressed"] == false
                                 && q.is_none_or(|q| entry["questions"][&table.questions[q].id]["suppressed"] != true);
                             if entry["suppressed"] == true {
-                                prop_assert!(entry.get("n").is_none() && entry.get("questions").is_none());
+                                prop_assert!(entry.get("n").is_none() && entry.get("questions").is_none() && entry.get("weighting").is_none());
                             }
                             if !shown {
                                 continue;
@@ -812,6 +813,106 @@ mod tests {
         }
         assert_eq!(set.all.get("WK000100").unwrap().figures.as_ref().unwrap().0, 113);
         assert_eq!(set.waves[0].get("WK000100").unwrap().figures.as_ref().unwrap().0, 43);
+    }
+
+    /// The shipped geluk questionnaire (it asks age band and gender).
+    fn geluk() -> Published {
+        let src = include_str!("../../questionnaires/geluk.toml");
+        let def = crate::questionnaire::parse_toml("geluk.toml", src).unwrap();
+        Published { id: 1, version: 1, content_hash: def.content_hash(), definition: Arc::new(def) }
+    }
+
+    /// Counts, as committed one by one: `n` geluk responses in a buurt
+    /// with an age band and a gender (None: not given) and a score.
+    fn respond(raw: &mut RawCounts, p: &Published, buurt: &str, cell: Option<(&str, &str)>, score: i64, n: usize) {
+        let mut given: BTreeMap<String, crate::questionnaire::RawAnswer> = [
+            ("tevredenheid_leven".to_string(), crate::questionnaire::RawAnswer::Number(score as f64)),
+            ("geluk".to_string(), crate::questionnaire::RawAnswer::Number(7.0)),
+        ]
+        .into();
+        if let Some((age, gender)) = cell {
+            given.insert("leeftijd".into(), crate::questionnaire::RawAnswer::Text(age.into()));
+            given.insert("geslacht".into(), crate::questionnaire::RawAnswer::Text(gender.into()));
+        }
+        let answers = p.definition.check_answers(&given).unwrap();
+        let buurt = AreaCode::parse(Level::Buurt, buurt).unwrap();
+        for _ in 0..n {
+            raw.add(&Submission { version_id: p.id, buurt: buurt.clone(), answers: answers.clone() }, day(1));
+        }
+    }
+
+    fn long_margins(cells: [[u64; 2]; 4]) -> Margins {
+        let mut m = Margins::new();
+        for (band, pair) in weighting::Variable::AgeBand.categories().iter().zip(cells) {
+            m.set(weighting::Variable::AgeBand.category(band).unwrap(), pair[0] + pair[1]);
+        }
+        for (g, gender) in weighting::Variable::Gender.categories().iter().enumerate() {
+            m.set(weighting::Variable::Gender.category(gender).unwrap(), cells.iter().map(|p| p[g]).sum());
+        }
+        m
+    }
+
+    #[test]
+    fn weighted_figures_stand_beside_shown_figures_only() {
+        let code = |level, c: &str| AreaCode::parse(level, c).unwrap();
+        let buurt =
+            |c: &str| Area { code: code(Level::Buurt, c), name: c.into(), parent: Some(code(Level::Wijk, "WK000100")) };
+        let tree = AreaTree::new(vec![
+            Area { code: code(Level::Gemeente, "GM0001"), name: "G".into(), parent: None },
+            Area {
+                code: code(Level::Wijk, "WK000100"),
+                name: "W".into(),
+                parent: Some(code(Level::Gemeente, "GM0001")),
+            },
+            buurt("BU00010000"),
+            buurt("BU00010001"),
+            buurt("BU00010002"),
+        ]);
+        let p = geluk();
+        let mut raw = RawCounts { placement: weighting::Placement::of(&p.definition), ..RawCounts::default() };
+        // A: age and gender independent among respondents; scores by band.
+        for (age, score, k) in
+            [("jonger_25", 4, 1), ("van_25_tot_45", 6, 1), ("van_45_tot_65", 7, 1), ("vanaf_65", 9, 2)]
+        {
+            respond(&mut raw, &p, "BU00010000", Some((age, "man")), score, 2 * k);
+            respond(&mut raw, &p, "BU00010000", Some((age, "vrouw")), score, 3 * k);
+        }
+        respond(&mut raw, &p, "BU00010001", Some(("jonger_25", "man")), 2, 3); // below k
+        respond(&mut raw, &p, "BU00010002", None, 5, 12); // hidden with it
+        let population = long_margins([[150, 150], [150, 150], [100, 100], [100, 100]]);
+        let margins: BTreeMap<String, Margins> =
+            ["BU00010000", "BU00010001", "BU00010002"].iter().map(|b| (b.to_string(), population.clone())).collect();
+        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &[], 10, &margins);
+        let t = &set.all;
+        let qi = t.question_index("tevredenheid_leven").unwrap();
+        let w = t.weighted("BU00010000", qi).expect("A is weighted");
+        assert_eq!((w.n_eff, w.deff), (20, 1.25));
+        assert!(matches!(w.estimates, WeightedEstimates::Mean { mean, .. } if mean == 6.2), "{w:?}");
+        for hidden in ["BU00010001", "BU00010002"] {
+            let a = t.get(hidden).unwrap();
+            assert!(a.figures.is_none() && a.weighting.is_none() && t.weighted(hidden, qi).is_none());
+        }
+        let json = crate::web::results_json(t, Level::Buurt);
+        for entry in json["areas"].as_array().unwrap().iter().filter(|e| e["suppressed"] == true) {
+            assert!(entry.get("weighting").is_none() && entry.get("questions").is_none(), "{entry}");
+        }
+        // The wijk sums its buurten's margins and its respondents, hidden
+        // ones included, as its unweighted figures do.
+        assert!(t.weighted("WK000100", qi).is_some());
+        // Margins in the respondents' own proportions: every weight is 1,
+        // and the weighted figures are the unweighted ones.
+        let own = long_margins([[2, 3], [2, 3], [2, 3], [4, 6]]);
+        let margins: BTreeMap<String, Margins> = [("BU00010000".to_string(), own)].into();
+        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &[], 10, &margins);
+        let w = set.all.weighted("BU00010000", qi).unwrap();
+        let Some(QuestionFigures::Scale(plain)) = set.all.figures("BU00010000", qi) else { panic!() };
+        assert_eq!((w.n_eff, w.deff), (25, 1.0));
+        assert!(
+            matches!(&w.estimates, WeightedEstimates::Mean { mean, ci95, .. } if *mean == plain.mean && *ci95 == plain.ci95)
+        );
+        // No margins for the wijk's other buurten: the wijk is unweighted.
+        let wijk = set.all.get("WK000100").unwrap().weighting.as_ref().unwrap();
+        assert_eq!(wijk.reason(), Some("no_margins"));
     }
 
     #[test]
