@@ -57,6 +57,8 @@ struct Counted {
 
 struct Entry {
     versions: Vec<i32>,
+    /// Whether (and how) answers are counted per respondent cell.
+    placement: Option<Placement>,
     counted: Mutex<Counted>,
     built: RwLock<Option<(Stamp, Arc<ResultSet>)>>,
     building: Mutex<()>,
@@ -121,9 +123,14 @@ impl LiveResults {
         };
         let versions = cx.catalog.versions(slug);
         let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
-        let entry = self.entry(pool, slug, &ids, Placement::of(&current.definition))?;
-        self.verify(pool, &entry)?;
         let (margins, margins_generation) = self.margins(pool)?;
+        // Counting answers per respondent cell joins every answer to its
+        // response's age and gender answers (BENCHMARKS.md): only worth it
+        // when there are margins to weight to. Margins imported later bring
+        // a fresh count with cells.
+        let placement = Placement::of(&current.definition).filter(|_| !margins.is_empty());
+        let entry = self.entry(pool, slug, &ids, placement)?;
+        self.verify(pool, &entry)?;
         loop {
             let counted = entry.counted.lock().unwrap_or_else(|e| e.into_inner()).generation;
             let stamp = Stamp {
@@ -164,20 +171,22 @@ impl LiveResults {
     }
 
     /// The kept counts of a questionnaire's versions, read first when
-    /// missing or when a version was published since.
+    /// missing, when a version was published since, or when they are to be
+    /// counted per cell now (or no longer).
     fn entry(&self, pool: &Pool, slug: &str, ids: &[i32], placement: Option<Placement>) -> Result<Arc<Entry>, DbError> {
-        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.versions == ids) {
+        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.versions == ids && e.placement == placement) {
             return Ok(e.clone());
         }
         // The writer waits while the database is read, so every response is
         // either in what is read or added afterwards, never both or neither.
         let _paused = self.writer.pause();
-        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.versions == ids) {
+        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.versions == ids && e.placement == placement) {
             return Ok(e.clone());
         }
-        let raw = RawCounts::fetch(&mut *pool.get()?, ids, placement)?;
+        let raw = RawCounts::fetch(&mut *pool.get()?, ids, placement.clone())?;
         let entry = Arc::new(Entry {
             versions: ids.to_vec(),
+            placement,
             counted: Mutex::new(Counted { raw, generation: 0, verified_at: Instant::now() }),
             built: RwLock::new(None),
             building: Mutex::new(()),

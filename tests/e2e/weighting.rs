@@ -471,3 +471,35 @@ async fn weighted_figures_on_every_path(backend: Backend) {
     }
 }
 on_both_backends!(weighted_figures_on_every_path);
+
+/// Margins imported by the command line while the server runs: results
+/// are unweighted with the notice until the server re-reads the margins
+/// (within seconds), then weighted — counted anew per respondent cell,
+/// with the responses that came in meanwhile.
+async fn margins_imported_while_serving_are_noticed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    submit_placed(&app, "BU07721110", "jonger_25", "man", 4, 5).await;
+    submit_placed(&app, "BU07721110", "vanaf_65", "vrouw", 8, 15).await;
+    let weighting = |body: &serde_json::Value| area(body, "BU07721110")["weighting"].clone();
+    assert_eq!(weighting(&app.results("buurt").await)["reason"], "no_margins");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("margins.csv");
+    std::fs::write(&path, long_file(&[("BU07721110", [[250, 250], [0, 0], [0, 0], [250, 250]])])).unwrap();
+    assert!(buurtpeil(&app.db, &["margins", "import", path.to_str().unwrap()]).status.success());
+    submit_placed(&app, "BU07721110", "vanaf_65", "vrouw", 8, 5).await;
+    let started = std::time::Instant::now();
+    let body = loop {
+        let body = app.results("buurt").await;
+        if weighting(&body)["weighted"] == true {
+            break body;
+        }
+        assert!(started.elapsed().as_secs() < 30, "not noticed within 30 s: {}", weighting(&body));
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    // 5 young of 25 answer 4, the rest 8; the young are half the residents.
+    let q = &area(&body, "BU07721110")["questions"]["tevredenheid_leven"];
+    assert_eq!(q["n"], 25);
+    assert_eq!(q["mean"], 7.2);
+    assert_eq!(q["weighted"]["mean"], 6.0, "{q}");
+}
+on_both_backends!(margins_imported_while_serving_are_noticed);
