@@ -15,5 +15,5 @@ pub mod weighting;
 
 pub use live::LiveResults;
 pub use results::{
-    build_set, AnswerKey, AreaResult, Output, QuestionFigures, QuestionMeta, RawCounts, ResultSet, SafeTable,
+    build_set, AnswerKey, AreaResult, ByCell, Output, QuestionFigures, QuestionMeta, RawCounts, ResultSet, SafeTable,
 };

@@ -34,8 +34,33 @@ pub struct AnswerKey {
     pub choice: String,
     pub value: i32,
     pub day: NaiveDate,
-    /// The respondent's weighting cell (None: not placed).
-    pub cell: Option<weighting::Cell>,
+}
+
+/// Counts per respondent cell: one per cell (at [`weighting::Cell::index`])
+/// and a last one for respondents not placed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ByCell([u64; weighting::Cell::COUNT + 1]);
+
+impl ByCell {
+    /// `n` of those not placed.
+    pub fn unplaced(n: u64) -> ByCell {
+        let mut c = ByCell::default();
+        c.add(None, n);
+        c
+    }
+
+    pub fn add(&mut self, cell: Option<weighting::Cell>, n: u64) {
+        self.0[cell.map_or(weighting::Cell::COUNT, |c| c.index())] += n;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// The cells (None: not placed) with their counts, where not 0.
+    pub fn iter(&self) -> impl Iterator<Item = (Option<weighting::Cell>, u64)> + '_ {
+        self.0.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| (weighting::Cell::from_index(i), *n))
+    }
 }
 
 /// Raw counts of a questionnaire's versions, per buurt and day: read once
@@ -47,7 +72,8 @@ pub struct RawCounts {
     /// Of them, those placed in a weighting cell, per cell; the rest are
     /// not placed (see docs/weighting.md).
     pub placed: HashMap<(i32, String, NaiveDate, weighting::Cell), u64>,
-    pub answers: HashMap<AnswerKey, u64>,
+    /// Answers per key, by the respondents' cells.
+    pub answers: HashMap<AnswerKey, ByCell>,
     /// How respondents are placed in cells; None when the questionnaire
     /// does not ask age band and gender (then nobody is).
     pub placement: Option<Placement>,
@@ -131,9 +157,8 @@ impl RawCounts {
                 choice: row.choice,
                 value: row.value,
                 day: row.day,
-                cell,
             };
-            *raw.answers.entry(key).or_default() += n;
+            raw.answers.entry(key).or_default().add(cell, n);
         }
         raw.placement = Some(placement);
         Ok(raw)
@@ -163,8 +188,8 @@ impl RawCounts {
             ))
             .load(conn)?;
         for (version, question, buurt, value, choice, day, n) in rows {
-            let key = AnswerKey { version, question, buurt, choice, value, day, cell: None };
-            *self.answers.entry(key).or_default() += n as u64;
+            let key = AnswerKey { version, question, buurt, choice, value, day };
+            self.answers.entry(key).or_default().add(None, n as u64);
         }
         Ok(())
     }
@@ -185,9 +210,8 @@ impl RawCounts {
                     choice,
                     value,
                     day,
-                    cell,
                 };
-                *self.answers.entry(key).or_default() += 1;
+                self.answers.entry(key).or_default().add(cell, 1);
             }
         }
     }
@@ -456,10 +480,12 @@ pub fn build_set(
         }
         let cell = &mut cells[column(&key.buurt, key.day)][l][qi];
         let kind = &closed[qi].kind;
-        cell.count(kind, &values[qi], &key.choice, key.value, *c);
+        cell.count(kind, &values[qi], &key.choice, key.value, c.total());
         if raw.placement.is_some() {
-            let empty = || Cell { chosen: vec![0; values[qi].len()], ..Cell::default() };
-            cell.groups.entry(key.cell).or_insert_with(empty).count(kind, &values[qi], &key.choice, key.value, *c);
+            for (group, n) in c.iter() {
+                let empty = || Cell { chosen: vec![0; values[qi].len()], ..Cell::default() };
+                cell.groups.entry(group).or_insert_with(empty).count(kind, &values[qi], &key.choice, key.value, n);
+            }
         }
     }
     for column in cells.iter_mut() {
@@ -661,14 +687,13 @@ mod tests {
                     choice: String::new(),
                     value,
                     day: d,
-                    cell: None,
                 };
                 if *n > 0 {
                     raw.responses.insert((1, buurt.clone(), d), *n);
-                    raw.answers.insert(key("score", 7), *n);
+                    raw.answers.insert(key("score", 7), ByCell::unplaced(*n));
                 }
                 if *extra > 0 {
-                    raw.answers.insert(key("extra", 3), *extra);
+                    raw.answers.insert(key("extra", 3), ByCell::unplaced(*extra));
                 }
             }
         }
