@@ -54,6 +54,8 @@ struct Row {
 #[derive(Serialize, Default)]
 struct Weighted {
     estimate: f64,
+    /// Choices: the share of the option compared, in whole per cent.
+    percent: Option<u32>,
     ci: [f64; 2],
     share_7_plus: Option<u32>,
     share_0_4: Option<u32>,
@@ -79,7 +81,8 @@ impl Weighted {
                 ..base
             },
             WeightedEstimates::Shares(options) => Weighted {
-                estimate: options.get(option).map_or(0.0, |s| f64::from(s.percent)),
+                estimate: options.get(option).map_or(0.0, |s| s.exact.estimate * 100.0),
+                percent: options.get(option).map(|s| s.percent),
                 ci: options.get(option).map_or([0.0, 0.0], |s| s.ci95),
                 options: options.iter().map(|s| (s.percent, s.ci95)).collect(),
                 ..base
