@@ -850,6 +850,18 @@ mod tests {
     /// Counts, as committed one by one: `n` geluk responses in a buurt
     /// with an age band and a gender (None: not given) and a score.
     fn respond(raw: &mut RawCounts, p: &Published, buurt: &str, cell: Option<(&str, &str)>, score: i64, n: usize) {
+        respond_on(raw, p, buurt, cell, score, n, 1);
+    }
+
+    fn respond_on(
+        raw: &mut RawCounts,
+        p: &Published,
+        buurt: &str,
+        cell: Option<(&str, &str)>,
+        score: i64,
+        n: usize,
+        month: u32,
+    ) {
         let mut given: BTreeMap<String, crate::questionnaire::RawAnswer> = [
             ("tevredenheid_leven".to_string(), crate::questionnaire::RawAnswer::Number(score as f64)),
             ("geluk".to_string(), crate::questionnaire::RawAnswer::Number(7.0)),
@@ -862,7 +874,7 @@ mod tests {
         let answers = p.definition.check_answers(&given).unwrap();
         let buurt = AreaCode::parse(Level::Buurt, buurt).unwrap();
         for _ in 0..n {
-            raw.add(&Submission { version_id: p.id, buurt: buurt.clone(), answers: answers.clone() }, day(1));
+            raw.add(&Submission { version_id: p.id, buurt: buurt.clone(), answers: answers.clone() }, day(month));
         }
     }
 
@@ -938,6 +950,52 @@ mod tests {
         // No margins for the wijk's other buurten: the wijk is unweighted.
         let wijk = set.all.get("WK000100").unwrap().weighting.as_ref().unwrap();
         assert_eq!(wijk.reason(), Some("no_margins"));
+    }
+
+    #[test]
+    fn each_wave_is_weighted_with_its_own_respondents() {
+        let code = |level, c: &str| AreaCode::parse(level, c).unwrap();
+        let tree = AreaTree::new(vec![
+            Area { code: code(Level::Gemeente, "GM0001"), name: "G".into(), parent: None },
+            Area {
+                code: code(Level::Wijk, "WK000100"),
+                name: "W".into(),
+                parent: Some(code(Level::Gemeente, "GM0001")),
+            },
+            Area {
+                code: code(Level::Buurt, "BU00010000"),
+                name: "A".into(),
+                parent: Some(code(Level::Wijk, "WK000100")),
+            },
+        ]);
+        let p = geluk();
+        let mut raw = RawCounts { placement: weighting::Placement::of(&p.definition), ..RawCounts::default() };
+        // Half the residents are young. Wave 1 (January): 10 young (score
+        // 4), 30 old (8); wave 2 (March): 30 young (4), 10 old (8).
+        for (month, young, old) in [(1, 10, 30), (3, 30, 10)] {
+            respond_on(&mut raw, &p, "BU00010000", Some(("jonger_25", "man")), 4, young, month);
+            respond_on(&mut raw, &p, "BU00010000", Some(("vanaf_65", "man")), 8, old, month);
+        }
+        let margins: BTreeMap<String, Margins> =
+            [("BU00010000".to_string(), long_margins([[500, 0], [0, 0], [0, 0], [500, 0]]))].into();
+        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &waves(), 10, &margins);
+        let qi = set.all.question_index("tevredenheid_leven").unwrap();
+        let mean = |t: &SafeTable| match t.weighted("BU00010000", qi).map(|w| &w.estimates) {
+            Some(WeightedEstimates::Mean { mean, .. }) => *mean,
+            other => panic!("{other:?}"),
+        };
+        let plain = |t: &SafeTable| match t.figures("BU00010000", qi) {
+            Some(QuestionFigures::Scale(s)) => s.mean,
+            other => panic!("{other:?}"),
+        };
+        // Unweighted the waves differ (7.0 and 5.0); weighted both are 6.0,
+        // and so is all responses together.
+        assert_eq!((plain(&set.waves[0]), plain(&set.waves[1]), plain(&set.all)), (7.0, 5.0, 6.0));
+        assert_eq!((mean(&set.waves[0]), mean(&set.waves[1]), mean(&set.all)), (6.0, 6.0, 6.0));
+        // 10 and 30 respondents weigh 2 and 2/3: n_eff = 40² / (10·4 + 30·4/9).
+        let w = set.waves[0].weighted("BU00010000", qi).unwrap();
+        assert_eq!((w.n_eff, w.deff), (30, 1.33));
+        assert_eq!(set.all.weighted("BU00010000", qi).unwrap().deff, 1.0, "all: 40 young, 40 old");
     }
 
     #[test]
