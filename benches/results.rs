@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use buurtpeil::area::{load_tree, AreaCode, AreaTree, Level};
 use buurtpeil::db::{connect, AnyConnection, DatabaseUrl, Pool};
 use buurtpeil::insight::live::Context;
+use buurtpeil::insight::weighting::{load_margins, Placement};
 use buurtpeil::insight::{build_set, LiveResults, RawCounts};
 use buurtpeil::questionnaire::{
     load_dir, parse_toml, publish, read_catalog, Catalog, Published, QuestionKind, RawAnswer, OTHER,
@@ -100,6 +101,8 @@ fn prepare(url: &str, dir: Option<tempfile::TempDir>, slug_source: Option<&str>,
     };
     let questionnaire = publish(&mut conn, &def).unwrap();
     let tree = load_tree(&mut conn).unwrap();
+    // Population margins for every buurt: geluk's results are weighted.
+    buurtpeil::demo::load_margins(&mut conn, &tree, 772).unwrap();
     fill(&mut conn, &tree, &questionnaire, n);
     if let AnyConnection::Postgresql(c) = &mut *conn {
         c.batch_execute("VACUUM ANALYZE").unwrap();
@@ -164,11 +167,21 @@ impl BackendName for PgConnection {
     }
 }
 
-/// From scratch: the grouped scan of the answers and every safe table.
+/// The grouped scan of the answers (per respondent cell when the
+/// questionnaire asks age band and gender).
+fn fetch(conn: &mut AnyConnection, data: &Data) -> RawCounts {
+    let placement = Placement::of(&data.questionnaire.definition);
+    RawCounts::fetch(conn, &[data.questionnaire.id], placement).unwrap()
+}
+
+/// From scratch: the grouped scan of the answers, the margins, and every
+/// safe table with its weighted figures.
 fn recompute(data: &Data) -> usize {
     let mut conn = data.pool.get().unwrap();
-    let raw = RawCounts::fetch(&mut conn, &[data.questionnaire.id]).unwrap();
-    let set = build_set(&data.tree, &data.questionnaire, std::slice::from_ref(&data.questionnaire), &raw, &[], 10);
+    let raw = fetch(&mut conn, data);
+    let margins = load_margins(&mut conn).unwrap();
+    let versions = std::slice::from_ref(&data.questionnaire);
+    let set = build_set(&data.tree, &data.questionnaire, versions, &raw, &[], 10, &margins);
     set.all.at_level(Level::Buurt).filter(|a| a.figures.is_some()).count()
 }
 
@@ -187,7 +200,15 @@ fn served(data: &Data, live: &LiveResults, catalog: &Catalog) -> usize {
 
 fn results(c: &mut Criterion) {
     let full = std::env::args().any(|a| a == "--bench");
-    let sizes: &[usize] = if full { &[100_000, 1_000_000] } else { &[2_000] };
+    // BUURTPEIL_BENCH_SIZES=100000 (a comma list) measures other sizes.
+    let chosen: Option<Vec<usize>> = std::env::var("BUURTPEIL_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect());
+    let sizes: &[usize] = match &chosen {
+        Some(sizes) if full && !sizes.is_empty() => sizes,
+        _ if full => &[100_000, 1_000_000],
+        _ => &[2_000],
+    };
     let mut backends = vec!["sqlite"];
     if std::env::var("BUURTPEIL_BENCH_PG_URL").is_ok() {
         backends.push("postgres");
@@ -234,11 +255,26 @@ fn bench_all(group: &mut criterion::BenchmarkGroup<criterion::measurement::WallT
         })
     });
     group.bench_function("recompute", |b| b.iter(|| recompute(data)));
+    // As before weighting: the scan without cells, no margins.
+    group.bench_function("recompute_unweighted", |b| {
+        b.iter(|| {
+            let raw = RawCounts::fetch(&mut data.pool.get().unwrap(), &[data.questionnaire.id], None).unwrap();
+            let versions = std::slice::from_ref(&data.questionnaire);
+            build_set(&data.tree, &data.questionnaire, versions, &raw, &[], 10, &Default::default()).waves.len()
+        })
+    });
     // After a commit: the tables rebuilt from the kept counts, no scan.
-    let raw = RawCounts::fetch(&mut data.pool.get().unwrap(), &[data.questionnaire.id]).unwrap();
+    let raw = fetch(&mut data.pool.get().unwrap(), data);
+    let margins = load_margins(&mut data.pool.get().unwrap()).unwrap();
     let versions = std::slice::from_ref(&data.questionnaire);
     group.bench_function("rebuild_from_kept_counts", |b| {
-        b.iter(|| build_set(&data.tree, &data.questionnaire, versions, &raw, &[], 10).waves.len())
+        b.iter(|| build_set(&data.tree, &data.questionnaire, versions, &raw, &[], 10, &margins).waves.len())
+    });
+    let plain = RawCounts::fetch(&mut data.pool.get().unwrap(), &[data.questionnaire.id], None).unwrap();
+    group.bench_function("rebuild_unweighted", |b| {
+        b.iter(|| {
+            build_set(&data.tree, &data.questionnaire, versions, &plain, &[], 10, &Default::default()).waves.len()
+        })
     });
     let writer = Writer::start(data.pool.clone()).unwrap();
     let live = LiveResults::new(&writer);

@@ -13,7 +13,8 @@
 use buurtpeil::area::{load_tree, AreaTree};
 use buurtpeil::db::{connect, DatabaseUrl, Pool};
 use buurtpeil::insight::weighting::{
-    answers_by_cell, cells_for_area, load_margins, margins_for_area, respondent_cells, weights_for_area, RakeSettings,
+    answers_by_cell, cells_for_area, load_margins, margins_for_area, respondent_cells, weights_for_area, Placement,
+    RakeSettings,
 };
 use buurtpeil::insight::RawCounts;
 use buurtpeil::questionnaire::{load_catalog, load_dir, Published};
@@ -86,7 +87,17 @@ fn weighting(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("weighting/{backend}/{n}"));
         group.sample_size(10);
         group.bench_function("RawCounts::fetch (baseline)", |b| {
-            b.iter(|| RawCounts::fetch(&mut data.pool.get().unwrap(), &[data.geluk.id]).unwrap().answers.len())
+            b.iter(|| RawCounts::fetch(&mut data.pool.get().unwrap(), &[data.geluk.id], None).unwrap().answers.len())
+        });
+        // What results read now: the same scan, grouped by respondent cell.
+        let placement = Placement::of(&data.geluk.definition);
+        group.bench_function("RawCounts::fetch with cells", |b| {
+            b.iter(|| {
+                RawCounts::fetch(&mut data.pool.get().unwrap(), &[data.geluk.id], placement.clone())
+                    .unwrap()
+                    .answers
+                    .len()
+            })
         });
         group.bench_function("respondent_cells", |b| {
             b.iter(|| {

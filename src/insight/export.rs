@@ -5,6 +5,7 @@
 
 use super::results::{QuestionFigures, SafeTable};
 use super::stats::Share;
+use super::weighted::WeightedEstimates;
 use crate::area::Level;
 use crate::i18n::Lang;
 use crate::spreadsheet::{Cell, Sheet, SUPPRESSED};
@@ -31,34 +32,59 @@ fn number(value: f64, decimals: u8) -> Cell {
     Cell::Number { value, decimals }
 }
 
-/// One measure row's figures: value, interval, and the respondents it rests on.
+/// One measure row's figures: value and interval, and the weighted value
+/// and interval beside them where the measure is weighted.
 struct Measure {
     name: String,
     value: Cell,
     ci: Option<[f64; 2]>,
+    weighted: Option<(Cell, Option<[f64; 2]>)>,
 }
 
-fn share(name: String, s: &Share) -> Measure {
-    Measure { name, value: Cell::Int(i64::from(s.percent)), ci: Some(s.ci95) }
+fn share_cell(s: &Share) -> (Cell, Option<[f64; 2]>) {
+    (Cell::Int(i64::from(s.percent)), Some(s.ci95))
 }
 
-fn measures(lang: Lang, figures: &QuestionFigures, values: &[&str], min: i32) -> Option<(u64, Vec<Measure>)> {
-    let m = |key: &str, value: Cell, ci: Option<[f64; 2]>| Measure { name: label(lang, key), value, ci };
+fn measures(
+    lang: Lang,
+    figures: &QuestionFigures,
+    weighted: Option<&WeightedEstimates>,
+    values: &[&str],
+    min: i32,
+) -> Option<(u64, Vec<Measure>)> {
+    let m =
+        |key: &str, value: Cell, ci: Option<[f64; 2]>| Measure { name: label(lang, key), value, ci, weighted: None };
+    let (mean, shares_7_0) = match weighted {
+        Some(WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4 }) => (
+            Some((number(*mean, 2), Some(*ci95))),
+            [share_7_plus.as_ref().map(share_cell), share_0_4.as_ref().map(share_cell)],
+        ),
+        _ => (None, [None, None]),
+    };
+    let options: Vec<Option<(Cell, Option<[f64; 2]>)>> = match weighted {
+        Some(WeightedEstimates::Shares(s)) => s.iter().map(|s| Some(share_cell(s))).collect(),
+        _ => Vec::new(),
+    };
     Some(match figures {
         QuestionFigures::Suppressed => return None,
         QuestionFigures::Scale(s) => {
-            let mut rows = vec![m("mean", number(s.mean, 2), Some(s.ci95)), m("median", number(s.median, 1), None)];
+            let mut rows = vec![
+                Measure { weighted: mean, ..m("mean", number(s.mean, 2), Some(s.ci95)) },
+                m("median", number(s.median, 1), None),
+            ];
+            let [w7, w0] = shares_7_0;
             if let (Some(p), ci) = (s.share_7_plus, s.share_7_plus_ci95) {
-                rows.push(m("share_7_plus", Cell::Int(i64::from(p)), ci));
+                rows.push(Measure { weighted: w7, ..m("share_7_plus", Cell::Int(i64::from(p)), ci) });
             }
             if let (Some(p), ci) = (s.share_0_4, s.share_0_4_ci95) {
-                rows.push(m("share_0_4", Cell::Int(i64::from(p)), ci));
+                rows.push(Measure { weighted: w0, ..m("share_0_4", Cell::Int(i64::from(p)), ci) });
             }
             for (i, p) in s.distribution.iter().enumerate() {
                 rows.push(Measure {
                     name: format!("{} {}", label(lang, "share_of"), min + i as i32),
                     value: Cell::Int(i64::from(*p)),
                     ci: None,
+                    weighted: None,
                 });
             }
             (s.n, rows)
@@ -66,7 +92,7 @@ fn measures(lang: Lang, figures: &QuestionFigures, values: &[&str], min: i32) ->
         QuestionFigures::Number(s) => (
             s.n,
             vec![
-                m("mean", number(s.mean, 2), Some(s.ci95)),
+                Measure { weighted: mean, ..m("mean", number(s.mean, 2), Some(s.ci95)) },
                 m("median", number(s.median, 1), None),
                 m("quartile_1", number(s.quartiles[0], 1), None),
                 m("quartile_3", number(s.quartiles[1], 1), None),
@@ -74,7 +100,20 @@ fn measures(lang: Lang, figures: &QuestionFigures, values: &[&str], min: i32) ->
         ),
         QuestionFigures::Choice(c) => (
             c.n,
-            values.iter().zip(&c.options).map(|(v, s)| share(format!("{} {v}", label(lang, "share_of")), s)).collect(),
+            values
+                .iter()
+                .zip(&c.options)
+                .enumerate()
+                .map(|(i, (v, s))| {
+                    let (value, ci) = share_cell(s);
+                    Measure {
+                        name: format!("{} {v}", label(lang, "share_of")),
+                        value,
+                        ci,
+                        weighted: options.get(i).cloned().flatten(),
+                    }
+                })
+                .collect(),
         ),
     })
 }
@@ -96,6 +135,12 @@ pub fn results_sheet(table: &SafeTable, lang: Lang) -> Sheet {
         "ci_low",
         "ci_high",
         "answered",
+        "weighted_value",
+        "weighted_ci_low",
+        "weighted_ci_high",
+        "n_eff",
+        "deff",
+        "weighting",
     ]
     .iter()
     .map(|k| label(lang, &format!("col_{k}")))
@@ -112,20 +157,26 @@ pub fn results_sheet(table: &SafeTable, lang: Lang) -> Sheet {
                     respondents,
                 ]
             };
-            let Some((n, figures)) = &area.figures else {
+            let (Some((n, figures)), Some(weighting)) = (&area.figures, &area.weighting) else {
                 let mut row = head(Cell::Suppressed);
                 row.extend([Cell::Empty, Cell::Empty, Cell::Empty, Cell::Suppressed, Cell::Empty, Cell::Empty]);
                 row.push(Cell::Empty);
+                row.extend(std::iter::repeat_n(Cell::Empty, 6));
                 rows.push(row);
                 continue;
             };
-            for (meta, fig) in table.questions.iter().zip(figures) {
+            // Weighted, or the notice saying why not.
+            let status = Cell::Text(weighting.notice(lang).unwrap_or_else(|| label(lang, "weighted")));
+            for (qi, (meta, fig)) in table.questions.iter().zip(figures).enumerate() {
                 let values = meta.kind.choice_values();
                 let min = match &meta.kind {
                     crate::questionnaire::QuestionKind::Scale { min, .. } => *min,
                     _ => 0,
                 };
-                let Some((answered, list)) = measures(lang, fig, &values, min) else { continue };
+                let weighted = table.weighted(area.code.as_str(), qi);
+                let Some((answered, list)) = measures(lang, fig, weighted.map(|w| &w.estimates), &values, min) else {
+                    continue;
+                };
                 for measure in list {
                     let mut row = head(Cell::Int(*n as i64));
                     row.extend([
@@ -137,6 +188,17 @@ pub fn results_sheet(table: &SafeTable, lang: Lang) -> Sheet {
                         measure.ci.map_or(Cell::Empty, |c| number(c[1], 2)),
                         Cell::Int(answered as i64),
                     ]);
+                    match (measure.weighted, weighted) {
+                        (Some((value, ci)), Some(w)) => row.extend([
+                            value,
+                            ci.map_or(Cell::Empty, |c| number(c[0], 2)),
+                            ci.map_or(Cell::Empty, |c| number(c[1], 2)),
+                            Cell::Int(w.n_eff as i64),
+                            number(w.deff, 2),
+                        ]),
+                        _ => row.extend(std::iter::repeat_n(Cell::Empty, 5)),
+                    }
+                    row.push(status.clone());
                     rows.push(row);
                 }
             }

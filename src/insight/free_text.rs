@@ -125,7 +125,7 @@ mod tests {
 
     use super::*;
     use crate::area::{Area, AreaCode};
-    use crate::insight::{build_set, AnswerKey, RawCounts};
+    use crate::insight::{build_set, AnswerKey, ByCell, RawCounts};
 
     fn tree() -> AreaTree {
         let a = |c: &str, parent: Option<&str>| Area {
@@ -156,11 +156,11 @@ mod tests {
                 value: 5,
                 day,
             };
-            raw.answers.insert(key, n);
+            raw.answers.insert(key, ByCell::unplaced(n));
         }
         let def = crate::questionnaire::test_definition();
         let p = Published { id: 1, version: 1, content_hash: def.content_hash(), definition: Arc::new(def) };
-        build_set(&tree(), &p, std::slice::from_ref(&p), &raw, &[], 10).all
+        build_set(&tree(), &p, std::slice::from_ref(&p), &raw, &[], 10, &BTreeMap::new()).all
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! database once, then every committed response is added to them by the
 //! writer, in the same critical section as its commit. A request builds the
 //! result set from those counts in memory (no scan of the answers) and
-//! keeps it until new responses, waves, areas or versions arrive; while one
-//! build runs, other requests get the previous set, whole and consistent.
+//! keeps it until new responses, waves, areas, versions or population
+//! margins arrive; while one build runs, other requests get the previous
+//! set, whole and consistent. The counts carry each answer's respondent
+//! cell, so the weighted figures are built with the rest.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::results::{build_set, RawCounts, ResultSet};
+use super::weighting::{load_margins, Margins, Placement};
 use crate::area::AreaTree;
 use crate::db::schema::response_counts;
 use crate::db::{DbError, Pool};
@@ -32,6 +35,17 @@ struct Stamp {
     areas: u64,
     waves: Vec<Wave>,
     min_cell: u64,
+    margins: u64,
+}
+
+/// The population margins results are weighted to, re-read now and then:
+/// they are imported by another process (`buurtpeil margins import`).
+#[derive(Default)]
+struct KeptMargins {
+    margins: Arc<BTreeMap<String, Margins>>,
+    /// Grows when they change.
+    generation: u64,
+    read_at: Option<Instant>,
 }
 
 struct Counted {
@@ -43,6 +57,8 @@ struct Counted {
 
 struct Entry {
     versions: Vec<i32>,
+    /// Whether (and how) answers are counted per respondent cell.
+    placement: Option<Placement>,
     counted: Mutex<Counted>,
     built: RwLock<Option<(Stamp, Arc<ResultSet>)>>,
     building: Mutex<()>,
@@ -76,6 +92,7 @@ impl Entries {
 pub struct LiveResults {
     entries: Arc<Entries>,
     writer: Writer,
+    margins: Mutex<KeptMargins>,
 }
 
 /// What the tables are built over, as the caller knows it now.
@@ -94,7 +111,7 @@ impl LiveResults {
         let entries = Arc::new(Entries::default());
         let counting = entries.clone();
         writer.on_commit(Box::new(move |batch, day| counting.record(batch, day)));
-        LiveResults { entries, writer: writer.clone() }
+        LiveResults { entries, writer: writer.clone(), margins: Mutex::default() }
     }
 
     /// The result set of an anonymous questionnaire (None for an unknown
@@ -106,7 +123,13 @@ impl LiveResults {
         };
         let versions = cx.catalog.versions(slug);
         let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
-        let entry = self.entry(pool, slug, &ids)?;
+        let (margins, margins_generation) = self.margins(pool)?;
+        // Counting answers per respondent cell joins every answer to its
+        // response's age and gender answers (BENCHMARKS.md): only worth it
+        // when there are margins to weight to. Margins imported later bring
+        // a fresh count with cells.
+        let placement = Placement::of(&current.definition).filter(|_| !margins.is_empty());
+        let entry = self.entry(pool, slug, &ids, placement)?;
         self.verify(pool, &entry)?;
         loop {
             let counted = entry.counted.lock().unwrap_or_else(|e| e.into_inner()).generation;
@@ -116,6 +139,7 @@ impl LiveResults {
                 areas: cx.area_generation,
                 waves: cx.waves.clone(),
                 min_cell: cx.min_cell,
+                margins: margins_generation,
             };
             let previous = entry.built.read().unwrap_or_else(|e| e.into_inner()).clone();
             if let Some((s, set)) = &previous {
@@ -140,27 +164,29 @@ impl LiveResults {
                 let c = entry.counted.lock().unwrap_or_else(|e| e.into_inner());
                 (c.raw.clone(), c.generation)
             };
-            let set = Arc::new(build_set(cx.tree, current, versions, &raw, &cx.waves, cx.min_cell));
+            let set = Arc::new(build_set(cx.tree, current, versions, &raw, &cx.waves, cx.min_cell, &margins));
             *entry.built.write().unwrap_or_else(|e| e.into_inner()) = Some((Stamp { counted, ..stamp }, set.clone()));
             return Ok(Some(set));
         }
     }
 
     /// The kept counts of a questionnaire's versions, read first when
-    /// missing or when a version was published since.
-    fn entry(&self, pool: &Pool, slug: &str, ids: &[i32]) -> Result<Arc<Entry>, DbError> {
-        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.versions == ids) {
+    /// missing, when a version was published since, or when they are to be
+    /// counted per cell now (or no longer).
+    fn entry(&self, pool: &Pool, slug: &str, ids: &[i32], placement: Option<Placement>) -> Result<Arc<Entry>, DbError> {
+        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.versions == ids && e.placement == placement) {
             return Ok(e.clone());
         }
         // The writer waits while the database is read, so every response is
         // either in what is read or added afterwards, never both or neither.
         let _paused = self.writer.pause();
-        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.versions == ids) {
+        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.versions == ids && e.placement == placement) {
             return Ok(e.clone());
         }
-        let raw = RawCounts::fetch(&mut *pool.get()?, ids)?;
+        let raw = RawCounts::fetch(&mut *pool.get()?, ids, placement.clone())?;
         let entry = Arc::new(Entry {
             versions: ids.to_vec(),
+            placement,
             counted: Mutex::new(Counted { raw, generation: 0, verified_at: Instant::now() }),
             built: RwLock::new(None),
             building: Mutex::new(()),
@@ -189,10 +215,25 @@ impl LiveResults {
         let mut counted = entry.counted.lock().unwrap_or_else(|e| e.into_inner());
         if stored != counted.raw.respondents() {
             tracing::info!("results counts differ from the database: reading them again");
-            counted.raw = RawCounts::fetch(&mut conn, &entry.versions)?;
+            let placement = counted.raw.placement.clone();
+            counted.raw = RawCounts::fetch(&mut conn, &entry.versions, placement)?;
             counted.generation += 1;
         }
         counted.verified_at = Instant::now();
         Ok(())
+    }
+
+    /// The kept margins and their generation, re-read when due.
+    fn margins(&self, pool: &Pool) -> Result<(Arc<BTreeMap<String, Margins>>, u64), DbError> {
+        let mut kept = self.margins.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.read_at.is_none_or(|t| t.elapsed() >= VERIFY_EVERY) {
+            let stored = load_margins(&mut *pool.get()?)?;
+            if kept.read_at.is_none() || *kept.margins != stored {
+                kept.margins = Arc::new(stored);
+                kept.generation += 1;
+            }
+            kept.read_at = Some(Instant::now());
+        }
+        Ok((kept.margins.clone(), kept.generation))
     }
 }

@@ -12,9 +12,10 @@ pub mod report;
 mod results;
 pub mod stats;
 pub mod talent_map;
+pub mod weighted;
 pub mod weighting;
 
 pub use live::LiveResults;
 pub use results::{
-    build_set, AnswerKey, AreaResult, Output, QuestionFigures, QuestionMeta, RawCounts, ResultSet, SafeTable,
+    build_set, AnswerKey, AreaResult, ByCell, Output, QuestionFigures, QuestionMeta, RawCounts, ResultSet, SafeTable,
 };

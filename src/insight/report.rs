@@ -396,6 +396,7 @@ fn method(table: &SafeTable, title: &str, lang: Lang) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use std::sync::Arc;
 
     use chrono::NaiveDate;
@@ -403,6 +404,7 @@ mod tests {
     use super::*;
     use crate::area::{Area, AreaTree};
     use crate::insight::chart::tests::well_formed;
+    use crate::insight::ByCell;
     use crate::insight::{build_set, AnswerKey, RawCounts};
     use crate::questionnaire::Published;
     use crate::survey::Wave;
@@ -454,7 +456,7 @@ mod tests {
                         value,
                         day,
                     };
-                    *raw.answers.entry(key).or_default() += c;
+                    raw.answers.entry(key).or_default().add(None, c);
                 }
                 let choice = if w == 1 { "ja" } else { "nee" };
                 let key = AnswerKey {
@@ -465,13 +467,13 @@ mod tests {
                     value: 1,
                     day,
                 };
-                raw.answers.insert(key, *n);
+                raw.answers.insert(key, ByCell::unplaced(*n));
                 raw.responses.insert((1, buurt.to_string(), day), *n);
             }
         }
         let def = crate::questionnaire::test_definition();
         let p = Published { id: 1, version: 1, content_hash: def.content_hash(), definition: Arc::new(def) };
-        build_set(&tree, &p, std::slice::from_ref(&p), &raw, &waves, 10)
+        build_set(&tree, &p, std::slice::from_ref(&p), &raw, &waves, 10, &BTreeMap::new())
     }
 
     fn municipality() -> ResultSet {

@@ -9,10 +9,15 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDate;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Integer, Text};
 use sha2::{Digest, Sha256};
 
 use super::disclosure::{protect_jointly, Hierarchy};
 use super::stats::{ChoiceSummary, NumberSummary, Sample, ScaleSummary};
+use super::weighted::{self, AreaWeighting, Group, WeightedFigures};
+use super::weighting::{
+    self, margins_for_area, weights_for_area, Margins, Placement, RakeSettings, RespondentCells, WeightingOutcome,
+};
 use crate::area::{AreaCode, AreaTree, Level};
 use crate::db::schema::{answers, response_counts};
 use crate::db::{AnyConnection, DbError};
@@ -31,19 +36,82 @@ pub struct AnswerKey {
     pub day: NaiveDate,
 }
 
+/// Counts per respondent cell: one per cell (at [`weighting::Cell::index`])
+/// and a last one for respondents not placed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ByCell([u64; weighting::Cell::COUNT + 1]);
+
+impl ByCell {
+    /// `n` of those not placed.
+    pub fn unplaced(n: u64) -> ByCell {
+        let mut c = ByCell::default();
+        c.add(None, n);
+        c
+    }
+
+    pub fn add(&mut self, cell: Option<weighting::Cell>, n: u64) {
+        self.0[cell.map_or(weighting::Cell::COUNT, |c| c.index())] += n;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// The cells (None: not placed) with their counts, where not 0.
+    pub fn iter(&self) -> impl Iterator<Item = (Option<weighting::Cell>, u64)> + '_ {
+        self.0.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| (weighting::Cell::from_index(i), *n))
+    }
+}
+
 /// Raw counts of a questionnaire's versions, per buurt and day: read once
 /// from the database, then kept current by adding each committed response.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RawCounts {
     /// Respondents per (version, buurt, day).
     pub responses: HashMap<(i32, String, NaiveDate), u64>,
-    pub answers: HashMap<AnswerKey, u64>,
+    /// Of them, those placed in a weighting cell, per cell; the rest are
+    /// not placed (see docs/weighting.md).
+    pub placed: HashMap<(i32, String, NaiveDate, weighting::Cell), u64>,
+    /// Answers per key, by the respondents' cells.
+    pub answers: HashMap<AnswerKey, ByCell>,
+    /// How respondents are placed in cells; None when the questionnaire
+    /// does not ask age band and gender (then nobody is).
+    pub placement: Option<Placement>,
+}
+
+/// A row of counts_by_cell.sql.
+#[derive(QueryableByName)]
+struct CellRow {
+    #[diesel(sql_type = Integer)]
+    version: i32,
+    #[diesel(sql_type = Text)]
+    question: String,
+    #[diesel(sql_type = Text)]
+    buurt: String,
+    #[diesel(sql_type = Integer)]
+    value: i32,
+    #[diesel(sql_type = Text)]
+    choice: String,
+    #[diesel(sql_type = Date)]
+    day: NaiveDate,
+    #[diesel(sql_type = Text)]
+    age: String,
+    #[diesel(sql_type = Text)]
+    gender: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
 }
 
 impl RawCounts {
     /// One grouped scan of the answers in key order (the database groups
-    /// while it scans, no sorting) and the kept respondent counts.
-    pub fn fetch(conn: &mut AnyConnection, version_ids: &[i32]) -> Result<RawCounts, DbError> {
+    /// while it scans, no sorting) and the kept respondent counts. With a
+    /// placement, the scan also groups by each respondent's age band and
+    /// gender answers (counts_by_cell.sql), for weighted estimates.
+    pub fn fetch(
+        conn: &mut AnyConnection,
+        version_ids: &[i32],
+        placement: Option<Placement>,
+    ) -> Result<RawCounts, DbError> {
         let responses: Vec<(i32, String, NaiveDate, i64)> = response_counts::table
             .filter(response_counts::questionnaire_version_id.eq_any(version_ids))
             .select((
@@ -53,6 +121,52 @@ impl RawCounts {
                 response_counts::n,
             ))
             .load(conn)?;
+        let mut raw = RawCounts::default();
+        for (version, buurt, day, n) in responses {
+            *raw.responses.entry((version, buurt, day)).or_default() += n as u64;
+        }
+        let Some(placement) = placement else {
+            raw.count_answers(conn, version_ids)?;
+            return Ok(raw);
+        };
+        if version_ids.is_empty() {
+            raw.placement = Some(placement);
+            return Ok(raw);
+        }
+        let versions: Vec<String> = version_ids.iter().map(i32::to_string).collect();
+        let sql = include_str!("counts_by_cell.sql").replace("VERSIONS", &versions.join(","));
+        let (age_q, gender_q) = placement.questions();
+        let rows: Vec<CellRow> = match conn {
+            AnyConnection::Sqlite(c) => {
+                diesel::sql_query(sql.replace('$', "?")).bind::<Text, _>(age_q).bind::<Text, _>(gender_q).load(c)?
+            }
+            AnyConnection::Postgresql(c) => {
+                diesel::sql_query(sql).bind::<Text, _>(age_q).bind::<Text, _>(gender_q).load(c)?
+            }
+        };
+        for row in rows {
+            let cell = placement.cell(&row.age, &row.gender);
+            let n = row.n as u64;
+            if let (Some(c), true) = (cell, row.question == age_q) {
+                *raw.placed.entry((row.version, row.buurt.clone(), row.day, c)).or_default() += n;
+            }
+            let key = AnswerKey {
+                version: row.version,
+                question: row.question,
+                buurt: row.buurt,
+                choice: row.choice,
+                value: row.value,
+                day: row.day,
+            };
+            raw.answers.entry(key).or_default().add(cell, n);
+        }
+        raw.placement = Some(placement);
+        Ok(raw)
+    }
+
+    /// The grouped scan without cells, for a questionnaire that places
+    /// nobody.
+    fn count_answers(&mut self, conn: &mut AnyConnection, version_ids: &[i32]) -> Result<(), DbError> {
         let rows: Vec<(i32, String, String, i32, String, NaiveDate, i64)> = answers::table
             .filter(answers::questionnaire_version_id.eq_any(version_ids))
             .group_by((
@@ -73,19 +187,20 @@ impl RawCounts {
                 count_star(),
             ))
             .load(conn)?;
-        let mut raw = RawCounts::default();
-        for (version, buurt, day, n) in responses {
-            *raw.responses.entry((version, buurt, day)).or_default() += n as u64;
-        }
         for (version, question, buurt, value, choice, day, n) in rows {
-            *raw.answers.entry(AnswerKey { version, question, buurt, choice, value, day }).or_default() += n as u64;
+            let key = AnswerKey { version, question, buurt, choice, value, day };
+            self.answers.entry(key).or_default().add(None, n as u64);
         }
-        Ok(raw)
+        Ok(())
     }
 
     /// Counts a committed response, exactly as storing it added rows.
     pub fn add(&mut self, s: &Submission, day: NaiveDate) {
         *self.responses.entry((s.version_id, s.buurt.to_string(), day)).or_default() += 1;
+        let cell = self.placement.as_ref().and_then(|p| p.cell_of(&s.answers));
+        if let Some(c) = cell {
+            *self.placed.entry((s.version_id, s.buurt.to_string(), day, c)).or_default() += 1;
+        }
         for (qid, answer) in s.answers.iter() {
             for (choice, value) in closed_rows(answer) {
                 let key = AnswerKey {
@@ -96,7 +211,7 @@ impl RawCounts {
                     value,
                     day,
                 };
-                *self.answers.entry(key).or_default() += 1;
+                self.answers.entry(key).or_default().add(cell, 1);
             }
         }
     }
@@ -132,6 +247,9 @@ pub struct AreaResult {
     pub parent: Option<AreaCode>,
     /// None when the area is suppressed: then nothing about it is shown.
     pub figures: Option<(u64, Vec<QuestionFigures>)>,
+    /// The weighted figures beside them, or why there are none; None
+    /// exactly when `figures` is. Read through [`SafeTable::weighted`].
+    pub weighting: Option<AreaWeighting>,
 }
 
 /// The figures of one wave (or of all responses) at every level.
@@ -158,6 +276,13 @@ impl SafeTable {
 
     pub fn question_index(&self, id: &str) -> Option<usize> {
         self.questions.iter().position(|q| q.id == id)
+    }
+
+    /// The weighted figures of one question in one area: only where its
+    /// unweighted figures are shown.
+    pub fn weighted(&self, code: &str, question: usize) -> Option<&WeightedFigures> {
+        self.figures(code, question)?;
+        self.get(code)?.weighting.as_ref()?.question(question)
     }
 
     /// The figures of one question in one area, when shown.
@@ -222,6 +347,9 @@ struct Cell {
     values: BTreeMap<i32, u64>,
     /// Choices: count per option, in the definition's order.
     chosen: Vec<u64>,
+    /// The same counts per respondent cell (None: not placed), for the
+    /// weighted estimates; empty when the questionnaire places nobody.
+    groups: BTreeMap<Option<weighting::Cell>, Cell>,
 }
 
 impl Cell {
@@ -236,9 +364,34 @@ impl Cell {
         for (s, o) in self.chosen.iter_mut().zip(&other.chosen) {
             *s += o;
         }
+        for (g, c) in &other.groups {
+            self.groups.entry(*g).or_insert_with(|| Cell { chosen: vec![0; c.chosen.len()], ..Cell::default() }).add(c);
+        }
     }
 
-    /// The estimates; the one place where weights would replace counts.
+    /// Counts `c` answers of one stored (choice, value) to a question of
+    /// `kind` whose options are `values`.
+    fn count(&mut self, kind: &QuestionKind, values: &[&str], choice: &str, value: i32, c: u64) {
+        match kind {
+            QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => {
+                if (*min..=*max).contains(&value) {
+                    *self.values.entry(value).or_default() += c;
+                    self.answered += c;
+                }
+            }
+            QuestionKind::MultipleChoice { .. } if choice.is_empty() => self.answered += c,
+            kind => {
+                if let Some(s) = values.iter().position(|v| *v == choice) {
+                    self.chosen[s] += c;
+                    if !matches!(kind, QuestionKind::MultipleChoice { .. }) {
+                        self.answered += c;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The estimates; weighted ones come from [`Cell::weighted`].
     fn summarise(&self, kind: &QuestionKind) -> QuestionFigures {
         let summary = match kind {
             QuestionKind::Scale { min, max, .. } => {
@@ -254,6 +407,22 @@ impl Cell {
         };
         summary.unwrap_or(QuestionFigures::Suppressed)
     }
+
+    /// The weighted estimates with the area's weights per respondent cell.
+    /// None when nobody answered, or when an answer's cell was not part of
+    /// the area's weighting (the counts would not belong together): no
+    /// figure rather than a wrong one.
+    fn weighted(&self, kind: &QuestionKind, outcome: &WeightingOutcome) -> Option<WeightedFigures> {
+        let groups: Vec<Group> = self
+            .groups
+            .iter()
+            .map(|(cell, c)| {
+                let weight = outcome.weight(cell.as_ref()).ok()?;
+                Some(Group { weight, answered: c.answered, values: &c.values, chosen: &c.chosen })
+            })
+            .collect::<Option<_>>()?;
+        weighted::estimate(kind, &groups)
+    }
 }
 
 /// Builds every table of a questionnaire's current version from its raw
@@ -267,6 +436,7 @@ pub fn build_set(
     raw: &RawCounts,
     waves: &[Wave],
     k: u64,
+    margins: &BTreeMap<String, Margins>,
 ) -> ResultSet {
     let areas: Vec<_> = tree.all().collect();
     let index: HashMap<String, usize> = areas.iter().enumerate().map(|(i, a)| (a.code.to_string(), i)).collect();
@@ -309,21 +479,12 @@ pub fn build_set(
             continue;
         }
         let cell = &mut cells[column(&key.buurt, key.day)][l][qi];
-        match &closed[qi].kind {
-            QuestionKind::Scale { min, max, .. } | QuestionKind::Number { min, max, .. } => {
-                if (*min..=*max).contains(&key.value) {
-                    *cell.values.entry(key.value).or_default() += c;
-                    cell.answered += c;
-                }
-            }
-            QuestionKind::MultipleChoice { .. } if key.choice.is_empty() => cell.answered += c,
-            kind => {
-                if let Some(s) = values[qi].iter().position(|v| *v == key.choice) {
-                    cell.chosen[s] += c;
-                    if !matches!(kind, QuestionKind::MultipleChoice { .. }) {
-                        cell.answered += c;
-                    }
-                }
+        let kind = &closed[qi].kind;
+        cell.count(kind, &values[qi], &key.choice, key.value, c.total());
+        if raw.placement.is_some() {
+            for (group, n) in c.iter() {
+                let empty = || Cell { chosen: vec![0; values[qi].len()], ..Cell::default() };
+                cell.groups.entry(group).or_insert_with(empty).count(kind, &values[qi], &key.choice, key.value, n);
             }
         }
     }
@@ -347,11 +508,53 @@ pub fn build_set(
         })
         .collect();
 
+    // Respondents per area and column by weighting cell, rolled up like
+    // the answers; the rest are not placed.
+    let mut placed = vec![vec![RespondentCells::default(); areas.len()]; columns];
+    for ((_, buurt, day, cell), c) in &raw.placed {
+        let Some(l) = leaf(buurt) else { continue };
+        let column = &mut placed[column(buurt, *day)];
+        let mut up = Some(l);
+        while let Some(a) = up {
+            *column[a].cells.entry(*cell).or_default() += c;
+            up = h.parent(a);
+        }
+    }
+    for (column, n) in placed.iter_mut().zip(&responses) {
+        for (area, n) in column.iter_mut().zip(n) {
+            area.unclassified = n.saturating_sub(area.classified());
+        }
+    }
+    let mut total_placed = vec![RespondentCells::default(); areas.len()];
+    for column in &placed {
+        for (total, area) in total_placed.iter_mut().zip(column) {
+            total.add(area);
+        }
+    }
+    let area_margins: Vec<Option<Margins>> =
+        areas.iter().map(|a| margins_for_area(tree, a.code.as_str(), margins)).collect();
+    let settings = RakeSettings::default();
+
     let questions: Vec<QuestionMeta> = closed
         .iter()
         .map(|q| QuestionMeta { id: q.id.to_string(), text: q.text.clone(), kind: q.kind.clone() })
         .collect();
-    let table = |wave: Option<&Wave>, n: &[u64], cells: &[Vec<Cell>]| SafeTable {
+    // Weighted figures only beside shown unweighted ones, question by question.
+    let weigh = |i: usize, cells: &[Vec<Cell>], respondents: &[RespondentCells]| match weights_for_area(
+        area_margins[i].as_ref(),
+        &respondents[i],
+        &settings,
+    ) {
+        WeightingOutcome::Unweighted { reason, .. } => AreaWeighting::Unweighted(reason),
+        outcome => AreaWeighting::Weighted(
+            closed
+                .iter()
+                .enumerate()
+                .map(|(qi, q)| (!question_hidden[qi][i]).then(|| cells[i][qi].weighted(&q.kind, &outcome)).flatten())
+                .collect(),
+        ),
+    };
+    let table = |wave: Option<&Wave>, n: &[u64], cells: &[Vec<Cell>], respondents: &[RespondentCells]| SafeTable {
         slug: current.definition.slug.to_string(),
         version: current.version,
         min_cell: k,
@@ -379,6 +582,7 @@ pub fn build_set(
                         .collect();
                     (n[i], figures)
                 }),
+                weighting: (!area_hidden[i] && n[i] > 0).then(|| weigh(i, cells, respondents)),
             })
             .collect(),
         index: index.clone(),
@@ -393,8 +597,12 @@ pub fn build_set(
     }
     let total_n: Vec<u64> = (0..areas.len()).map(|i| responses.iter().map(|c| c[i]).sum()).collect();
     ResultSet {
-        all: table(None, &total_n, &total_cells),
-        waves: waves.iter().enumerate().map(|(w, wave)| table(Some(wave), &responses[w], &cells[w])).collect(),
+        all: table(None, &total_n, &total_cells, &total_placed),
+        waves: waves
+            .iter()
+            .enumerate()
+            .map(|(w, wave)| table(Some(wave), &responses[w], &cells[w], &placed[w]))
+            .collect(),
         outputs: Mutex::default(),
     }
 }
@@ -413,6 +621,7 @@ mod tests {
     use super::*;
     use crate::area::Area;
     use crate::insight::disclosure::tests::rank;
+    use crate::insight::weighted::WeightedEstimates;
 
     fn published() -> Published {
         let def = crate::questionnaire::test_definition();
@@ -481,10 +690,10 @@ mod tests {
                 };
                 if *n > 0 {
                     raw.responses.insert((1, buurt.clone(), d), *n);
-                    raw.answers.insert(key("score", 7), *n);
+                    raw.answers.insert(key("score", 7), ByCell::unplaced(*n));
                 }
                 if *extra > 0 {
-                    raw.answers.insert(key("extra", 3), *extra);
+                    raw.answers.insert(key("extra", 3), ByCell::unplaced(*extra));
                 }
             }
         }
@@ -503,7 +712,7 @@ mod tests {
         #[test]
         fn shown_figures_never_reveal_a_small_group((tree, per_buurt) in arb_municipality(), k in 3u64..12) {
             let p = published();
-            let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw(&per_buurt), &waves(), k);
+            let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw(&per_buurt), &waves(), k, &BTreeMap::new());
             let areas: Vec<&Area> = tree.all().collect();
             let buurten: Vec<&str> = per_buurt.iter().map(|(b, _)| b.as_str()).collect();
             // Variables: (buurt, column); what a table shows of an area is a
@@ -535,7 +744,7 @@ mod tests {
                             let shown = entry["suppressed"] == false
                                 && q.is_none_or(|q| entry["questions"][&table.questions[q].id]["suppressed"] != true);
                             if entry["suppressed"] == true {
-                                prop_assert!(entry.get("n").is_none() && entry.get("questions").is_none());
+                                prop_assert!(entry.get("n").is_none() && entry.get("questions").is_none() && entry.get("weighting").is_none());
                             }
                             if !shown {
                                 continue;
@@ -621,7 +830,7 @@ mod tests {
             ("BU00010001".to_string(), [(40, 0), (40, 0), (0, 0)]),
         ];
         let p = published();
-        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw(&counts), &waves(), 10);
+        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw(&counts), &waves(), 10, &BTreeMap::new());
         for table in [&set.all, &set.waves[0], &set.waves[1]] {
             assert!(table.get("BU00010000").unwrap().figures.is_none());
             // …and so is B, or the wijk minus B would give A.
@@ -629,6 +838,164 @@ mod tests {
         }
         assert_eq!(set.all.get("WK000100").unwrap().figures.as_ref().unwrap().0, 113);
         assert_eq!(set.waves[0].get("WK000100").unwrap().figures.as_ref().unwrap().0, 43);
+    }
+
+    /// The shipped geluk questionnaire (it asks age band and gender).
+    fn geluk() -> Published {
+        let src = include_str!("../../questionnaires/geluk.toml");
+        let def = crate::questionnaire::parse_toml("geluk.toml", src).unwrap();
+        Published { id: 1, version: 1, content_hash: def.content_hash(), definition: Arc::new(def) }
+    }
+
+    /// Counts, as committed one by one: `n` geluk responses in a buurt
+    /// with an age band and a gender (None: not given) and a score.
+    fn respond(raw: &mut RawCounts, p: &Published, buurt: &str, cell: Option<(&str, &str)>, score: i64, n: usize) {
+        respond_on(raw, p, buurt, cell, score, n, 1);
+    }
+
+    fn respond_on(
+        raw: &mut RawCounts,
+        p: &Published,
+        buurt: &str,
+        cell: Option<(&str, &str)>,
+        score: i64,
+        n: usize,
+        month: u32,
+    ) {
+        let mut given: BTreeMap<String, crate::questionnaire::RawAnswer> = [
+            ("tevredenheid_leven".to_string(), crate::questionnaire::RawAnswer::Number(score as f64)),
+            ("geluk".to_string(), crate::questionnaire::RawAnswer::Number(7.0)),
+        ]
+        .into();
+        if let Some((age, gender)) = cell {
+            given.insert("leeftijd".into(), crate::questionnaire::RawAnswer::Text(age.into()));
+            given.insert("geslacht".into(), crate::questionnaire::RawAnswer::Text(gender.into()));
+        }
+        let answers = p.definition.check_answers(&given).unwrap();
+        let buurt = AreaCode::parse(Level::Buurt, buurt).unwrap();
+        for _ in 0..n {
+            raw.add(&Submission { version_id: p.id, buurt: buurt.clone(), answers: answers.clone() }, day(month));
+        }
+    }
+
+    fn long_margins(cells: [[u64; 2]; 4]) -> Margins {
+        let mut m = Margins::new();
+        for (band, pair) in weighting::Variable::AgeBand.categories().iter().zip(cells) {
+            m.set(weighting::Variable::AgeBand.category(band).unwrap(), pair[0] + pair[1]);
+        }
+        for (g, gender) in weighting::Variable::Gender.categories().iter().enumerate() {
+            m.set(weighting::Variable::Gender.category(gender).unwrap(), cells.iter().map(|p| p[g]).sum());
+        }
+        m
+    }
+
+    #[test]
+    fn weighted_figures_stand_beside_shown_figures_only() {
+        let code = |level, c: &str| AreaCode::parse(level, c).unwrap();
+        let buurt =
+            |c: &str| Area { code: code(Level::Buurt, c), name: c.into(), parent: Some(code(Level::Wijk, "WK000100")) };
+        let tree = AreaTree::new(vec![
+            Area { code: code(Level::Gemeente, "GM0001"), name: "G".into(), parent: None },
+            Area {
+                code: code(Level::Wijk, "WK000100"),
+                name: "W".into(),
+                parent: Some(code(Level::Gemeente, "GM0001")),
+            },
+            buurt("BU00010000"),
+            buurt("BU00010001"),
+            buurt("BU00010002"),
+        ]);
+        let p = geluk();
+        let mut raw = RawCounts { placement: weighting::Placement::of(&p.definition), ..RawCounts::default() };
+        // A: age and gender independent among respondents; scores by band.
+        for (age, score, k) in
+            [("jonger_25", 4, 1), ("van_25_tot_45", 6, 1), ("van_45_tot_65", 7, 1), ("vanaf_65", 9, 2)]
+        {
+            respond(&mut raw, &p, "BU00010000", Some((age, "man")), score, 2 * k);
+            respond(&mut raw, &p, "BU00010000", Some((age, "vrouw")), score, 3 * k);
+        }
+        respond(&mut raw, &p, "BU00010001", Some(("jonger_25", "man")), 2, 3); // below k
+        respond(&mut raw, &p, "BU00010002", None, 5, 12); // hidden with it
+        let population = long_margins([[150, 150], [150, 150], [100, 100], [100, 100]]);
+        let margins: BTreeMap<String, Margins> =
+            ["BU00010000", "BU00010001", "BU00010002"].iter().map(|b| (b.to_string(), population.clone())).collect();
+        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &[], 10, &margins);
+        let t = &set.all;
+        let qi = t.question_index("tevredenheid_leven").unwrap();
+        let w = t.weighted("BU00010000", qi).expect("A is weighted");
+        assert_eq!((w.n_eff, w.deff), (20, 1.25));
+        assert!(matches!(w.estimates, WeightedEstimates::Mean { mean, .. } if mean == 6.2), "{w:?}");
+        for hidden in ["BU00010001", "BU00010002"] {
+            let a = t.get(hidden).unwrap();
+            assert!(a.figures.is_none() && a.weighting.is_none() && t.weighted(hidden, qi).is_none());
+        }
+        let json = crate::web::results_json(t, Level::Buurt);
+        for entry in json["areas"].as_array().unwrap().iter().filter(|e| e["suppressed"] == true) {
+            assert!(entry.get("weighting").is_none() && entry.get("questions").is_none(), "{entry}");
+        }
+        // The wijk sums its buurten's margins and its respondents, hidden
+        // ones included, as its unweighted figures do.
+        assert!(t.weighted("WK000100", qi).is_some());
+        // Margins in the respondents' own proportions: every weight is 1,
+        // and the weighted figures are the unweighted ones.
+        let own = long_margins([[2, 3], [2, 3], [2, 3], [4, 6]]);
+        let margins: BTreeMap<String, Margins> = [("BU00010000".to_string(), own)].into();
+        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &[], 10, &margins);
+        let w = set.all.weighted("BU00010000", qi).unwrap();
+        let Some(QuestionFigures::Scale(plain)) = set.all.figures("BU00010000", qi) else { panic!() };
+        assert_eq!((w.n_eff, w.deff), (25, 1.0));
+        assert!(
+            matches!(&w.estimates, WeightedEstimates::Mean { mean, ci95, .. } if *mean == plain.mean && *ci95 == plain.ci95)
+        );
+        // No margins for the wijk's other buurten: the wijk is unweighted.
+        let wijk = set.all.get("WK000100").unwrap().weighting.as_ref().unwrap();
+        assert_eq!(wijk.reason(), Some("no_margins"));
+    }
+
+    #[test]
+    fn each_wave_is_weighted_with_its_own_respondents() {
+        let code = |level, c: &str| AreaCode::parse(level, c).unwrap();
+        let tree = AreaTree::new(vec![
+            Area { code: code(Level::Gemeente, "GM0001"), name: "G".into(), parent: None },
+            Area {
+                code: code(Level::Wijk, "WK000100"),
+                name: "W".into(),
+                parent: Some(code(Level::Gemeente, "GM0001")),
+            },
+            Area {
+                code: code(Level::Buurt, "BU00010000"),
+                name: "A".into(),
+                parent: Some(code(Level::Wijk, "WK000100")),
+            },
+        ]);
+        let p = geluk();
+        let mut raw = RawCounts { placement: weighting::Placement::of(&p.definition), ..RawCounts::default() };
+        // Half the residents are young. Wave 1 (January): 10 young (score
+        // 4), 30 old (8); wave 2 (March): 30 young (4), 10 old (8).
+        for (month, young, old) in [(1, 10, 30), (3, 30, 10)] {
+            respond_on(&mut raw, &p, "BU00010000", Some(("jonger_25", "man")), 4, young, month);
+            respond_on(&mut raw, &p, "BU00010000", Some(("vanaf_65", "man")), 8, old, month);
+        }
+        let margins: BTreeMap<String, Margins> =
+            [("BU00010000".to_string(), long_margins([[500, 0], [0, 0], [0, 0], [500, 0]]))].into();
+        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &waves(), 10, &margins);
+        let qi = set.all.question_index("tevredenheid_leven").unwrap();
+        let mean = |t: &SafeTable| match t.weighted("BU00010000", qi).map(|w| &w.estimates) {
+            Some(WeightedEstimates::Mean { mean, .. }) => *mean,
+            other => panic!("{other:?}"),
+        };
+        let plain = |t: &SafeTable| match t.figures("BU00010000", qi) {
+            Some(QuestionFigures::Scale(s)) => s.mean,
+            other => panic!("{other:?}"),
+        };
+        // Unweighted the waves differ (7.0 and 5.0); weighted both are 6.0,
+        // and so is all responses together.
+        assert_eq!((plain(&set.waves[0]), plain(&set.waves[1]), plain(&set.all)), (7.0, 5.0, 6.0));
+        assert_eq!((mean(&set.waves[0]), mean(&set.waves[1]), mean(&set.all)), (6.0, 6.0, 6.0));
+        // 10 and 30 respondents weigh 2 and 2/3: n_eff = 40² / (10·4 + 30·4/9).
+        let w = set.waves[0].weighted("BU00010000", qi).unwrap();
+        assert_eq!((w.n_eff, w.deff), (30, 1.33));
+        assert_eq!(set.all.weighted("BU00010000", qi).unwrap().deff, 1.0, "all: 40 young, 40 old");
     }
 
     #[test]

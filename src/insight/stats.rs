@@ -48,7 +48,10 @@ impl<'a> Sample<'a> {
         }
         let mean = self.mass.iter().map(|(v, w)| v * w).sum::<f64>() / total;
         let spread = self.mass.iter().map(|(v, w)| w * (v - mean).powi(2)).sum::<f64>() / total;
-        let var = if self.n_eff > 1.0 { spread * self.n_eff / (self.n_eff - 1.0) } else { f64::NAN };
+        // The weighted variance with the usual n / (n − 1) correction on
+        // the respondents counted; over n_eff below, so that an interval
+        // widens by √deff (docs/weighting.md).
+        let var = if self.n > 1 { spread * self.n as f64 / (self.n - 1) as f64 } else { f64::NAN };
         Some(Moments { n_eff: self.n_eff, estimate: mean, var_of_estimate: var / self.n_eff })
     }
 
@@ -95,7 +98,10 @@ impl Moments {
 
     /// 95 % interval of a mean (Student t on n_eff − 1 degrees of freedom).
     pub fn ci95(&self) -> [f64; 2] {
-        let half = t_975(self.n_eff.round().max(1.0) as u64 - 1) * self.var_of_estimate.sqrt();
+        // (Rounding noise in a weighted n_eff must not cost a whole degree
+        // of freedom.)
+        let df = ((self.n_eff + 1e-6).floor() as u64).saturating_sub(1).max(1);
+        let half = t_975(df) * self.var_of_estimate.sqrt();
         [self.estimate - half, self.estimate + half]
     }
 }
@@ -146,6 +152,8 @@ pub struct ScaleSummary {
     pub exact: Moments,
     #[serde(skip)]
     pub satisfied: Option<Share>,
+    #[serde(skip)]
+    pub unsatisfied: Option<Share>,
 }
 
 /// Summary of a number question (years, hours): no distribution, whose
@@ -224,6 +232,7 @@ impl ScaleSummary {
             distribution: sample.mass.iter().map(|(_, w)| (w * 100.0 / total + 0.5).floor() as u32).collect(),
             exact,
             satisfied,
+            unsatisfied,
         })
     }
 }

@@ -37,5 +37,6 @@ pub fn talent_set(
         let answers = version.definition.checked_leniently(&given);
         raw.add(&Submission { version_id: r.version_id, buurt, answers }, r.submitted_on);
     }
-    build_set(tree, current, versions, &raw, &[], k)
+    // No population figures: the talent map is never weighted.
+    build_set(tree, current, versions, &raw, &[], k, &BTreeMap::new())
 }

@@ -13,6 +13,8 @@ use super::state::{knows_buurt, AppState};
 use crate::area::{AreaCode, Level};
 use crate::i18n::Lang;
 use crate::insight::compare::{changes, ranking as ranking_of, Measure, QuestionChange};
+use crate::insight::stats::Share;
+use crate::insight::weighted::{AreaWeighting, WeightedEstimates, WeightedFigures};
 use crate::insight::{export, AreaResult, Output, QuestionFigures, ResultSet, SafeTable};
 use crate::questionnaire::{Kind, Published, QuestionKind, RawAnswer};
 use crate::spreadsheet::{to_csv, to_xlsx};
@@ -456,12 +458,12 @@ pub fn results_json(table: &SafeTable, level: Level) -> Value {
 }
 
 fn area_json(table: &SafeTable, a: &AreaResult) -> Value {
-    let Some((n, figures)) = &a.figures else {
+    let (Some((n, figures)), Some(weighting)) = (&a.figures, &a.weighting) else {
         return json!({ "code": a.code, "name": a.name, "parent": a.parent, "suppressed": true });
     };
     let mut questions = Map::new();
-    for (meta, fig) in table.questions.iter().zip(figures) {
-        let v = match (fig, &meta.kind) {
+    for (qi, (meta, fig)) in table.questions.iter().zip(figures).enumerate() {
+        let mut v = match (fig, &meta.kind) {
             (QuestionFigures::Scale(s), _) => {
                 let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
                 v["type"] = json!("scale");
@@ -482,7 +484,52 @@ fn area_json(table: &SafeTable, a: &AreaResult) -> Value {
             }
             _ => json!({ "suppressed": true }),
         };
+        if let Some(w) = table.weighted(a.code.as_str(), qi) {
+            v["weighted"] = weighted_json(w, &meta.kind);
+        }
         questions.insert(meta.id.clone(), v);
     }
-    json!({ "code": a.code, "name": a.name, "parent": a.parent, "n": n, "suppressed": false, "questions": questions })
+    json!({
+        "code": a.code, "name": a.name, "parent": a.parent, "n": n, "suppressed": false,
+        "weighting": weighting_json(weighting), "questions": questions,
+    })
+}
+
+/// Whether an area's figures are weighted, and if not why (a stable code
+/// and the notice in both languages). Never a count or a weight.
+fn weighting_json(w: &AreaWeighting) -> Value {
+    match w.reason() {
+        None => json!({ "weighted": true }),
+        Some(reason) => json!({
+            "weighted": false,
+            "reason": reason,
+            "notice": { "nl": w.notice(Lang::Nl), "en": w.notice(Lang::En) },
+        }),
+    }
+}
+
+/// One question's weighted estimates, in the unweighted figures' shape.
+fn weighted_json(w: &WeightedFigures, kind: &QuestionKind) -> Value {
+    let mut v = json!({ "n_eff": w.n_eff, "deff": w.deff });
+    match &w.estimates {
+        WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4 } => {
+            v["mean"] = json!(mean);
+            v["ci95"] = json!(ci95);
+            for (name, share) in [("share_7_plus", share_7_plus), ("share_0_4", share_0_4)] {
+                if let Some(s) = share {
+                    v[name] = json!(s.percent);
+                    v[format!("{name}_ci95")] = json!(s.ci95);
+                }
+            }
+        }
+        WeightedEstimates::Shares(options) => {
+            let values = kind.choice_values();
+            let named = |f: &dyn Fn(&Share) -> Value| -> Map<String, Value> {
+                values.iter().zip(options).map(|(v, s)| ((*v).to_owned(), f(s))).collect()
+            };
+            v["shares"] = Value::Object(named(&|s| json!(s.percent)));
+            v["ci95"] = Value::Object(named(&|s| json!(s.ci95)));
+        }
+    }
+    v
 }

@@ -13,8 +13,10 @@ use super::lang::LangChoice;
 use super::render::{error_page, page};
 use super::state::AppState;
 use crate::area::Level;
+use crate::i18n::Lang;
 use crate::insight::chart::{distribution, interval, BarChart, Interval};
 use crate::insight::compare::{changes, ranking, Difference, Measure, QuestionChange};
+use crate::insight::weighted::{WeightedEstimates, WeightedFigures};
 use crate::insight::{QuestionFigures, ResultSet};
 use crate::questionnaire::QuestionKind;
 
@@ -42,7 +44,56 @@ struct Row {
     change: Option<Difference>,
     vs_gemeente: Option<Difference>,
     selected: bool,
+    weighted: Option<Weighted>,
+    /// Why the area's figures are unweighted.
+    weighting_notice: Option<String>,
 }
+
+/// The weighted figures shown beside the unweighted ones: the mean (or the
+/// share of the option compared) with its interval, and on 0–10 scales the
+/// shares 7–10 and 0–4.
+#[derive(Serialize, Default)]
+struct Weighted {
+    estimate: f64,
+    /// Choices: the share of the option compared, in whole per cent.
+    percent: Option<u32>,
+    ci: [f64; 2],
+    share_7_plus: Option<u32>,
+    share_0_4: Option<u32>,
+    /// Per option: share and interval (choices).
+    options: Vec<(u32, [f64; 2])>,
+    n_eff: u64,
+    /// The design effect with two decimals, as the reader writes numbers.
+    deff: String,
+}
+
+impl Weighted {
+    /// `option`: the option compared, for choices.
+    fn of(w: &WeightedFigures, option: usize, lang: Lang) -> Weighted {
+        let deff = format!("{:.2}", w.deff);
+        let deff = if lang == Lang::Nl { deff.replace('.', ",") } else { deff };
+        let base = Weighted { n_eff: w.n_eff, deff, ..Weighted::default() };
+        match &w.estimates {
+            WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4 } => Weighted {
+                estimate: *mean,
+                ci: *ci95,
+                share_7_plus: share_7_plus.map(|s| s.percent),
+                share_0_4: share_0_4.map(|s| s.percent),
+                ..base
+            },
+            WeightedEstimates::Shares(options) => Weighted {
+                estimate: options.get(option).map_or(0.0, |s| s.exact.estimate * 100.0),
+                percent: options.get(option).map(|s| s.percent),
+                ci: options.get(option).map_or([0.0, 0.0], |s| s.ci95),
+                options: options.iter().map(|s| (s.percent, s.ci95)).collect(),
+                ..base
+            },
+        }
+    }
+}
+
+/// A share in whole per cent and its interval.
+type ShareShown = (u32, [f64; 2]);
 
 #[derive(Serialize)]
 struct Focus {
@@ -56,8 +107,10 @@ struct Focus {
     quartiles: Option<[f64; 2]>,
     share_7_plus: Option<u32>,
     share_0_4: Option<u32>,
-    /// Per option: label, share, interval.
-    options: Vec<(String, u32, [f64; 2])>,
+    /// Per option: label, share, interval, and the weighted share and interval.
+    options: Vec<(String, u32, [f64; 2], Option<ShareShown>)>,
+    weighted: Option<Weighted>,
+    weighting_notice: Option<String>,
 }
 
 /// What kind of table the question gets.
@@ -157,6 +210,8 @@ async fn results(
             share_7_plus: None,
             share_0_4: None,
             options: Vec::new(),
+            weighted: table.weighted(&focus_code, qi).map(|w| Weighted::of(w, option, l)),
+            weighting_notice: a.weighting.as_ref().and_then(|w| w.notice(l)),
         };
         match table.figures(&focus_code, qi) {
             Some(QuestionFigures::Scale(s)) => {
@@ -184,7 +239,12 @@ async fn results(
                 };
             }
             Some(QuestionFigures::Choice(c)) => {
-                let options = labels.iter().zip(&c.options).map(|(label, o)| (label.clone(), o.percent, o.ci95));
+                let weighted = f.weighted.as_ref().map(|w| w.options.clone()).unwrap_or_default();
+                let options = labels
+                    .iter()
+                    .zip(&c.options)
+                    .enumerate()
+                    .map(|(i, (label, o))| (label.clone(), o.percent, o.ci95, weighted.get(i).copied()));
                 f = Focus { suppressed: false, n: c.n, options: options.collect(), ..f };
             }
             _ => {}
@@ -239,6 +299,8 @@ async fn results(
                 ..Row::default()
             };
             let strip = |ci: [f64; 2], estimate: f64| Some(interval(ci, estimate, range.0, range.1, 120.0));
+            row.weighted = table.weighted(a.code.as_str(), qi).map(|w| Weighted::of(w, option, l));
+            row.weighting_notice = a.weighting.as_ref().and_then(|w| w.notice(l));
             match table.figures(a.code.as_str(), qi) {
                 Some(QuestionFigures::Scale(s)) => {
                     row.suppressed = false;
@@ -314,7 +376,8 @@ async fn results(
         Shape::Scale => 6,
         Shape::Number => 5,
         Shape::Choice => labels.len() + 2,
-    } + usize::from(previous.is_some())
+    } + 1
+        + usize::from(previous.is_some())
         + usize::from(level != Level::Gemeente);
     ctx.insert("span", &span);
     ctx.insert("suppressed_count", &rows.iter().filter(|r| r.suppressed).count());

@@ -235,3 +235,271 @@ async fn the_demo_weights_its_buurten(backend: Backend) {
     assert_eq!(count(&mut conn, "population_margins"), 116 * 6);
 }
 on_both_backends!(the_demo_weights_its_buurten);
+
+/// Submits `n` geluk responses to a buurt with an age band, a gender and a
+/// life-satisfaction score (happiness always 7).
+async fn submit_placed(app: &TestApp, buurt: &str, age: &str, gender: &str, score: i64, n: usize) {
+    for _ in 0..n {
+        let body = json!({ "buurt": buurt, "answers": {
+            "tevredenheid_leven": score, "geluk": 7, "leeftijd": age, "geslacht": gender } });
+        let (status, answer) = app.submit("geluk", &body).await;
+        assert_eq!(status, 201, "{answer}");
+    }
+}
+
+/// Weighted figures beside the unweighted ones on every path (JSON, page,
+/// CSV, XLSX): the value raking gives by hand where margins fit, the notice
+/// where there are none or they do not fit (never a 500), and nothing
+/// weighted for a suppressed buurt anywhere.
+async fn weighted_figures_on_every_path(backend: Backend) {
+    use calamine::{Data, Reader, Xlsx};
+    let app = spawn_app(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("margins.csv");
+    // Binnenstad: 1,000 residents of 15+, 30 % 15–24, 30 % 25–44, 20 % 45–64,
+    // 20 % 65+, half men. BU07722120: nobody of 15–24, say the figures.
+    std::fs::write(
+        &path,
+        long_file(&[
+            ("BU07721110", [[150, 150], [150, 150], [100, 100], [100, 100]]),
+            ("BU07722120", [[0, 0], [200, 200], [150, 150], [100, 100]]),
+        ]),
+    )
+    .unwrap();
+    let out = buurtpeil(&app.db, &["margins", "import", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    // BU07722130: figures for age bands only, and a row that no longer
+    // parses (an unknown gender, stored by hand): the gender margin is
+    // missing.
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.db.connect();
+        for (variable, category, n) in [
+            ("age_band", "15_24", 100),
+            ("age_band", "25_44", 100),
+            ("age_band", "45_64", 100),
+            ("age_band", "65_plus", 100),
+            ("gender", "onbekend", 400),
+        ] {
+            let sql = format!(
+                "INSERT INTO population_margins (area, variable, category, population, source, imported_on) \
+                 VALUES ('BU07722130', '{variable}', '{category}', {n}, 'test', '2026-01-01')"
+            );
+            buurtpeil::on_backend!(&mut conn, |c| diesel::sql_query(sql).execute(c)).unwrap();
+        }
+    }
+    // A running server re-reads margins every few seconds (they come from
+    // another process); a new one reads them at once.
+    let app = app.restart().await;
+
+    // Binnenstad: age and gender independent among respondents (2 men to 3
+    // women in every band; the old twice as many), so raking takes one
+    // sweep and each band weighs its population share. Scores by age band.
+    for (age, score, k) in [("jonger_25", 4, 1), ("van_25_tot_45", 6, 1), ("van_45_tot_65", 7, 1), ("vanaf_65", 9, 2)] {
+        submit_placed(&app, "BU07721110", age, "man", score, 2 * k).await;
+        submit_placed(&app, "BU07721110", age, "vrouw", score, 3 * k).await;
+    }
+    app.submit_many("BU07721120", 3, 2).await; // below k
+    app.submit_many("BU07721130", 12, 5).await; // hidden with it
+    app.submit_many("BU07722110", 15, 7).await; // no margins
+    submit_placed(&app, "BU07722120", "jonger_25", "man", 6, 12).await; // zero population
+    submit_placed(&app, "BU07722130", "vanaf_65", "vrouw", 8, 11).await; // gender margin missing
+
+    // By hand: the weighted mean is Σ share × score of the age bands.
+    let mean = 0.3 * 4.0 + 0.3 * 6.0 + 0.2 * 7.0 + 0.2 * 9.0;
+    // Weights (age factor × gender factor): 1.5 × 1.25 for the young men …
+    let (age_f, gender_f) = ([1.5, 1.5, 1.0, 0.5], [1.25, 0.5 / 0.6]);
+    let counts = [[2.0, 3.0], [2.0, 3.0], [2.0, 3.0], [4.0, 6.0]];
+    let scores = [4.0, 6.0, 7.0, 9.0];
+    let (mut w, mut w2, mut ss) = (0.0f64, 0.0f64, 0.0f64);
+    for a in 0..4 {
+        for g in 0..2 {
+            let weight = age_f[a] * gender_f[g];
+            w += counts[a][g] * weight;
+            w2 += counts[a][g] * weight * weight;
+            ss += counts[a][g] * weight * (scores[a] - mean) * (scores[a] - mean);
+        }
+    }
+    let n_eff = w * w / w2;
+    assert!((w - 25.0).abs() < 1e-9 && (n_eff - 20.0).abs() < 1e-9);
+    let half = 2.093 * (ss / w * 25.0 / 24.0 / n_eff).sqrt(); // t(19)
+    let round2 = |x: f64| (x * 100.0).round() / 100.0;
+
+    let body = app.results("buurt").await;
+    let binnenstad = area(&body, "BU07721110");
+    assert_eq!(binnenstad["weighting"], json!({ "weighted": true }), "{binnenstad}");
+    let q = &binnenstad["questions"]["tevredenheid_leven"];
+    assert_eq!(q["mean"], 7.0, "unweighted: 175 / 25");
+    let wq = &q["weighted"];
+    assert_eq!(wq["mean"].as_f64().unwrap(), round2(mean), "{wq}");
+    assert_eq!((wq["n_eff"].as_u64(), wq["deff"].as_f64()), (Some(20), Some(1.25)), "{wq}");
+    assert_eq!(wq["ci95"], json!([round2(mean - half), round2(mean + half)]), "{wq}");
+    // Young (0–4) weigh 30 % instead of 20 %; 7–10 the 45–64s and 65+.
+    assert_eq!((wq["share_0_4"].as_u64(), wq["share_7_plus"].as_u64()), (Some(30), Some(40)), "{wq}");
+    let share = &binnenstad["questions"]["leeftijd"]["weighted"];
+    assert_eq!(share["shares"]["jonger_25"], 30, "a choice weighted to the population: {share}");
+    assert_eq!(binnenstad["questions"]["geluk"]["weighted"]["mean"], 7.0);
+    for key in ["weights", "cells", "respondents"] {
+        assert!(binnenstad["weighting"].get(key).is_none() && wq.get(key).is_none());
+    }
+
+    let notice = |code: &str| area(&body, code)["weighting"].clone();
+    let unweighted = |code: &str, reason: &str| {
+        let a = area(&body, code);
+        assert_eq!(a["suppressed"], false, "{a}");
+        assert_eq!(a["weighting"]["weighted"], false, "{a}");
+        assert_eq!(a["weighting"]["reason"], reason, "{a}");
+        assert!(a["weighting"]["notice"]["nl"].as_str().unwrap().starts_with("Ongewogen"), "{a}");
+        assert!(a["weighting"]["notice"]["en"].as_str().unwrap().starts_with("Unweighted"), "{a}");
+        assert!(a["questions"]["tevredenheid_leven"]["mean"].is_number(), "unweighted figures stay: {a}");
+        assert!(a["questions"].as_object().unwrap().values().all(|q| q.get("weighted").is_none()), "{a}");
+    };
+    unweighted("BU07722110", "no_margins");
+    unweighted("BU07722120", "zero_population");
+    assert!(notice("BU07722120")["notice"]["nl"].as_str().unwrap().contains("15 tot 25 jaar"));
+    unweighted("BU07722130", "missing_category");
+    for hidden in ["BU07721120", "BU07721130"] {
+        let a = area(&body, hidden);
+        assert_eq!(a["suppressed"], true, "{a}");
+        assert!(a.get("weighting").is_none() && a.get("questions").is_none(), "{a}");
+    }
+    // The wijk and the gemeente lack some buurten's margins.
+    let wijken = app.results("wijk").await;
+    assert_eq!(area(&wijken, "WK077211")["weighting"]["reason"], "no_margins");
+    let gemeente = app.results("gemeente").await;
+    assert_eq!(area(&gemeente, "GM0772")["weighting"]["reason"], "no_margins");
+
+    // The page: weighted beside unweighted, the notice, nothing for Bergen.
+    let app_ref = &app;
+    let page = |path: String| async move {
+        let res = app_ref.get(&path).await;
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        res.text().await.unwrap()
+    };
+    let html = page("/r/geluk?niveau=buurt&gebied=BU07721110".into()).await;
+    assert!(html.contains("Gewogen gemiddelde") && html.contains("Wie een vragenlijst invult"), "explained");
+    assert!(html.contains("<strong>Gewogen:</strong> <strong>6,2</strong>"), "focus weighted");
+    assert!(html.contains("design-effect 1,25"), "deff with two decimals");
+    let row = |html: &str, code: &str| {
+        let start = html.find(&format!("gebied={code}")).unwrap_or_else(|| panic!("{code} row"));
+        html[start..start + html[start..].find("</tr>").unwrap()].to_owned()
+    };
+    assert!(row(&html, "BU07722110").contains("Ongewogen: er zijn geen bevolkingscijfers"));
+    for hidden in ["BU07721120", "BU07721130"] {
+        let r = row(&html, hidden);
+        assert!(!r.contains("class=\"weighted\"") && !r.contains("Ongewogen") && !r.contains("6,2"), "{r}");
+    }
+    let hidden_focus = page("/r/geluk?niveau=buurt&gebied=BU07721120".into()).await;
+    let focus = &hidden_focus[hidden_focus.find("class=\"focus\"").unwrap()..hidden_focus.find("</section>").unwrap()];
+    assert!(!focus.contains("Gewogen") && !focus.contains("Ongewogen"), "{focus}");
+    let english = page("/r/geluk?niveau=buurt&gebied=BU07722110&lang=en".into()).await;
+    assert!(english.contains("Unweighted: there are no population figures") && english.contains("Weighted mean"));
+
+    // CSV: weighted columns for Binnenstad, the notice for the others,
+    // nothing beside a suppressed buurt.
+    let csv = app.get("/api/v1/questionnaires/geluk/results.csv?lang=nl").await.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(
+        header[12..],
+        [
+            "gewogen waarde",
+            "gewogen 95%-interval laag",
+            "gewogen 95%-interval hoog",
+            "effectieve steekproefomvang",
+            "design-effect",
+            "weging"
+        ]
+    );
+    let rows: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+    let find = |code: &str, question: &str, measure: &str| {
+        rows.iter()
+            .find(|r| r[1] == code && r[5] == question && r[7] == measure)
+            .unwrap_or_else(|| panic!("{code} {measure}"))
+    };
+    let r = find("BU07721110", "tevredenheid_leven", "gemiddelde");
+    assert_eq!(
+        (r[8].as_str(), r[12].as_str(), r[15].as_str(), r[16].as_str()),
+        ("7.00", "6.20", "20", "1.25"),
+        "{r:?}"
+    );
+    assert!(r[17].starts_with("Gewogen"), "{r:?}");
+    assert_eq!(find("BU07721110", "tevredenheid_leven", "mediaan")[12], "", "medians are not weighted");
+    let r = find("BU07722110", "tevredenheid_leven", "gemiddelde");
+    assert!(r[12..17].iter().all(String::is_empty) && r[17].starts_with("Ongewogen"), "{r:?}");
+    for hidden in ["BU07721120", "BU07721130"] {
+        let of: Vec<&Vec<String>> = rows.iter().filter(|r| r[1] == hidden).collect();
+        assert_eq!(of.len(), 1, "{of:?}");
+        assert!(of[0][12..].iter().all(String::is_empty), "{of:?}");
+    }
+
+    // XLSX: the same, and the method sheet explains weighting.
+    let bytes = app.get("/api/v1/questionnaires/geluk/results.xlsx?lang=en").await.bytes().await.unwrap();
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = book.worksheet_range("Results").unwrap();
+    assert_eq!(sheet.get((0, 12)), Some(&Data::String("weighted value".into())));
+    let mean_row = sheet
+        .rows()
+        .find(|r| {
+            r[1] == Data::String("BU07721110".into())
+                && r[7] == Data::String("mean".into())
+                && r[5] == Data::String("tevredenheid_leven".into())
+        })
+        .unwrap();
+    assert_eq!((mean_row[12].to_string(), mean_row[15].to_string()), ("6.2".into(), "20".into()), "{mean_row:?}");
+    for r in sheet.rows().filter(|r| matches!(&r[1], Data::String(c) if c == "BU07721120" || c == "BU07721130")) {
+        assert!(r[12..].iter().all(|c| *c == Data::Empty), "{r:?}");
+    }
+    let method = book.worksheet_range("Method").unwrap();
+    let text: String = method.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect::<Vec<_>>().join(" ");
+    assert!(text.contains("design effect") && text.contains("never published"), "{text}");
+
+    // The responses above were counted one by one as they were committed
+    // (the server had read the counts at start); a new server reads them
+    // with the grouped scan per cell. Both give the same figures.
+    let app = app.restart().await;
+    for level in ["buurt", "wijk", "gemeente"] {
+        let fresh = app.results(level).await;
+        let kept = if level == "buurt" {
+            body.clone()
+        } else if level == "wijk" {
+            wijken.clone()
+        } else {
+            gemeente.clone()
+        };
+        assert_eq!(fresh, kept, "{level}");
+    }
+}
+on_both_backends!(weighted_figures_on_every_path);
+
+/// Margins imported by the command line while the server runs: results
+/// are unweighted with the notice until the server re-reads the margins
+/// (within seconds), then weighted — counted anew per respondent cell,
+/// with the responses that came in meanwhile.
+async fn margins_imported_while_serving_are_noticed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    submit_placed(&app, "BU07721110", "jonger_25", "man", 4, 5).await;
+    submit_placed(&app, "BU07721110", "vanaf_65", "vrouw", 8, 15).await;
+    let weighting = |body: &serde_json::Value| area(body, "BU07721110")["weighting"].clone();
+    assert_eq!(weighting(&app.results("buurt").await)["reason"], "no_margins");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("margins.csv");
+    std::fs::write(&path, long_file(&[("BU07721110", [[250, 250], [0, 0], [0, 0], [250, 250]])])).unwrap();
+    assert!(buurtpeil(&app.db, &["margins", "import", path.to_str().unwrap()]).status.success());
+    submit_placed(&app, "BU07721110", "vanaf_65", "vrouw", 8, 5).await;
+    let started = std::time::Instant::now();
+    let body = loop {
+        let body = app.results("buurt").await;
+        if weighting(&body)["weighted"] == true {
+            break body;
+        }
+        assert!(started.elapsed().as_secs() < 30, "not noticed within 30 s: {}", weighting(&body));
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    // 5 young of 25 answer 4, the rest 8; the young are half the residents.
+    let q = &area(&body, "BU07721110")["questions"]["tevredenheid_leven"];
+    assert_eq!(q["n"], 25);
+    assert_eq!(q["mean"], 7.2);
+    assert_eq!(q["weighted"]["mean"], 6.0, "{q}");
+}
+on_both_backends!(margins_imported_while_serving_are_noticed);

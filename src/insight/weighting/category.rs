@@ -99,6 +99,21 @@ impl Cell {
         Some(Cell { age_band: Variable::AgeBand.category(age_band)?, gender: Variable::Gender.category(gender)? })
     }
 
+    /// How many cells there are: every age band with every gender.
+    pub const COUNT: usize = 8;
+
+    /// The cell's position among all [`Cell::COUNT`], for counts kept in
+    /// an array.
+    pub fn index(&self) -> usize {
+        self.age_band.index() * Variable::Gender.categories().len() + self.gender.index()
+    }
+
+    /// The cell at a position of [`Cell::index`].
+    pub fn from_index(i: usize) -> Option<Cell> {
+        let genders = Variable::Gender.categories();
+        Cell::parse(Variable::AgeBand.categories().get(i / genders.len())?, genders[i % genders.len()])
+    }
+
     /// The cell's category of a variable.
     pub fn category(&self, variable: Variable) -> Category {
         match variable {
@@ -126,5 +141,9 @@ mod tests {
         assert!(Variable::Gender.category("anders").is_none());
         assert_eq!(Variable::parse("gender"), Some(Variable::Gender));
         assert_eq!(Cell::parse("65_plus", "vrouw").unwrap().to_string(), "65_plus × vrouw");
+        for i in 0..Cell::COUNT {
+            assert_eq!(Cell::from_index(i).unwrap().index(), i);
+        }
+        assert_eq!(Cell::from_index(Cell::COUNT), None);
     }
 }

@@ -8,7 +8,7 @@ use super::category::Cell;
 use super::margins::{Margins, RespondentCells};
 use super::rake::{rake, RakeSettings, WeightingError, Weights};
 use crate::i18n::Lang;
-use crate::insight::stats::t_975;
+use crate::insight::stats::{wilson, Sample};
 
 /// What weighting an area came to. Never a silent wrong number: when the
 /// margins do not fit, results are unweighted and say why.
@@ -68,14 +68,23 @@ impl WeightingOutcome {
     /// language (texts `weighting_*` in templates/locales).
     pub fn notice(&self, lang: Lang) -> Option<String> {
         let WeightingOutcome::Unweighted { reason, .. } = self else { return None };
+        Some(reason.notice(lang))
+    }
+}
+
+impl WeightingError {
+    /// The notice to show beside unweighted figures, in the reader's
+    /// language (texts `weighting_*` in templates/locales). It names the
+    /// group at fault but no count, unlike the error's own message.
+    pub fn notice(&self, lang: Lang) -> String {
         let text = |key: &str| lang.texts().get(key).cloned().unwrap_or_else(|| key.to_owned());
-        let group = match reason {
+        let group = match self {
             WeightingError::MissingCategory { category, .. } | WeightingError::ZeroPopulation { category, .. } => {
                 text(&format!("weighting_group_{}", category.as_str()))
             }
             _ => String::new(),
         };
-        Some(text(&format!("weighting_{}", reason.code())).replace("{group}", &group))
+        text(&format!("weighting_{}", self.code())).replace("{group}", &group)
     }
 }
 
@@ -138,26 +147,31 @@ impl Sums {
     }
 }
 
+/// The observations' summed weight per value, in ascending order.
+fn mass(outcome: &WeightingOutcome, obs: &[Observation]) -> Vec<(f64, f64)> {
+    let mut mass: Vec<(f64, f64)> = Vec::new();
+    for o in obs.iter().filter(|o| o.count > 0) {
+        let weight = outcome.weight(o.cell.as_ref()).unwrap_or(1.0);
+        match mass.iter_mut().find(|(v, _)| *v == o.value) {
+            Some((_, w)) => *w += o.count as f64 * weight,
+            None => mass.push((o.value, o.count as f64 * weight)),
+        }
+    }
+    mass.sort_by(|a, b| a.0.total_cmp(&b.0));
+    mass
+}
+
 /// The weighted mean with a 95 % interval: Student t on n_eff − 1 degrees
 /// of freedom times the weighted standard deviation over √n_eff — the
-/// unweighted interval widened by √deff.
+/// unweighted interval widened by √deff. The results' estimator
+/// ([`Sample::moments`]) fed with weighted sums.
 pub fn weighted_mean(outcome: &WeightingOutcome, obs: &[Observation]) -> Result<WeightedEstimate, EstimateError> {
     let s = sums(outcome, obs)?;
     let n_eff = s.n_eff();
-    let ci95 = (s.n > 1).then(|| {
-        let mut ss = 0.0;
-        for o in obs.iter().filter(|o| o.count > 0) {
-            let weight = outcome.weight(o.cell.as_ref()).unwrap_or(1.0);
-            ss += o.count as f64 * weight * (o.value - s.mean).powi(2);
-        }
-        // Weighted variance, with the usual n / (n − 1) correction.
-        let variance = ss / s.w * s.n as f64 / (s.n - 1) as f64;
-        // (Rounding noise must not cost a whole degree of freedom.)
-        let df = ((n_eff + 1e-6).floor() as u64).saturating_sub(1).max(1);
-        let half = t_975(df) * (variance / n_eff).sqrt();
-        [s.mean - half, s.mean + half]
-    });
-    Ok(WeightedEstimate { n: s.n, n_eff, deff: s.n as f64 / n_eff, estimate: s.mean, ci95 })
+    let mass = mass(outcome, obs);
+    let m = Sample { mass: &mass, n: s.n, n_eff }.moments().ok_or(EstimateError::Empty)?;
+    let ci95 = (s.n > 1).then(|| m.ci95());
+    Ok(WeightedEstimate { n: s.n, n_eff, deff: s.n as f64 / n_eff, estimate: m.estimate, ci95 })
 }
 
 /// The weighted share of respondents for whom `value` is 1 (chose an
@@ -167,12 +181,6 @@ pub fn weighted_share(outcome: &WeightingOutcome, obs: &[Observation]) -> Result
     let s = sums(outcome, obs)?;
     let n_eff = s.n_eff();
     let p = s.mean.clamp(0.0, 1.0);
-    let ci95 = (s.n > 1).then(|| {
-        let z: f64 = 1.959_963_985;
-        let z2n = z * z / n_eff;
-        let centre = (p + z2n / 2.0) / (1.0 + z2n);
-        let half = z / (1.0 + z2n) * (p * (1.0 - p) / n_eff + z2n / (4.0 * n_eff)).sqrt();
-        [(centre - half).max(0.0), (centre + half).min(1.0)]
-    });
+    let ci95 = (s.n > 1).then(|| wilson(p, n_eff));
     Ok(WeightedEstimate { n: s.n, n_eff, deff: s.n as f64 / n_eff, estimate: p, ci95 })
 }

@@ -11,6 +11,7 @@ mod category;
 mod estimate;
 mod import;
 mod margins;
+mod placement;
 mod rake;
 mod store;
 #[cfg(test)]
@@ -22,5 +23,6 @@ pub use estimate::{
 };
 pub use import::{parse_margins, MarginsError, MarginsFile, Skipped};
 pub use margins::{cells_for_area, margins_for_area, Margins, RespondentCells};
+pub use placement::Placement;
 pub use rake::{rake, CellWeight, Collapse, RakeSettings, SettingsError, WeightingError, Weights};
 pub use store::{answers_by_cell, load_margins, respondent_cells, save_margins, CellAnswerRow};

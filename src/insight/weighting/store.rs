@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use super::category::{Cell, Variable};
 use super::import::MarginsFile;
 use super::margins::{Margins, RespondentCells};
+use super::placement::Placement;
 use crate::db::schema::{answers, population_margins as pm, response_counts};
 use crate::db::{AnyConnection, DbError};
 use crate::on_backend;
@@ -89,11 +90,8 @@ fn cells_by_response(
     scope: &Scope,
 ) -> Result<HashMap<i64, (String, NaiveDate, Cell)>, DbError> {
     let mut out = HashMap::new();
-    let (Some((age_q, age)), Some((gender_q, gender))) =
-        (definition.weighting_question(Variable::AgeBand), definition.weighting_question(Variable::Gender))
-    else {
-        return Ok(out);
-    };
+    let Some(placement) = Placement::of(definition) else { return Ok(out) };
+    let (age_q, gender_q) = placement.questions();
     let answers_to =
         |conn: &mut AnyConnection, question: &str| -> Result<Vec<(String, NaiveDate, i64, String)>, DbError> {
             Ok(answers::table
@@ -102,17 +100,18 @@ fn cells_by_response(
                 .select((answers::buurt, answers::submitted_on, answers::response_id, answers::choice))
                 .load(conn)?)
         };
-    let mut ages: HashMap<i64, (String, NaiveDate, &str)> = HashMap::new();
-    for (buurt, day, id, choice) in answers_to(conn, age_q.id.as_str())? {
-        if let Some(c) = age.categories.get(&choice).filter(|_| scope.contains(day, &buurt)) {
-            ages.insert(id, (buurt, day, c.as_str()));
+    let mut ages: HashMap<i64, (String, NaiveDate, String)> = HashMap::new();
+    for (buurt, day, id, choice) in answers_to(conn, age_q)? {
+        if scope.contains(day, &buurt) {
+            ages.insert(id, (buurt, day, choice));
         }
     }
-    for (buurt, day, id, choice) in answers_to(conn, gender_q.id.as_str())? {
-        let Some(g) = gender.categories.get(&choice) else { continue };
+    for (buurt, day, id, choice) in answers_to(conn, gender_q)? {
         let Some((age_buurt, age_day, a)) = ages.remove(&id) else { continue };
         if age_buurt == buurt && age_day == day {
-            out.insert(id, (buurt, day, Cell::parse(a, g.as_str()).expect("categories of the definition")));
+            if let Some(cell) = placement.cell(&a, &choice) {
+                out.insert(id, (buurt, day, cell));
+            }
         }
     }
     Ok(out)
