@@ -86,9 +86,13 @@ async fn a_report_shows_the_figures_of_a_buurt(backend: Backend) {
             let (status, html) = page(&app, &format!("/resultaten/geluk/rapport/{code}{wave}")).await;
             assert_eq!(status, 200);
             assert!(html.contains("De cijfers van dit gebied zijn verborgen"), "{code}{wave}: {html}");
-            for figure in
-                ["class=\"key\"", "</strong> deelnemers", "gemiddeld (95%-interval", "Cijfers per vraag", "class=\"chart"]
-            {
+            for figure in [
+                "class=\"key\"",
+                "</strong> deelnemers",
+                "gemiddeld (95%-interval",
+                "Cijfers per vraag",
+                "class=\"chart",
+            ] {
                 assert!(!html.contains(figure), "{code}{wave} shows {figure}: {html}");
             }
         }
