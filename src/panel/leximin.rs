@@ -155,8 +155,9 @@ fn solve_levels(
                     .as_ref()
                     .map(|c| c.y.iter().zip(&y).map(|(c, y)| SMOOTHING * c + (1.0 - SMOOTHING) * y).collect());
                 if let Some(mixed) = mixed {
-                    if let Some(panel) = pricing.best(inst, &per_member(inst, &mixed), None)? {
-                        let bound = upper_bound(inst, fixed, &panel, &mixed);
+                    let mixed_weights = per_member(inst, &mixed);
+                    if let Some(panel) = pricing.best(inst, &mixed_weights, None)? {
+                        let bound = upper_bound(fixed, &panel, &mixed_weights, &mixed);
                         if score(&panel, &weights) > threshold && !seen.contains(&panel) {
                             found = Some(panel);
                         }
@@ -168,7 +169,7 @@ fn solve_levels(
                     // No smoothing yet, or it mis-priced: the exact pricing
                     // at the master's duals, which alone may end the level.
                     if let Some(best) = pricing.best(inst, &weights, None)? {
-                        let bound = upper_bound(inst, fixed, &best, &y);
+                        let bound = upper_bound(fixed, &best, &weights, &y);
                         if score(&best, &weights) > threshold && !seen.contains(&best) {
                             found = Some(best);
                         }
@@ -266,9 +267,10 @@ fn per_member(inst: &Instance, y: &[f64]) -> Vec<f64> {
 /// Lagrangian bound of duals `y` (any with `Σ_unfixed y = 1`, `y ≥ 0`):
 /// the best panel's weight minus what the fixed types are owed. No
 /// distribution over all panels gives the unfixed types more than this.
-fn upper_bound(inst: &Instance, fixed: &[Option<f64>], best: &[u32], y: &[f64]) -> f64 {
+/// `weights` are `y` per member (see [`per_member`]).
+fn upper_bound(fixed: &[Option<f64>], best: &[u32], weights: &[f64], y: &[f64]) -> f64 {
     let owed: f64 = fixed.iter().zip(y).filter_map(|(f, y)| f.map(|p| p * y)).sum();
-    score(best, &per_member(inst, y)) - owed
+    score(best, weights) - owed
 }
 
 /// Time spent per stage since the start, for the debug log.
