@@ -47,6 +47,9 @@ diesel::table! {
         choice -> Text,
         submitted_on -> Date,
         response_id -> BigInt,
+        /// The respondent's weighting cell (`Cell::index`), None when not
+        /// placed (migration 000010).
+        cell -> Nullable<SmallInt>,
     }
 }
 
@@ -393,5 +396,12 @@ diesel::table! {
         population -> BigInt,
         source -> Text,
         imported_on -> Date,
+    }
+}
+
+// Versions whose answers' cells are still to be filled (migration 000010).
+diesel::table! {
+    answer_cells_pending (questionnaire_version_id) {
+        questionnaire_version_id -> Integer,
     }
 }

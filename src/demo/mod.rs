@@ -184,7 +184,7 @@ pub fn seed_responses(
                 raw.insert(q.id.to_string(), answer);
             }
             if let Ok(answers) = questionnaire.definition.check_answers(&questionnaire.definition.drop_hidden(&raw)) {
-                batch.push(Submission { version_id: questionnaire.id, buurt: (*code).clone(), answers });
+                batch.push(Submission::new(questionnaire, (*code).clone(), answers));
             }
         }
         for chunk in batch.chunks(200) {

@@ -6,7 +6,8 @@
 //! keeps it until new responses, waves, areas, versions or population
 //! margins arrive; while one build runs, other requests get the previous
 //! set, whole and consistent. The counts carry each answer's respondent
-//! cell, so the weighted figures are built with the rest.
+//! cell (stored with the answer), so the weighted figures are built with
+//! the rest.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, TryLockError};
@@ -20,7 +21,7 @@ use super::weighting::{load_margins, Margins, Placement};
 use crate::area::AreaTree;
 use crate::db::schema::response_counts;
 use crate::db::{DbError, Pool};
-use crate::questionnaire::{Catalog, Kind};
+use crate::questionnaire::{Catalog, Kind, Published};
 use crate::survey::{Submission, Wave, Writer};
 
 /// How often the kept counts are checked against the database, in case
@@ -56,9 +57,8 @@ struct Counted {
 }
 
 struct Entry {
-    versions: Vec<i32>,
-    /// Whether (and how) answers are counted per respondent cell.
-    placement: Option<Placement>,
+    versions: Vec<Published>,
+    ids: Vec<i32>,
     counted: Mutex<Counted>,
     built: RwLock<Option<(Stamp, Arc<ResultSet>)>>,
     building: Mutex<()>,
@@ -75,7 +75,7 @@ impl Entries {
     /// Adds a committed batch to every questionnaire it belongs to.
     fn record(&self, batch: &[Submission], day: NaiveDate) {
         for entry in self.lock().values() {
-            let mine: Vec<&Submission> = batch.iter().filter(|s| entry.versions.contains(&s.version_id)).collect();
+            let mine: Vec<&Submission> = batch.iter().filter(|s| entry.ids.contains(&s.version_id)).collect();
             if mine.is_empty() {
                 continue;
             }
@@ -122,14 +122,9 @@ impl LiveResults {
             return Ok(None);
         };
         let versions = cx.catalog.versions(slug);
-        let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
         let (margins, margins_generation) = self.margins(pool)?;
-        // Counting answers per respondent cell joins every answer to its
-        // response's age and gender answers (BENCHMARKS.md): only worth it
-        // when there are margins to weight to. Margins imported later bring
-        // a fresh count with cells.
-        let placement = Placement::of(&current.definition).filter(|_| !margins.is_empty());
-        let entry = self.entry(pool, slug, &ids, placement)?;
+        let placement = Placement::of(&current.definition);
+        let entry = self.entry(pool, slug, versions, placement)?;
         self.verify(pool, &entry)?;
         loop {
             let counted = entry.counted.lock().unwrap_or_else(|e| e.into_inner()).generation;
@@ -171,22 +166,28 @@ impl LiveResults {
     }
 
     /// The kept counts of a questionnaire's versions, read first when
-    /// missing, when a version was published since, or when they are to be
-    /// counted per cell now (or no longer).
-    fn entry(&self, pool: &Pool, slug: &str, ids: &[i32], placement: Option<Placement>) -> Result<Arc<Entry>, DbError> {
-        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.versions == ids && e.placement == placement) {
+    /// missing or when a version was published since.
+    fn entry(
+        &self,
+        pool: &Pool,
+        slug: &str,
+        versions: &[Published],
+        placement: Option<Placement>,
+    ) -> Result<Arc<Entry>, DbError> {
+        let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
+        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.ids == ids) {
             return Ok(e.clone());
         }
         // The writer waits while the database is read, so every response is
         // either in what is read or added afterwards, never both or neither.
         let _paused = self.writer.pause();
-        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.versions == ids && e.placement == placement) {
+        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.ids == ids) {
             return Ok(e.clone());
         }
-        let raw = RawCounts::fetch(&mut *pool.get()?, ids, placement.clone())?;
+        let raw = RawCounts::fetch(&mut *pool.get()?, versions, placement.clone())?;
         let entry = Arc::new(Entry {
-            versions: ids.to_vec(),
-            placement,
+            versions: versions.to_vec(),
+            ids,
             counted: Mutex::new(Counted { raw, generation: 0, verified_at: Instant::now() }),
             built: RwLock::new(None),
             building: Mutex::new(()),
@@ -206,7 +207,7 @@ impl LiveResults {
         let mut conn = pool.get()?;
         // A few rows per buurt and day: summed here, the same on both databases.
         let stored: u64 = response_counts::table
-            .filter(response_counts::questionnaire_version_id.eq_any(&entry.versions))
+            .filter(response_counts::questionnaire_version_id.eq_any(&entry.ids))
             .select(response_counts::n)
             .load::<i64>(&mut *conn)?
             .into_iter()

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
-use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Text};
 use sha2::{Digest, Sha256};
@@ -19,7 +18,7 @@ use super::weighting::{
     self, margins_for_area, weights_for_area, Margins, Placement, RakeSettings, RespondentCells, WeightingOutcome,
 };
 use crate::area::{AreaCode, AreaTree, Level};
-use crate::db::schema::{answers, response_counts};
+use crate::db::schema::response_counts;
 use crate::db::{AnyConnection, DbError};
 use crate::questionnaire::{LocalText, Published, QuestionKind};
 use crate::survey::{closed_rows, Submission, Wave};
@@ -57,6 +56,12 @@ impl ByCell {
         self.0.iter().sum()
     }
 
+    fn merge(&mut self, other: &ByCell) {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
+            *mine += theirs;
+        }
+    }
+
     /// The cells (None: not placed) with their counts, where not 0.
     pub fn iter(&self) -> impl Iterator<Item = (Option<weighting::Cell>, u64)> + '_ {
         self.0.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| (weighting::Cell::from_index(i), *n))
@@ -79,9 +84,10 @@ pub struct RawCounts {
     pub placement: Option<Placement>,
 }
 
-/// A row of counts_by_cell.sql.
+/// A row of [`counts_sql`]: the answers of a key, and of them those of
+/// each respondent cell (`answers.cell`).
 #[derive(QueryableByName)]
-struct CellRow {
+struct CountRow {
     #[diesel(sql_type = Integer)]
     version: i32,
     #[diesel(sql_type = Text)]
@@ -94,26 +100,67 @@ struct CellRow {
     choice: String,
     #[diesel(sql_type = Date)]
     day: NaiveDate,
-    #[diesel(sql_type = Text)]
-    age: String,
-    #[diesel(sql_type = Text)]
-    gender: String,
     #[diesel(sql_type = BigInt)]
     n: i64,
+    #[diesel(sql_type = BigInt)]
+    c0: i64,
+    #[diesel(sql_type = BigInt)]
+    c1: i64,
+    #[diesel(sql_type = BigInt)]
+    c2: i64,
+    #[diesel(sql_type = BigInt)]
+    c3: i64,
+    #[diesel(sql_type = BigInt)]
+    c4: i64,
+    #[diesel(sql_type = BigInt)]
+    c5: i64,
+    #[diesel(sql_type = BigInt)]
+    c6: i64,
+    #[diesel(sql_type = BigInt)]
+    c7: i64,
+}
+
+const _: () = assert!(weighting::Cell::COUNT == 8, "CountRow has a column per cell");
+
+impl CountRow {
+    fn by_cell(&self) -> ByCell {
+        let per_cell = [self.c0, self.c1, self.c2, self.c3, self.c4, self.c5, self.c6, self.c7];
+        let mut c = ByCell::default();
+        for (i, n) in per_cell.iter().enumerate() {
+            c.add(weighting::Cell::from_index(i), *n as u64);
+        }
+        c.add(None, (self.n - per_cell.iter().sum::<i64>()).max(0) as u64);
+        c
+    }
+}
+
+/// The grouped scan of some versions' answers, in the table's key order
+/// (the database groups while it scans, no sort, no join), with a count
+/// per respondent cell beside the total. `ids` are integers, not input.
+fn counts_sql(ids: &[i32]) -> String {
+    let versions: Vec<String> = ids.iter().map(i32::to_string).collect();
+    let per_cell: String =
+        (0..weighting::Cell::COUNT).map(|i| format!(", SUM(CASE WHEN cell = {i} THEN 1 ELSE 0 END) AS c{i}")).collect();
+    format!(
+        "SELECT questionnaire_version_id AS version, question_id AS question, buurt, value, choice, \
+         submitted_on AS day, COUNT(*) AS n{per_cell} FROM answers WHERE questionnaire_version_id IN ({}) \
+         GROUP BY questionnaire_version_id, question_id, buurt, value, choice, submitted_on",
+        versions.join(",")
+    )
 }
 
 impl RawCounts {
-    /// One grouped scan of the answers in key order (the database groups
-    /// while it scans, no sorting) and the kept respondent counts. With a
-    /// placement, the scan also groups by each respondent's age band and
-    /// gender answers (counts_by_cell.sql), for weighted estimates.
+    /// One grouped scan of the versions' answers, per respondent cell as
+    /// stored with each answer, and the kept respondent counts. `placement`
+    /// is the current version's: whether figures can be weighted at all.
     pub fn fetch(
         conn: &mut AnyConnection,
-        version_ids: &[i32],
+        versions: &[Published],
         placement: Option<Placement>,
     ) -> Result<RawCounts, DbError> {
+        let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
         let responses: Vec<(i32, String, NaiveDate, i64)> = response_counts::table
-            .filter(response_counts::questionnaire_version_id.eq_any(version_ids))
+            .filter(response_counts::questionnaire_version_id.eq_any(&ids))
             .select((
                 response_counts::questionnaire_version_id,
                 response_counts::buurt,
@@ -121,34 +168,28 @@ impl RawCounts {
                 response_counts::n,
             ))
             .load(conn)?;
-        let mut raw = RawCounts::default();
+        let mut raw = RawCounts { placement, ..RawCounts::default() };
         for (version, buurt, day, n) in responses {
             *raw.responses.entry((version, buurt, day)).or_default() += n as u64;
         }
-        let Some(placement) = placement else {
-            raw.count_answers(conn, version_ids)?;
-            return Ok(raw);
-        };
-        if version_ids.is_empty() {
-            raw.placement = Some(placement);
+        if ids.is_empty() {
             return Ok(raw);
         }
-        let versions: Vec<String> = version_ids.iter().map(i32::to_string).collect();
-        let sql = include_str!("counts_by_cell.sql").replace("VERSIONS", &versions.join(","));
-        let (age_q, gender_q) = placement.questions();
-        let rows: Vec<CellRow> = match conn {
-            AnyConnection::Sqlite(c) => {
-                diesel::sql_query(sql.replace('$', "?")).bind::<Text, _>(age_q).bind::<Text, _>(gender_q).load(c)?
-            }
-            AnyConnection::Postgresql(c) => {
-                diesel::sql_query(sql).bind::<Text, _>(age_q).bind::<Text, _>(gender_q).load(c)?
-            }
-        };
+        // A placed respondent answered their version's age band question
+        // once: its rows count the placed respondents per cell.
+        let age_question: HashMap<i32, String> = versions
+            .iter()
+            .filter_map(|v| Some((v.id, Placement::of(&v.definition)?.questions().0.to_owned())))
+            .collect();
+        let rows: Vec<CountRow> = crate::on_backend!(conn, |c| diesel::sql_query(counts_sql(&ids)).load(c))?;
         for row in rows {
-            let cell = placement.cell(&row.age, &row.gender);
-            let n = row.n as u64;
-            if let (Some(c), true) = (cell, row.question == age_q) {
-                *raw.placed.entry((row.version, row.buurt.clone(), row.day, c)).or_default() += n;
+            let by_cell = row.by_cell();
+            if age_question.get(&row.version) == Some(&row.question) {
+                for (cell, n) in by_cell.iter() {
+                    if let Some(cell) = cell {
+                        *raw.placed.entry((row.version, row.buurt.clone(), row.day, cell)).or_default() += n;
+                    }
+                }
             }
             let key = AnswerKey {
                 version: row.version,
@@ -158,46 +199,15 @@ impl RawCounts {
                 value: row.value,
                 day: row.day,
             };
-            raw.answers.entry(key).or_default().add(cell, n);
+            raw.answers.entry(key).or_default().merge(&by_cell);
         }
-        raw.placement = Some(placement);
         Ok(raw)
-    }
-
-    /// The grouped scan without cells, for a questionnaire that places
-    /// nobody.
-    fn count_answers(&mut self, conn: &mut AnyConnection, version_ids: &[i32]) -> Result<(), DbError> {
-        let rows: Vec<(i32, String, String, i32, String, NaiveDate, i64)> = answers::table
-            .filter(answers::questionnaire_version_id.eq_any(version_ids))
-            .group_by((
-                answers::questionnaire_version_id,
-                answers::question_id,
-                answers::buurt,
-                answers::value,
-                answers::choice,
-                answers::submitted_on,
-            ))
-            .select((
-                answers::questionnaire_version_id,
-                answers::question_id,
-                answers::buurt,
-                answers::value,
-                answers::choice,
-                answers::submitted_on,
-                count_star(),
-            ))
-            .load(conn)?;
-        for (version, question, buurt, value, choice, day, n) in rows {
-            let key = AnswerKey { version, question, buurt, choice, value, day };
-            self.answers.entry(key).or_default().add(None, n as u64);
-        }
-        Ok(())
     }
 
     /// Counts a committed response, exactly as storing it added rows.
     pub fn add(&mut self, s: &Submission, day: NaiveDate) {
         *self.responses.entry((s.version_id, s.buurt.to_string(), day)).or_default() += 1;
-        let cell = self.placement.as_ref().and_then(|p| p.cell_of(&s.answers));
+        let cell = s.cell;
         if let Some(c) = cell {
             *self.placed.entry((s.version_id, s.buurt.to_string(), day, c)).or_default() += 1;
         }
@@ -874,7 +884,7 @@ mod tests {
         let answers = p.definition.check_answers(&given).unwrap();
         let buurt = AreaCode::parse(Level::Buurt, buurt).unwrap();
         for _ in 0..n {
-            raw.add(&Submission { version_id: p.id, buurt: buurt.clone(), answers: answers.clone() }, day(month));
+            raw.add(&Submission::new(p, buurt.clone(), answers.clone()), day(month));
         }
     }
 
@@ -1006,7 +1016,7 @@ mod tests {
         let answers = p.definition.check_answers(&raw_answers).unwrap();
         let buurt = AreaCode::parse(Level::Buurt, "BU00010000").unwrap();
         let mut raw = RawCounts::default();
-        raw.add(&Submission { version_id: 1, buurt, answers }, day(1));
+        raw.add(&Submission::new(&p, buurt, answers), day(1));
         assert_eq!(raw.respondents(), 1);
         assert_eq!(raw.answers.len(), 1);
         assert!(raw.answers.keys().all(|k| k.question == "score" && k.value == 8));

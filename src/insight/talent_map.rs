@@ -35,7 +35,7 @@ pub fn talent_set(
             .filter_map(|q| Some((q.to_string(), RawAnswer::from(r.answers.get(*q)?))))
             .collect();
         let answers = version.definition.checked_leniently(&given);
-        raw.add(&Submission { version_id: r.version_id, buurt, answers }, r.submitted_on);
+        raw.add(&Submission::new(version, buurt, answers), r.submitted_on);
     }
     // No population figures: the talent map is never weighted.
     build_set(tree, current, versions, &raw, &[], k, &BTreeMap::new())

@@ -8,7 +8,8 @@ use rand::Rng;
 use crate::area::AreaCode;
 use crate::db::schema::{answers, response_counts, responses, text_answers};
 use crate::db::{AnyConnection, DbError};
-use crate::questionnaire::{Answer, Answers};
+use crate::insight::weighting::{Cell, Placement};
+use crate::questionnaire::{Answer, Answers, Published};
 
 /// One checked response, ready to store. It carries nothing about the person.
 #[derive(Debug, Clone)]
@@ -16,6 +17,16 @@ pub struct Submission {
     pub version_id: i32,
     pub buurt: AreaCode,
     pub answers: Answers,
+    /// The respondent's weighting cell, by the version's own age band and
+    /// gender questions; stored on every answer row (for weighted results).
+    pub cell: Option<Cell>,
+}
+
+impl Submission {
+    pub fn new(version: &Published, buurt: AreaCode, answers: Answers) -> Submission {
+        let cell = Placement::of(&version.definition).and_then(|p| p.cell_of(&answers));
+        Submission { version_id: version.id, buurt, answers, cell }
+    }
 }
 
 /// The (choice, value) rows an answer is stored and counted as: a number is
@@ -79,6 +90,7 @@ pub fn store_batch(conn: &mut AnyConnection, batch: &[Submission], today: NaiveD
                         answers::choice.eq(choice),
                         answers::submitted_on.eq(today),
                         answers::response_id.eq(id),
+                        answers::cell.eq(s.cell.map(Cell::column)),
                     ));
                 }
             }

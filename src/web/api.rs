@@ -176,7 +176,7 @@ async fn submit(
                     "{slug} is not open in {buurt} today: no wave takes responses"
                 )));
             }
-            state.writer.submit(Submission { version_id: published.id, buurt, answers }).await?;
+            state.writer.submit(Submission::new(&published, buurt, answers)).await?;
             Ok(HttpResponse::Created().json(
                 json!({ "status": "stored", "questionnaire": published.definition.slug, "version": published.version }),
             ))

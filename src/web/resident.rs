@@ -633,6 +633,7 @@ async fn finish(
     let identified = def.kind == Kind::Identified;
     let answers_for_identified = answers.clone();
     let version_id = p.id;
+    let version = p.clone();
     // A new talent profile's link is e-mailed when the server can send mail.
     let link_mail = super::talent_link::mail_enabled(req).then(|| {
         let buurt_name = state.areas().get(partial.buurt.as_str()).map(|a| a.name.clone()).unwrap_or_default();
@@ -683,7 +684,7 @@ async fn finish(
         }
         Ok(Claim::Claimed(None)) if identified => done(state),
         Ok(Claim::Claimed(None)) => {
-            match state.writer.submit(Submission { version_id, buurt: partial.buurt.clone(), answers }).await {
+            match state.writer.submit(Submission::new(&version, partial.buurt.clone(), answers)).await {
                 Ok(()) => done(state),
                 Err(e) => {
                     tracing::error!("storing a response failed: {e}");

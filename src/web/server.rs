@@ -56,7 +56,12 @@ impl Application {
                     "{interrupted} panel selections were stopped by the last shutdown; they are marked failed"
                 );
             }
-            (load_catalog(&mut conn, &defs)?, load_tree(&mut conn)?)
+            let catalog = load_catalog(&mut conn, &defs)?;
+            let placed = crate::insight::weighting::fill_pending_cells(&mut conn, &catalog)?;
+            if placed > 0 {
+                tracing::info!("the weighting cells of {placed} earlier responses were stored with their answers");
+            }
+            (catalog, load_tree(&mut conn)?)
         };
         if tree.is_empty() {
             tracing::warn!("no areas are known yet: import them with `buurtpeil areas import FILE.csv`");

@@ -28,7 +28,7 @@ pub(crate) fn seed(app: &TestApp, buurt: &str, day: NaiveDate, count: usize, sco
     ]
     .into();
     let answers = geluk.definition.check_answers(&raw).unwrap();
-    let s = Submission { version_id: geluk.id, buurt: AreaCode::parse(Level::Buurt, buurt).unwrap(), answers };
+    let s = Submission::new(geluk, AreaCode::parse(Level::Buurt, buurt).unwrap(), answers);
     store_batch(&mut conn, &vec![s; count], day).unwrap();
 }
 

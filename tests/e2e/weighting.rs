@@ -469,6 +469,28 @@ async fn weighted_figures_on_every_path(backend: Backend) {
         };
         assert_eq!(fresh, kept, "{level}");
     }
+
+    // A database from before answers carried their respondent's cell
+    // (migration 000010 over stored responses): the server fills the cells
+    // once at start, and the figures stay the same.
+    let placed_rows = "answers WHERE cell IS NOT NULL";
+    let before = count(&mut app.db.connect(), placed_rows);
+    assert!(before > 0);
+    {
+        let mut conn = app.db.connect();
+        for sql in [
+            "UPDATE answers SET cell = NULL",
+            "INSERT INTO answer_cells_pending SELECT DISTINCT questionnaire_version_id FROM response_counts",
+        ] {
+            buurtpeil::on_backend!(&mut conn, |c| diesel::RunQueryDsl::execute(diesel::sql_query(sql), c)).unwrap();
+        }
+        assert_eq!(count(&mut conn, placed_rows), 0);
+    }
+    let app = app.restart().await;
+    let mut conn = app.db.connect();
+    assert_eq!((count(&mut conn, placed_rows), count(&mut conn, "answer_cells_pending")), (before, 0));
+    assert_eq!(app.results("buurt").await, body);
+    assert_eq!(app.results("wijk").await, wijken);
 }
 on_both_backends!(weighted_figures_on_every_path);
 

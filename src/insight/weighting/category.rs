@@ -114,6 +114,11 @@ impl Cell {
         Cell::parse(Variable::AgeBand.categories().get(i / genders.len())?, genders[i % genders.len()])
     }
 
+    /// The cell as stored on an answer row (`answers.cell`): its index.
+    pub fn column(self) -> i16 {
+        self.index() as i16
+    }
+
     /// The cell's category of a variable.
     pub fn category(&self, variable: Variable) -> Category {
         match variable {

@@ -25,4 +25,4 @@ pub use import::{parse_margins, MarginsError, MarginsFile, Skipped};
 pub use margins::{cells_for_area, margins_for_area, Margins, RespondentCells};
 pub use placement::Placement;
 pub use rake::{rake, CellWeight, Collapse, RakeSettings, SettingsError, WeightingError, Weights};
-pub use store::{answers_by_cell, load_margins, respondent_cells, save_margins, CellAnswerRow};
+pub use store::{answers_by_cell, fill_pending_cells, load_margins, respondent_cells, save_margins, CellAnswerRow};

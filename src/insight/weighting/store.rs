@@ -10,10 +10,10 @@ use super::category::{Cell, Variable};
 use super::import::MarginsFile;
 use super::margins::{Margins, RespondentCells};
 use super::placement::Placement;
-use crate::db::schema::{answers, population_margins as pm, response_counts};
+use crate::db::schema::{answer_cells_pending, answers, population_margins as pm, response_counts};
 use crate::db::{AnyConnection, DbError};
 use crate::on_backend;
-use crate::questionnaire::Definition;
+use crate::questionnaire::{Catalog, Definition};
 use crate::survey::Wave;
 
 /// Stores imported margins in one transaction: the areas in the file get
@@ -115,6 +115,78 @@ fn cells_by_response(
         }
     }
     Ok(out)
+}
+
+// The cells of one version's respondents while they are copied onto its
+// answer rows (a temporary table, dropped in the same transaction).
+diesel::table! {
+    cell_fill (buurt, submitted_on, response_id) {
+        buurt -> Text,
+        submitted_on -> Date,
+        response_id -> BigInt,
+        cell -> SmallInt,
+    }
+}
+
+/// Fills the respondent cell of every answer stored before answers carried
+/// one (migration 000010 lists those versions), each version by its own
+/// weighting questions, one version per transaction. Returns how many
+/// responses were placed. Run at start, before results are read; a second
+/// process doing the same writes the same cells.
+pub fn fill_pending_cells(conn: &mut AnyConnection, catalog: &Catalog) -> Result<usize, DbError> {
+    let pending: Vec<i32> =
+        answer_cells_pending::table.select(answer_cells_pending::questionnaire_version_id).load(conn)?;
+    let mut placed = 0;
+    for id in pending {
+        placed += conn.transaction(|conn| -> Result<usize, DbError> {
+            let cells = match catalog.version_by_id(id) {
+                Some(v) => cells_by_response(conn, &v.definition, &Scope { version_ids: &[id], wave: None })?,
+                None => HashMap::new(),
+            };
+            if !cells.is_empty() {
+                fill_cells(conn, id, &cells)?;
+            }
+            diesel::delete(answer_cells_pending::table.find(id)).execute(conn)?;
+            Ok(cells.len())
+        })?;
+    }
+    Ok(placed)
+}
+
+fn fill_cells(
+    conn: &mut AnyConnection,
+    version: i32,
+    cells: &HashMap<i64, (String, NaiveDate, Cell)>,
+) -> Result<(), DbError> {
+    diesel::sql_query(
+        "CREATE TEMPORARY TABLE cell_fill (buurt TEXT NOT NULL, submitted_on DATE NOT NULL, \
+         response_id BIGINT NOT NULL, cell SMALLINT NOT NULL, PRIMARY KEY (buurt, submitted_on, response_id))",
+    )
+    .execute(conn)?;
+    let rows: Vec<_> = cells
+        .iter()
+        .map(|(id, (buurt, day, cell))| {
+            (
+                cell_fill::buurt.eq(buurt.as_str()),
+                cell_fill::submitted_on.eq(*day),
+                cell_fill::response_id.eq(*id),
+                cell_fill::cell.eq(cell.column()),
+            )
+        })
+        .collect();
+    // 4 parameters a row: well under both databases' limits per statement.
+    for chunk in rows.chunks(5000) {
+        on_backend!(conn, |c| diesel::insert_into(cell_fill::table).values(chunk).execute(c))?;
+    }
+    // `version` is an id from the database, not input.
+    diesel::sql_query(format!(
+        "UPDATE answers SET cell = cell_fill.cell FROM cell_fill \
+         WHERE answers.questionnaire_version_id = {version} AND answers.buurt = cell_fill.buurt \
+         AND answers.submitted_on = cell_fill.submitted_on AND answers.response_id = cell_fill.response_id"
+    ))
+    .execute(conn)?;
+    diesel::sql_query("DROP TABLE cell_fill").execute(conn)?;
+    Ok(())
 }
 
 /// Respondents per buurt and cell, for the given versions (all of them or

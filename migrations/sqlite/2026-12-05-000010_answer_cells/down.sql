@@ -1,0 +1,2 @@
+DROP TABLE answer_cells_pending;
+ALTER TABLE answers DROP COLUMN cell;
