@@ -13,6 +13,7 @@ use super::compare::{
     Ranked,
 };
 use super::results::{AreaResult, QuestionFigures, QuestionMeta, ResultSet, SafeTable};
+use super::weighted::Shown;
 use crate::area::{AreaCode, Level};
 use crate::i18n::Lang;
 use crate::questionnaire::QuestionKind;
@@ -54,6 +55,9 @@ pub struct Report {
     /// The area's figures are hidden: then no question carries any.
     pub suppressed: bool,
     pub n: Option<u64>,
+    /// Why the area's figures are not weighted; None when they are (or
+    /// hidden).
+    pub weighting_notice: Option<String>,
     pub questions: Vec<QuestionReport>,
     /// (topic, explanation) lines of the method note.
     pub method: Vec<(String, String)>,
@@ -124,6 +128,8 @@ pub struct QuestionReport {
     pub trend: Option<String>,
     /// Choices with two or more waves: per wave, its name and each answer's share.
     pub trend_table: Vec<(String, Vec<Option<ShownShare>>)>,
+    /// The area's weighted figures beside the unweighted ones, where shown.
+    pub weighted: Option<Shown>,
 }
 
 /// The report of `code` in the table of `wave` (None: every response).
@@ -175,6 +181,7 @@ pub fn build(set: &ResultSet, code: &str, wave: Option<i32>, title: &str, lang: 
         ranked_among: ranked.then(|| within.last().map(|g| g.name.clone())).flatten(),
         suppressed: area.figures.is_none(),
         n: area.figures.as_ref().map(|(n, _)| *n),
+        weighting_notice: area.weighting.as_ref().and_then(|w| w.notice(lang)),
         questions,
         method: method(table, title, lang),
     })
@@ -238,6 +245,7 @@ impl Cx<'_> {
             change_7_plus: None,
             trend: None,
             trend_table: Vec::new(),
+            weighted: self.table.weighted(code.as_str(), qi).map(|w| Shown::of(w, 0, l)),
         };
         let per_wave = self.set.waves.len() >= 2;
         let in_wave = |t: &SafeTable| t.question_index(&meta.id);

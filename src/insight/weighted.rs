@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+
 use super::stats::{ChoiceSummary, NumberSummary, Sample, ScaleSummary, Share};
 use super::weighting::WeightingError;
 use crate::i18n::Lang;
@@ -119,6 +121,47 @@ pub fn estimate(kind: &QuestionKind, groups: &[Group]) -> Option<WeightedFigures
         }
     };
     Some(WeightedFigures { n_eff: n_eff.round() as u64, deff: (n as f64 / n_eff * 100.0).round() / 100.0, estimates })
+}
+
+/// Weighted figures as pages show them, in the reader's language.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Shown {
+    pub estimate: f64,
+    /// Choices: the share of the option compared, in whole per cent.
+    pub percent: Option<u32>,
+    pub ci: [f64; 2],
+    pub share_7_plus: Option<u32>,
+    pub share_0_4: Option<u32>,
+    /// Per option: share and interval (choices).
+    pub options: Vec<(u32, [f64; 2])>,
+    pub n_eff: u64,
+    /// The design effect with two decimals, as the reader writes numbers.
+    pub deff: String,
+}
+
+impl Shown {
+    /// `option`: the option compared, for choices.
+    pub fn of(w: &WeightedFigures, option: usize, lang: Lang) -> Shown {
+        let deff = format!("{:.2}", w.deff);
+        let deff = if lang == Lang::Nl { deff.replace('.', ",") } else { deff };
+        let base = Shown { n_eff: w.n_eff, deff, ..Shown::default() };
+        match &w.estimates {
+            WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4 } => Shown {
+                estimate: *mean,
+                ci: *ci95,
+                share_7_plus: share_7_plus.map(|s| s.percent),
+                share_0_4: share_0_4.map(|s| s.percent),
+                ..base
+            },
+            WeightedEstimates::Shares(options) => Shown {
+                estimate: options.get(option).map_or(0.0, |s| s.exact.estimate * 100.0),
+                percent: options.get(option).map(|s| s.percent),
+                ci: options.get(option).map_or([0.0, 0.0], |s| s.ci95),
+                options: options.iter().map(|s| (s.percent, s.ci95)).collect(),
+                ..base
+            },
+        }
+    }
 }
 
 #[cfg(test)]

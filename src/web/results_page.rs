@@ -13,10 +13,9 @@ use super::lang::LangChoice;
 use super::render::{error_page, page};
 use super::state::AppState;
 use crate::area::Level;
-use crate::i18n::Lang;
 use crate::insight::chart::{distribution, interval, BarChart, Interval};
 use crate::insight::compare::{changes, ranking, Difference, Measure, QuestionChange};
-use crate::insight::weighted::{WeightedEstimates, WeightedFigures};
+use crate::insight::weighted::Shown;
 use crate::insight::{QuestionFigures, ResultSet};
 use crate::questionnaire::QuestionKind;
 
@@ -44,7 +43,7 @@ struct Row {
     change: Option<Difference>,
     vs_gemeente: Option<Difference>,
     selected: bool,
-    weighted: Option<Weighted>,
+    weighted: Option<Shown>,
     /// Why the area's figures are unweighted.
     weighting_notice: Option<String>,
 }
@@ -52,46 +51,6 @@ struct Row {
 /// The weighted figures shown beside the unweighted ones: the mean (or the
 /// share of the option compared) with its interval, and on 0–10 scales the
 /// shares 7–10 and 0–4.
-#[derive(Serialize, Default)]
-struct Weighted {
-    estimate: f64,
-    /// Choices: the share of the option compared, in whole per cent.
-    percent: Option<u32>,
-    ci: [f64; 2],
-    share_7_plus: Option<u32>,
-    share_0_4: Option<u32>,
-    /// Per option: share and interval (choices).
-    options: Vec<(u32, [f64; 2])>,
-    n_eff: u64,
-    /// The design effect with two decimals, as the reader writes numbers.
-    deff: String,
-}
-
-impl Weighted {
-    /// `option`: the option compared, for choices.
-    fn of(w: &WeightedFigures, option: usize, lang: Lang) -> Weighted {
-        let deff = format!("{:.2}", w.deff);
-        let deff = if lang == Lang::Nl { deff.replace('.', ",") } else { deff };
-        let base = Weighted { n_eff: w.n_eff, deff, ..Weighted::default() };
-        match &w.estimates {
-            WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4 } => Weighted {
-                estimate: *mean,
-                ci: *ci95,
-                share_7_plus: share_7_plus.map(|s| s.percent),
-                share_0_4: share_0_4.map(|s| s.percent),
-                ..base
-            },
-            WeightedEstimates::Shares(options) => Weighted {
-                estimate: options.get(option).map_or(0.0, |s| s.exact.estimate * 100.0),
-                percent: options.get(option).map(|s| s.percent),
-                ci: options.get(option).map_or([0.0, 0.0], |s| s.ci95),
-                options: options.iter().map(|s| (s.percent, s.ci95)).collect(),
-                ..base
-            },
-        }
-    }
-}
-
 /// A share in whole per cent and its interval.
 type ShareShown = (u32, [f64; 2]);
 
@@ -109,7 +68,7 @@ struct Focus {
     share_0_4: Option<u32>,
     /// Per option: label, share, interval, and the weighted share and interval.
     options: Vec<(String, u32, [f64; 2], Option<ShareShown>)>,
-    weighted: Option<Weighted>,
+    weighted: Option<Shown>,
     weighting_notice: Option<String>,
 }
 
@@ -210,7 +169,7 @@ async fn results(
             share_7_plus: None,
             share_0_4: None,
             options: Vec::new(),
-            weighted: table.weighted(&focus_code, qi).map(|w| Weighted::of(w, option, l)),
+            weighted: table.weighted(&focus_code, qi).map(|w| Shown::of(w, option, l)),
             weighting_notice: a.weighting.as_ref().and_then(|w| w.notice(l)),
         };
         match table.figures(&focus_code, qi) {
@@ -299,7 +258,7 @@ async fn results(
                 ..Row::default()
             };
             let strip = |ci: [f64; 2], estimate: f64| Some(interval(ci, estimate, range.0, range.1, 120.0));
-            row.weighted = table.weighted(a.code.as_str(), qi).map(|w| Weighted::of(w, option, l));
+            row.weighted = table.weighted(a.code.as_str(), qi).map(|w| Shown::of(w, option, l));
             row.weighting_notice = a.weighting.as_ref().and_then(|w| w.notice(l));
             match table.figures(a.code.as_str(), qi) {
                 Some(QuestionFigures::Scale(s)) => {

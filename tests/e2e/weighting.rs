@@ -355,9 +355,17 @@ async fn weighted_figures_on_every_path(backend: Backend) {
         assert!(a["questions"].as_object().unwrap().values().all(|q| q.get("weighted").is_none()), "{a}");
     };
     unweighted("BU07722110", "no_margins");
-    unweighted("BU07722120", "zero_population");
-    assert!(notice("BU07722120")["notice"]["nl"].as_str().unwrap().contains("15 tot 25 jaar"));
-    unweighted("BU07722130", "missing_category");
+    // Margins that lack a group some respondents are in, or say nobody
+    // lives there: one reason, and no group named (it could point at a
+    // resident).
+    for code in ["BU07722120", "BU07722130"] {
+        unweighted(code, "margins_do_not_fit");
+        let text = notice(code).to_string();
+        assert!(
+            ["15 tot 25", "15 to 24", "65", "mannen", "vrouwen", "men", "women"].iter().all(|g| !text.contains(g)),
+            "{text}"
+        );
+    }
     for hidden in ["BU07721120", "BU07721130"] {
         let a = area(&body, hidden);
         assert_eq!(a["suppressed"], true, "{a}");
@@ -394,6 +402,22 @@ async fn weighted_figures_on_every_path(backend: Backend) {
     assert!(!focus.contains("Gewogen") && !focus.contains("Ongewogen"), "{focus}");
     let english = page("/r/geluk?niveau=buurt&gebied=BU07722110&lang=en".into()).await;
     assert!(english.contains("Unweighted: there are no population figures") && english.contains("Weighted mean"));
+
+    // The printable report: weighted figures beside the unweighted ones
+    // (a scale's mean, a choice's shares), the notice where unweighted,
+    // nothing weighted for a hidden buurt.
+    let report = page("/resultaten/geluk/rapport/BU07721110?lang=nl".into()).await;
+    assert!(report.contains("<strong>Gewogen:</strong> <strong>6,2</strong>"), "a scale weighted");
+    assert!(report.contains("design-effect 1,25"), "with its design effect");
+    let ages = &report[report.find("id=\"q-leeftijd\"").unwrap()..];
+    let ages = &ages[..ages.find("</section>").unwrap()];
+    assert!(ages.contains("class=\"num weighted\">30%"), "a choice weighted: {ages}");
+    assert!(!report.contains("Ongewogen"));
+    let unweighted_report = page("/resultaten/geluk/rapport/BU07722110?lang=nl".into()).await;
+    assert!(unweighted_report.contains("Ongewogen: er zijn geen bevolkingscijfers"));
+    assert!(!unweighted_report.contains("<strong>Gewogen:</strong>"));
+    let hidden_report = page("/resultaten/geluk/rapport/BU07721120?lang=nl".into()).await;
+    assert!(!hidden_report.contains("<strong>Gewogen:</strong>") && !hidden_report.contains("weighting-notice"));
 
     // CSV: weighted columns for Binnenstad, the notice for the others,
     // nothing beside a suppressed buurt.

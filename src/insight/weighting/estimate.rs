@@ -74,17 +74,11 @@ impl WeightingOutcome {
 
 impl WeightingError {
     /// The notice to show beside unweighted figures, in the reader's
-    /// language (texts `weighting_*` in templates/locales). It names the
-    /// group at fault but no count, unlike the error's own message.
+    /// language (texts `weighting_*` in templates/locales). Unlike the
+    /// error's own message it names no group and no count.
     pub fn notice(&self, lang: Lang) -> String {
-        let text = |key: &str| lang.texts().get(key).cloned().unwrap_or_else(|| key.to_owned());
-        let group = match self {
-            WeightingError::MissingCategory { category, .. } | WeightingError::ZeroPopulation { category, .. } => {
-                text(&format!("weighting_group_{}", category.as_str()))
-            }
-            _ => String::new(),
-        };
-        text(&format!("weighting_{}", self.code())).replace("{group}", &group)
+        let key = format!("weighting_{}", self.code());
+        lang.texts().get(&key).cloned().unwrap_or(key)
     }
 }
 

@@ -114,8 +114,9 @@ impl WeightingError {
         match self {
             WeightingError::NoMargins => "no_margins",
             WeightingError::NoClassifiedRespondents { .. } => "no_classified_respondents",
-            WeightingError::MissingCategory { .. } => "missing_category",
-            WeightingError::ZeroPopulation { .. } => "zero_population",
+            // One public reason for both, naming no group: which group has
+            // respondents the margins lack could point at a resident.
+            WeightingError::MissingCategory { .. } | WeightingError::ZeroPopulation { .. } => "margins_do_not_fit",
             WeightingError::TotalsDisagree { .. } => "totals_disagree",
             WeightingError::NotConverged { .. } => "not_converged",
         }

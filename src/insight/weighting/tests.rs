@@ -121,7 +121,7 @@ fn each_misfit_of_margins_is_a_clear_error() {
 
     let zero = margins([100, 100, 100, 0], [150, 150]);
     let err = rake(&zero, &r, &RakeSettings::default()).unwrap_err();
-    assert_eq!(err.code(), "zero_population");
+    assert_eq!(err.code(), "margins_do_not_fit");
     assert!(err.to_string().contains("nobody lives in that group"), "{err}");
 
     let disagree = margins([100, 100, 100, 100], [300, 300]);
