@@ -429,6 +429,10 @@ async fn ranking(
         "areas": rows.iter().map(|r| {
             let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
             v["suppressed"] = json!(r.estimate.is_none());
+            // Beside the unweighted estimate the ranking orders by, as in `results`.
+            if let Some(w) = table.weighted(r.code.as_str(), qi) {
+                v["weighted"] = weighted_json(w, &meta.kind);
+            }
             v
         }).collect::<Vec<_>>(),
     });

@@ -403,6 +403,15 @@ async fn weighted_figures_on_every_path(backend: Backend) {
     let english = page("/r/geluk?niveau=buurt&gebied=BU07722110&lang=en".into()).await;
     assert!(english.contains("Unweighted: there are no population figures") && english.contains("Weighted mean"));
 
+    // The ranking: the weighted block beside the estimate, none for the
+    // unweighted and the hidden buurten.
+    let (status, ranking) = app.get_json("/api/v1/questionnaires/geluk/results/ranking?level=buurt").await;
+    assert_eq!(status, 200, "{ranking}");
+    assert_eq!(area(&ranking, "BU07721110")["weighted"]["mean"], 6.2, "{ranking}");
+    for code in ["BU07722110", "BU07721120", "BU07721130"] {
+        assert!(area(&ranking, code).get("weighted").is_none(), "{code}: {ranking}");
+    }
+
     // The printable report: weighted figures beside the unweighted ones
     // (a scale's mean, a choice's shares), the notice where unweighted,
     // nothing weighted for a hidden buurt.
