@@ -136,11 +136,17 @@ impl CountRow {
 
 /// The grouped scan of some versions' answers, in the table's key order
 /// (the database groups while it scans, no sort, no join), with a count
-/// per respondent cell beside the total. `ids` are integers, not input.
-fn counts_sql(ids: &[i32]) -> String {
+/// per respondent cell beside the total — or zeros when no version places
+/// anyone (counting per cell costs about as much again as the scan).
+/// `ids` are integers, not input.
+fn counts_sql(ids: &[i32], cells: bool) -> String {
     let versions: Vec<String> = ids.iter().map(i32::to_string).collect();
-    let per_cell: String =
-        (0..weighting::Cell::COUNT).map(|i| format!(", SUM(CASE WHEN cell = {i} THEN 1 ELSE 0 END) AS c{i}")).collect();
+    let per_cell: String = (0..weighting::Cell::COUNT)
+        .map(|i| match cells {
+            true => format!(", COUNT(CASE WHEN cell = {i} THEN 1 END) AS c{i}"),
+            false => format!(", CAST(0 AS BIGINT) AS c{i}"),
+        })
+        .collect();
     format!(
         "SELECT questionnaire_version_id AS version, question_id AS question, buurt, value, choice, \
          submitted_on AS day, COUNT(*) AS n{per_cell} FROM answers WHERE questionnaire_version_id IN ({}) \
@@ -181,7 +187,17 @@ impl RawCounts {
             .iter()
             .filter_map(|v| Some((v.id, Placement::of(&v.definition)?.questions().0.to_owned())))
             .collect();
-        let rows: Vec<CountRow> = crate::on_backend!(conn, |c| diesel::sql_query(counts_sql(&ids)).load(c))?;
+        let sql = counts_sql(&ids, !age_question.is_empty());
+        let rows: Vec<CountRow> = match conn {
+            AnyConnection::Sqlite(c) => diesel::sql_query(sql).load(c)?,
+            // The cell is not in the key's index, so PostgreSQL reads the
+            // table; with the default 4 MB it sorts on disk (4× slower
+            // than hashing the groups in memory, BENCHMARKS.md).
+            AnyConnection::Postgresql(c) => c.transaction(|c| {
+                diesel::sql_query("SET LOCAL work_mem = '64MB'").execute(c)?;
+                diesel::sql_query(sql).load(c)
+            })?,
+        };
         for row in rows {
             let by_cell = row.by_cell();
             if age_question.get(&row.version) == Some(&row.question) {
