@@ -8,10 +8,14 @@
 #   a) GET /healthz                                            (baseline)
 #   b) GET /api/v1/questionnaires/geluk/results?level=buurt    (JSON, ETag)
 #   c) GET /r/geluk?niveau=buurt                               (the page)
+#   d) GET /resultaten/geluk/rapport/WK077211                  (a wijk's report)
+#   e) GET /resultaten/geluk/kaart                             (the map page;
+#      only with BUURTPEIL_BENCH_LOGIN=email:password of a professional,
+#      e.g. the demo login `serve --demo` prints)
 # and prints requests/second, median and 99th percentile latency of each
 # and the ratio to /healthz, as markdown table rows.
 #
-# Environment: BUURTPEIL_BENCH_THREADS / _CONNECTIONS / _DURATION
+# Environment: BUURTPEIL_BENCH_THREADS / _CONNECTIONS / _DURATION, _LOGIN
 set -euo pipefail
 
 base=${1:-http://127.0.0.1:8080}
@@ -26,9 +30,9 @@ curl -fsS "$base/healthz" >/dev/null || { echo "benches/results_load.sh: no serv
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-run() { # name path
+run() { # name path [header]
     echo "==> $1: GET $base$2 (wrk -t$threads -c$connections -d$duration --latency)" >&2
-    wrk -t"$threads" -c"$connections" -d"$duration" --latency "$base$2" > "$out/$1.txt"
+    wrk -t"$threads" -c"$connections" -d"$duration" --latency ${3:+-H "$3"} "$base$2" > "$out/$1.txt"
     cat "$out/$1.txt" >&2
 }
 rps() { awk '/^Requests\/sec:/ { print $2 }' "$out/$1.txt"; }
@@ -38,12 +42,23 @@ bad() { awk '/Non-2xx or 3xx responses:/ { print $5 }' "$out/$1.txt"; }
 run healthz /healthz
 run api "/api/v1/questionnaires/geluk/results?level=buurt"
 run page "/r/geluk?niveau=buurt"
+run report "/resultaten/geluk/rapport/WK077211"
+names="healthz api page report"
+if [ -n "${BUURTPEIL_BENCH_LOGIN:-}" ]; then
+    jar="$out/cookies"
+    csrf=$(curl -fsS -c "$jar" "$base/inloggen" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+    curl -fsS -o /dev/null -b "$jar" -c "$jar" --data-urlencode "email=${BUURTPEIL_BENCH_LOGIN%%:*}" \
+        --data-urlencode "password=${BUURTPEIL_BENCH_LOGIN#*:}" --data-urlencode "csrf=$csrf" "$base/inloggen"
+    cookie=$(awk '{ sub(/^#HttpOnly_/, "") } !/^#/ && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep="; " }' "$jar")
+    run map "/resultaten/geluk/kaart" "Cookie: $cookie"
+    names="$names map"
+fi
 
 h=$(rps healthz)
 echo
 echo "| endpoint | req/s | median | 99 % | req/s vs /healthz | non-2xx |"
 echo "|---|---:|---:|---:|---:|---:|"
-for name in healthz api page; do
+for name in $names; do
     r=$(rps $name)
     ratio=$(awk -v r="$r" -v h="$h" 'BEGIN { printf "%.1f %%", 100 * r / h }')
     echo "| $name | $r | $(pct $name 50%) | $(pct $name 99%) | $ratio | $(bad $name || true) |"

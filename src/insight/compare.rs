@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::results::{QuestionFigures, SafeTable};
 use super::stats::Moments;
+use super::weighted::{WeightedEstimates, WeightedFigures};
 use crate::area::{AreaCode, Level};
 
 /// A difference with its 95 % interval; `significant` only when the
@@ -215,6 +216,9 @@ pub struct AreaChange {
     pub name: String,
     pub parent: Option<AreaCode>,
     pub questions: Option<Vec<QuestionChange>>,
+    /// Per question, the change of the weighted figures, where the area is
+    /// weighted in both waves; empty when `questions` is None.
+    pub weighted: Vec<Option<QuestionChange>>,
 }
 
 /// Every area of a level, from one wave's table to a later one's (same
@@ -233,7 +237,14 @@ pub fn changes(earlier: &SafeTable, later: &SafeTable, level: Level) -> Vec<Area
                     })
                     .collect()
             });
-            AreaChange { code: a.code.clone(), name: a.name.clone(), parent: a.parent.clone(), questions }
+            // `weighted` returns figures only where the unweighted ones are shown.
+            let weighted = match both {
+                true => (0..later.questions.len())
+                    .map(|q| weighted_change(earlier.weighted(a.code.as_str(), q), later.weighted(a.code.as_str(), q)))
+                    .collect(),
+                false => Vec::new(),
+            };
+            AreaChange { code: a.code.clone(), name: a.name.clone(), parent: a.parent.clone(), questions, weighted }
         })
         .collect()
 }
@@ -249,6 +260,22 @@ fn question_change(before: Option<&QuestionFigures>, after: Option<&QuestionFigu
         }
         (QuestionFigures::Choice(x), QuestionFigures::Choice(y)) => Some(QuestionChange::Shares {
             shares: x.options.iter().zip(&y.options).map(|(a, b)| change(&a.exact, &b.exact, 100.0)).collect(),
+        }),
+        _ => None,
+    }
+}
+
+fn weighted_change(before: Option<&WeightedFigures>, after: Option<&WeightedFigures>) -> Option<QuestionChange> {
+    match (&before?.estimates, &after?.estimates) {
+        (
+            WeightedEstimates::Mean { exact: x, share_7_plus: x7, .. },
+            WeightedEstimates::Mean { exact: y, share_7_plus: y7, .. },
+        ) => Some(QuestionChange::Mean {
+            mean: change(x, y, 1.0)?,
+            share_7_plus: x7.as_ref().zip(y7.as_ref()).and_then(|(a, b)| change(&a.exact, &b.exact, 100.0)),
+        }),
+        (WeightedEstimates::Shares(x), WeightedEstimates::Shares(y)) => Some(QuestionChange::Shares {
+            shares: x.iter().zip(y).map(|(a, b)| change(&a.exact, &b.exact, 100.0)).collect(),
         }),
         _ => None,
     }

@@ -55,7 +55,7 @@ fn measures(
     let m =
         |key: &str, value: Cell, ci: Option<[f64; 2]>| Measure { name: label(lang, key), value, ci, weighted: None };
     let (mean, shares_7_0) = match weighted {
-        Some(WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4 }) => (
+        Some(WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4, .. }) => (
             Some((number(*mean, 2), Some(*ci95))),
             [share_7_plus.as_ref().map(share_cell), share_0_4.as_ref().map(share_cell)],
         ),

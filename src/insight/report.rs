@@ -100,6 +100,8 @@ pub struct OptionRow {
     pub differences: Vec<Option<Difference>>,
     /// Between the two waves of `Report::change_between`.
     pub change: Option<Difference>,
+    /// The same between the weighted shares, where weighted in both.
+    pub weighted_change: Option<Difference>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -124,6 +126,8 @@ pub struct QuestionReport {
     pub position: Option<Position>,
     pub change: Option<Difference>,
     pub change_7_plus: Option<Difference>,
+    /// The change of the weighted mean, where weighted in both waves.
+    pub weighted_change: Option<Difference>,
     /// Scales and numbers with two or more waves: an SVG of the mean per wave.
     pub trend: Option<String>,
     /// Choices with two or more waves: per wave, its name and each answer's share.
@@ -156,7 +160,7 @@ pub fn build(set: &ResultSet, code: &str, wave: Option<i32>, title: &str, lang: 
         },
     };
     let change = pair.and_then(|(before, after)| {
-        changes(before, after, area.code.level()).into_iter().find(|c| c.code == area.code).and_then(|c| c.questions)
+        changes(before, after, area.code.level()).into_iter().find(|c| c.code == area.code && c.questions.is_some())
     });
     let gemeente = within.last().map(|g| g.code.clone());
     let ranked = area.code.level() != Level::Gemeente;
@@ -167,7 +171,11 @@ pub fn build(set: &ResultSet, code: &str, wave: Option<i32>, title: &str, lang: 
             .questions
             .iter()
             .enumerate()
-            .map(|(qi, meta)| cx.question(qi, meta, change.as_ref().and_then(|c| c.get(qi))))
+            .map(|(qi, meta)| {
+                let unweighted = change.as_ref().and_then(|c| c.questions.as_ref()?.get(qi));
+                let weighted = change.as_ref().and_then(|c| c.weighted.get(qi)?.as_ref());
+                cx.question(qi, meta, unweighted, weighted)
+            })
             .collect(),
     };
     let wave_name = |t: &SafeTable| t.wave.as_ref().map(|w| w.name.clone()).unwrap_or_default();
@@ -212,7 +220,13 @@ impl Cx<'_> {
         table.figures(code.as_str(), qi).and_then(|f| estimate(f, measure))
     }
 
-    fn question(&self, qi: usize, meta: &QuestionMeta, change: Option<&QuestionChange>) -> QuestionReport {
+    fn question(
+        &self,
+        qi: usize,
+        meta: &QuestionMeta,
+        change: Option<&QuestionChange>,
+        weighted_change: Option<&QuestionChange>,
+    ) -> QuestionReport {
         let l = self.lang;
         let code = &self.area.code;
         let figures = self.table.figures(code.as_str(), qi);
@@ -243,6 +257,7 @@ impl Cx<'_> {
             position: None,
             change: None,
             change_7_plus: None,
+            weighted_change: None,
             trend: None,
             trend_table: Vec::new(),
             weighted: self.table.weighted(code.as_str(), qi).map(|w| Shown::of(w, 0, l)),
@@ -294,6 +309,9 @@ impl Cx<'_> {
                     q.change = Some(*mean);
                     q.change_7_plus = *share_7_plus;
                 }
+                if let Some(QuestionChange::Mean { mean, .. }) = weighted_change {
+                    q.weighted_change = Some(*mean);
+                }
                 if per_wave {
                     let points: Vec<chart::Estimate> = self
                         .set
@@ -340,6 +358,10 @@ impl Cx<'_> {
                                 .map(|c| shown(self.table, c, i))
                                 .collect(),
                             change: match change {
+                                Some(QuestionChange::Shares { shares }) => shares.get(i).copied().flatten(),
+                                _ => None,
+                            },
+                            weighted_change: match weighted_change {
                                 Some(QuestionChange::Shares { shares }) => shares.get(i).copied().flatten(),
                                 _ => None,
                             },

@@ -646,6 +646,7 @@ mod tests {
 
     use super::*;
     use crate::area::Area;
+    use crate::insight::compare::QuestionChange;
     use crate::insight::disclosure::tests::rank;
     use crate::insight::weighted::WeightedEstimates;
 
@@ -1022,6 +1023,18 @@ mod tests {
         let w = set.waves[0].weighted("BU00010000", qi).unwrap();
         assert_eq!((w.n_eff, w.deff), (30, 1.33));
         assert_eq!(set.all.weighted("BU00010000", qi).unwrap().deff, 1.0, "all: 40 young, 40 old");
+        // The change between the waves: −2 unweighted (flagged), none weighted.
+        let changes = crate::insight::compare::changes(&set.waves[0], &set.waves[1], Level::Buurt);
+        let a = changes.iter().find(|c| c.code.as_str() == "BU00010000").unwrap();
+        let difference = |c: Option<&QuestionChange>| match c {
+            Some(QuestionChange::Mean { mean, .. }) => *mean,
+            other => panic!("{other:?}"),
+        };
+        let plain = difference(a.questions.as_ref().unwrap().get(qi));
+        assert_eq!((plain.difference, plain.significant), (-2.0, true));
+        let weighted = difference(a.weighted[qi].as_ref());
+        assert_eq!((weighted.difference, weighted.significant), (0.0, false), "{weighted:?}");
+        assert!(weighted.ci95[0] < 0.0 && weighted.ci95[1] > 0.0);
     }
 
     #[test]

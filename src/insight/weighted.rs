@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::stats::{ChoiceSummary, NumberSummary, Sample, ScaleSummary, Share};
+use super::stats::{ChoiceSummary, Moments, NumberSummary, Sample, ScaleSummary, Share};
 use super::weighting::WeightingError;
 use crate::i18n::Lang;
 use crate::questionnaire::QuestionKind;
@@ -62,8 +62,9 @@ pub struct WeightedFigures {
 #[derive(Debug, Clone, PartialEq)]
 pub enum WeightedEstimates {
     /// Scales and numbers: the mean with its 95 % interval (two decimals);
-    /// on a 0–10 scale also the shares 7–10 and 0–4 (Wilson on n_eff).
-    Mean { mean: f64, ci95: [f64; 2], share_7_plus: Option<Share>, share_0_4: Option<Share> },
+    /// on a 0–10 scale also the shares 7–10 and 0–4 (Wilson on n_eff);
+    /// `exact` for the change between waves.
+    Mean { mean: f64, ci95: [f64; 2], share_7_plus: Option<Share>, share_0_4: Option<Share>, exact: Moments },
     /// Choices: the share per option, in the definition's order.
     Shares(Vec<Share>),
 }
@@ -102,7 +103,13 @@ pub fn estimate(kind: &QuestionKind, groups: &[Group]) -> Option<WeightedFigures
         QuestionKind::Scale { min, max, .. } => {
             let mass = mass((*min..=*max).collect());
             let s = ScaleSummary::estimate(&Sample { mass: &mass, n, n_eff }, *min, mass.len())?;
-            WeightedEstimates::Mean { mean: s.mean, ci95: s.ci95, share_7_plus: s.satisfied, share_0_4: s.unsatisfied }
+            WeightedEstimates::Mean {
+                mean: s.mean,
+                ci95: s.ci95,
+                share_7_plus: s.satisfied,
+                share_0_4: s.unsatisfied,
+                exact: s.exact,
+            }
         }
         QuestionKind::Number { .. } => {
             let mut values: Vec<i32> = groups.iter().flat_map(|g| g.values.keys().copied()).collect();
@@ -110,7 +117,7 @@ pub fn estimate(kind: &QuestionKind, groups: &[Group]) -> Option<WeightedFigures
             values.dedup();
             let mass = mass(values);
             let s = NumberSummary::estimate(&Sample { mass: &mass, n, n_eff })?;
-            WeightedEstimates::Mean { mean: s.mean, ci95: s.ci95, share_7_plus: None, share_0_4: None }
+            WeightedEstimates::Mean { mean: s.mean, ci95: s.ci95, share_7_plus: None, share_0_4: None, exact: s.exact }
         }
         _ => {
             let options = groups.iter().map(|g| g.chosen.len()).max().unwrap_or(0);
@@ -146,7 +153,7 @@ impl Shown {
         let deff = if lang == Lang::Nl { deff.replace('.', ",") } else { deff };
         let base = Shown { n_eff: w.n_eff, deff, ..Shown::default() };
         match &w.estimates {
-            WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4 } => Shown {
+            WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4, .. } => Shown {
                 estimate: *mean,
                 ci: *ci95,
                 share_7_plus: share_7_plus.map(|s| s.percent),
@@ -202,7 +209,7 @@ mod tests {
             .map(|(&(weight, answered, _), values)| Group { weight, answered, values, chosen: &[] })
             .collect();
         let f = estimate(&scale(), &groups).unwrap();
-        let WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4 } = f.estimates else { panic!() };
+        let WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4, .. } = f.estimates else { panic!() };
         assert_eq!(mean, 5.57);
         assert_eq!(ci95, [5.21, 5.94]);
         assert_eq!((f.n_eff, f.deff), (35, 1.2));
@@ -255,7 +262,7 @@ mod tests {
             if let (Some(p), Some(w)) = (plain, weighted) {
                 prop_assert_eq!(w.n_eff, p.n);
                 prop_assert_eq!(w.deff, 1.0);
-                let WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4 } = w.estimates else { panic!() };
+                let WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4, .. } = w.estimates else { panic!() };
                 prop_assert!((mean - p.mean).abs() < 0.011, "{} {}", mean, p.mean);
                 if p.n > 1 {
                     prop_assert!((ci95[0] - p.ci95[0]).abs() < 0.011 && (ci95[1] - p.ci95[1]).abs() < 0.011);

@@ -350,17 +350,11 @@ async fn change(
                         .questions
                         .iter()
                         .zip(qs)
-                        .map(|(meta, c)| {
-                            let mut value = serde_json::to_value(&c).unwrap_or(Value::Null);
-                            if let (QuestionChange::Shares { shares }, Value::Object(m)) = (&c, &mut value) {
-                                let named: Map<String, Value> = meta
-                                    .kind
-                                    .choice_values()
-                                    .iter()
-                                    .zip(shares)
-                                    .map(|(o, d)| ((*o).to_owned(), json!(d)))
-                                    .collect();
-                                m.insert("shares".into(), Value::Object(named));
+                        .enumerate()
+                        .map(|(qi, (meta, c))| {
+                            let mut value = change_json(&meta.kind, &c);
+                            if let Some(Some(w)) = a.weighted.get(qi) {
+                                value["weighted"] = change_json(&meta.kind, w);
                             }
                             (meta.id.clone(), value)
                         })
@@ -440,6 +434,17 @@ async fn ranking(
     Ok(cacheable_json(&req, &set.output(&key, || body.to_string())))
 }
 
+/// A question's change between two waves; a choice's per option by value.
+fn change_json(kind: &QuestionKind, c: &QuestionChange) -> Value {
+    let mut value = serde_json::to_value(c).unwrap_or(Value::Null);
+    if let (QuestionChange::Shares { shares }, Value::Object(m)) = (c, &mut value) {
+        let named: Map<String, Value> =
+            kind.choice_values().iter().zip(shares).map(|(o, d)| ((*o).to_owned(), json!(d))).collect();
+        m.insert("shares".into(), Value::Object(named));
+    }
+    value
+}
+
 fn wave_json(table: &SafeTable) -> Value {
     table.wave.as_ref().map_or(
         Value::Null,
@@ -516,7 +521,7 @@ fn weighting_json(w: &AreaWeighting) -> Value {
 fn weighted_json(w: &WeightedFigures, kind: &QuestionKind) -> Value {
     let mut v = json!({ "n_eff": w.n_eff, "deff": w.deff });
     match &w.estimates {
-        WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4 } => {
+        WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4, .. } => {
             v["mean"] = json!(mean);
             v["ci95"] = json!(ci95);
             for (name, share) in [("share_7_plus", share_7_plus), ("share_0_4", share_0_4)] {
