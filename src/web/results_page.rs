@@ -41,6 +41,8 @@ struct Row {
     shares: Vec<(u32, [f64; 2])>,
     /// Since the previous wave, in the measure shown.
     change: Option<Difference>,
+    /// The same between the weighted figures, where weighted in both waves.
+    weighted_change: Option<Difference>,
     vs_gemeente: Option<Difference>,
     selected: bool,
     weighted: Option<Shown>,
@@ -211,18 +213,21 @@ async fn results(
         f
     });
 
-    // The change since the previous wave, per area, in the measure shown.
-    let change_of: HashMap<String, Difference> = previous
+    // The change since the previous wave, per area, in the measure shown:
+    // unweighted, and weighted where the area is weighted in both waves.
+    let measured = |c: Option<&QuestionChange>| match c? {
+        QuestionChange::Mean { mean, .. } => Some(*mean),
+        QuestionChange::Shares { shares } => shares.get(option).copied().flatten(),
+        QuestionChange::Suppressed { .. } => None,
+    };
+    let change_of: HashMap<String, (Option<Difference>, Option<Difference>)> = previous
         .map(|before| {
             changes(before, table, level)
                 .into_iter()
-                .filter_map(|a| {
-                    let d = match a.questions?.get(qi)? {
-                        QuestionChange::Mean { mean, .. } => Some(*mean),
-                        QuestionChange::Shares { shares } => shares.get(option).copied().flatten(),
-                        QuestionChange::Suppressed { .. } => None,
-                    };
-                    d.map(|d| (a.code.to_string(), d))
+                .map(|a| {
+                    let plain = measured(a.questions.as_ref().and_then(|q| q.get(qi)));
+                    let weighted = measured(a.weighted.get(qi).and_then(Option::as_ref));
+                    (a.code.to_string(), (plain, weighted))
                 })
                 .collect()
         })
@@ -252,7 +257,8 @@ async fn results(
                 name: a.name.clone(),
                 suppressed: true,
                 selected: code == focus_code,
-                change: change_of.get(&code).copied(),
+                change: change_of.get(&code).and_then(|c| c.0),
+                weighted_change: change_of.get(&code).and_then(|c| c.1),
                 vs_gemeente: vs_gemeente.get(&code).copied(),
                 code,
                 ..Row::default()

@@ -233,6 +233,24 @@ async fn the_demo_weights_its_buurten(backend: Backend) {
     // A second start keeps the margins as they are.
     assert!(buurtpeil(&db, &["demo"]).status.success());
     assert_eq!(count(&mut conn, "population_margins"), 116 * 6);
+    drop(conn);
+
+    // The change between the demo's two waves, weighted beside unweighted:
+    // in the API, on the results page and in the report.
+    let app = spawn_app_on(db, Options::default()).await;
+    let (status, change) = app.get_json("/api/v1/questionnaires/geluk/results/change?level=wijk").await;
+    assert_eq!(status, 200, "{change}");
+    let shown: Vec<&serde_json::Value> =
+        change["areas"].as_array().unwrap().iter().filter(|a| a["suppressed"] == false).collect();
+    assert!(!shown.is_empty(), "{change}");
+    let weighted = shown.iter().filter(|a| a["questions"]["tevredenheid_leven"]["weighted"]["mean"].is_object());
+    assert!(weighted.count() >= shown.len() / 2, "most wijken are weighted in both waves: {change}");
+    let later = change["to"]["id"].as_i64().unwrap();
+    let page = app.get(&format!("/r/geluk?niveau=wijk&meting={later}&lang=nl")).await.text().await.unwrap();
+    assert!(page.contains("<span class=\"weighted\">gewogen: "), "the weighted change in the table");
+    let report =
+        app.get(&format!("/resultaten/geluk/rapport/GM0772?meting={later}&lang=nl")).await.text().await.unwrap();
+    assert!(report.contains(" · gewogen: <span class=\"diff\">"), "the weighted change in the report");
 }
 on_both_backends!(the_demo_weights_its_buurten);
 
