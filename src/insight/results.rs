@@ -559,7 +559,11 @@ pub fn build_set(
     }
     let area_margins: Vec<Option<Margins>> =
         areas.iter().map(|a| margins_for_area(tree, a.code.as_str(), margins)).collect();
-    let settings = RakeSettings::default();
+    // Each weighting category (an age band, a gender) holds at least k
+    // respondents, merged with a neighbour otherwise: weighted beside
+    // unweighted figures contrast groups, and no group under k may stand
+    // out that way (one 15–24-year-old weighted ×4 would show their answer).
+    let settings = RakeSettings::default().with_min_category_respondents(k);
 
     let questions: Vec<QuestionMeta> = closed
         .iter()
@@ -934,12 +938,13 @@ mod tests {
         ]);
         let p = geluk();
         let mut raw = RawCounts { placement: weighting::Placement::of(&p.definition), ..RawCounts::default() };
-        // A: age and gender independent among respondents; scores by band.
+        // A: age and gender independent among respondents; scores by band;
+        // every age band and gender with at least k respondents.
         for (age, score, k) in
             [("jonger_25", 4, 1), ("van_25_tot_45", 6, 1), ("van_45_tot_65", 7, 1), ("vanaf_65", 9, 2)]
         {
-            respond(&mut raw, &p, "BU00010000", Some((age, "man")), score, 2 * k);
-            respond(&mut raw, &p, "BU00010000", Some((age, "vrouw")), score, 3 * k);
+            respond(&mut raw, &p, "BU00010000", Some((age, "man")), score, 4 * k);
+            respond(&mut raw, &p, "BU00010000", Some((age, "vrouw")), score, 6 * k);
         }
         respond(&mut raw, &p, "BU00010001", Some(("jonger_25", "man")), 2, 3); // below k
         respond(&mut raw, &p, "BU00010002", None, 5, 12); // hidden with it
@@ -950,7 +955,7 @@ mod tests {
         let t = &set.all;
         let qi = t.question_index("tevredenheid_leven").unwrap();
         let w = t.weighted("BU00010000", qi).expect("A is weighted");
-        assert_eq!((w.n_eff, w.deff), (20, 1.25));
+        assert_eq!((w.n_eff, w.deff), (40, 1.25));
         assert!(matches!(w.estimates, WeightedEstimates::Mean { mean, .. } if mean == 6.2), "{w:?}");
         for hidden in ["BU00010001", "BU00010002"] {
             let a = t.get(hidden).unwrap();
@@ -970,7 +975,7 @@ mod tests {
         let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &[], 10, &margins);
         let w = set.all.weighted("BU00010000", qi).unwrap();
         let Some(QuestionFigures::Scale(plain)) = set.all.figures("BU00010000", qi) else { panic!() };
-        assert_eq!((w.n_eff, w.deff), (25, 1.0));
+        assert_eq!((w.n_eff, w.deff), (50, 1.0));
         assert!(
             matches!(&w.estimates, WeightedEstimates::Mean { mean, ci95, .. } if *mean == plain.mean && *ci95 == plain.ci95)
         );

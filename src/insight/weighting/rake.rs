@@ -47,6 +47,11 @@ pub enum SettingsError {
 }
 
 impl RakeSettings {
+    /// These settings, with categories of fewer than `k` respondents merged.
+    pub fn with_min_category_respondents(self, k: u64) -> RakeSettings {
+        RakeSettings { min_category_respondents: k.max(1), ..self }
+    }
+
     /// `trim`: bounds as multiples of the mean weight, or None for no trimming.
     pub fn new(
         tolerance: f64,

@@ -151,11 +151,12 @@ fn the_fallback_is_unweighted_with_a_notice() {
         &out,
         WeightingOutcome::Unweighted { reason: WeightingError::ZeroPopulation { .. }, respondents: 21 }
     ));
+    // The reason, without the group: which one could point at a resident.
     assert_eq!(
         out.notice(Lang::Nl).unwrap(),
-        "Ongewogen: volgens de bevolkingscijfers woont niemand in de groep 65 jaar en ouder."
+        "Ongewogen: de bevolkingscijfers passen niet bij de leeftijd en het geslacht van de deelnemers."
     );
-    // Every reason and group has its text in both languages.
+    // Every reason has its text in both languages, and none names a group.
     let reasons = [
         WeightingError::NoMargins,
         WeightingError::NoClassifiedRespondents { unclassified: 1 },
@@ -178,6 +179,7 @@ fn the_fallback_is_unweighted_with_a_notice() {
             let notice = out.notice(lang).unwrap();
             assert!(notice.starts_with(["Ongewogen: ", "Unweighted: "][lang as usize]), "{notice}");
             assert!(!notice.contains('{') && !notice.contains("weighting_"), "{notice}");
+            assert!(!["65", "15", "man", "vrouw", "men", "women"].iter().any(|g| notice.contains(g)), "{notice}");
         }
     }
 
@@ -390,4 +392,19 @@ proptest! {
             prop_assert!(0.0 <= lo && lo <= e.estimate + 1e-9 && e.estimate <= hi + 1e-9 && hi <= 1.0);
         }
     }
+}
+
+#[test]
+fn a_category_under_k_merges_so_no_small_group_gets_its_own_weight() {
+    // One respondent of 15–24 among 31; the population has 15 % of them.
+    let r = cells([[1, 0], [5, 5], [5, 5], [5, 5]], 0);
+    let m = margins([150, 350, 300, 200], [500, 500]);
+    let young = cell("15_24", "man");
+    let own = weights_for_area(Some(&m), &r, &RakeSettings::default());
+    assert!(own.weight(Some(&young)).unwrap() > 3.0, "alone, they would count ×4: {own:?}");
+    let k = RakeSettings::default().with_min_category_respondents(10);
+    let merged = weights_for_area(Some(&m), &r, &k);
+    let WeightingOutcome::Weighted(w) = &merged else { panic!("{merged:?}") };
+    assert_eq!(merged.weight(Some(&young)), merged.weight(Some(&cell("25_44", "man"))), "{w:?}");
+    assert!(w.collapsed.iter().any(|c| c.merged.contains(&Variable::AgeBand.category("15_24").unwrap())));
 }
