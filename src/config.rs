@@ -53,6 +53,17 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The address a browser on this machine reaches the server at: the
+    /// bind address, with 127.0.0.1 (or ::1) for "every interface".
+    pub fn local_url(&self) -> String {
+        let ip = match self.bind.ip() {
+            std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.bind.port()))
+    }
+
     pub fn new(
         database_url: &str,
         bind: &str,
@@ -126,5 +137,14 @@ mod tests {
             assert!(ok.clone().with_talent_renewal(Some(bad), None).is_err());
         }
         assert!(ok.with_talent_renewal(None, Some("366")).is_err());
+    }
+
+    #[test]
+    fn the_local_url_is_where_a_browser_here_finds_the_server() {
+        let url = |bind: &str| Config::new("sqlite://x.db", bind, None, "q".into()).unwrap().local_url();
+        assert_eq!(url("127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(url("0.0.0.0:9000"), "http://127.0.0.1:9000");
+        assert_eq!(url("192.168.1.20:80"), "http://192.168.1.20:80");
+        assert_eq!(url("[::]:8443"), "http://[::1]:8443");
     }
 }

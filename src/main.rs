@@ -386,7 +386,7 @@ fn seed_demo(config: &Config, responses: usize) -> Result<()> {
         }
         println!("demo verbinder (wijk Centrum): {} / {}", buurtpeil::demo::DEMO_VERBINDER, talent.verbinder_password);
         if let Some(link) = talent.profile_link {
-            println!("demo resident's private link: http://{}{link}", config.bind);
+            println!("demo resident's private link: {}{link}", config.local_url());
         }
     }
     for (questionnaire, count) in seeded {
@@ -398,9 +398,10 @@ fn seed_demo(config: &Config, responses: usize) -> Result<()> {
             println!("demo: {slug} already has responses; none added");
         }
     }
+    let demo_base = buurtpeil::invite::BaseUrl::parse(&config.local_url()).context("the demo's address")?;
     match catalog.current("panelaanmelding") {
         None => println!("demo: no questionnaire panelaanmelding, so no demo campaign"),
-        Some(signup) => match buurtpeil::demo::seed_campaign(&mut conn, &tree, signup, DEMO_SEED)? {
+        Some(signup) => match buurtpeil::demo::seed_campaign(&mut conn, &tree, signup, &demo_base, DEMO_SEED)? {
             Some(c) => {
                 println!(
                     "demo: campaign {}: a fictitious register of {} people, {} drawn and invited, {} signed up for the panel",

@@ -129,11 +129,13 @@ fn signup_answers(p: &Person, today: NaiveDate, rng: &mut ChaCha20Rng) -> BTreeM
 }
 
 /// Adds the demo campaign unless it exists. `signup` is the panel sign-up
-/// questionnaire (`panelaanmelding`).
+/// questionnaire (`panelaanmelding`); invitation links start with `base`
+/// (where the demo server is reached).
 pub fn seed_campaign(
     conn: &mut crate::db::AnyConnection,
     tree: &AreaTree,
     signup: &Published,
+    base: &BaseUrl,
     seed: u64,
 ) -> Result<Option<DemoCampaign>, DemoError> {
     if lottery::find_campaign(conn, DEMO_CAMPAIGN).map_err(store_err)?.is_some() {
@@ -165,8 +167,7 @@ pub fn seed_campaign(
     let campaign = CampaignName::parse(DEMO_CAMPAIGN).expect("a valid name");
     let drawn = lottery::selected_people(conn, DEMO_CAMPAIGN).map_err(store_err)?;
     let invitees: Vec<Invitee> = drawn.iter().map(Invitee::of_person).collect::<Result<_, _>>().map_err(store_err)?;
-    let base = BaseUrl::parse("http://127.0.0.1:8080").expect("a valid base url");
-    invite::create_invitations(conn, &campaign, signup.definition.slug.as_str(), &base, &invitees, today)
+    invite::create_invitations(conn, &campaign, signup.definition.slug.as_str(), base, &invitees, today)
         .map_err(store_err)?;
     // Letters as if printed: the tokens exist only here, so only the one
     // link printed on start can be used.

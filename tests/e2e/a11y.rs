@@ -924,7 +924,9 @@ async fn the_council_runs_a_campaign_in_the_browser_and_every_page_passes_axe() 
         buurtpeil::demo::load_areas(&mut conn).unwrap();
         let catalog = load_catalog(&mut conn, &load_dir(&manifest_dir().join("questionnaires")).unwrap()).unwrap();
         let tree = buurtpeil::area::load_tree(&mut conn).unwrap();
-        buurtpeil::demo::seed_campaign(&mut conn, &tree, catalog.current("panelaanmelding").unwrap(), 772).unwrap();
+        let base = buurtpeil::invite::BaseUrl::parse("http://127.0.0.1:8080").unwrap();
+        buurtpeil::demo::seed_campaign(&mut conn, &tree, catalog.current("panelaanmelding").unwrap(), &base, 772)
+            .unwrap();
         buurtpeil::lottery::load_protocol(&mut conn, buurtpeil::demo::DEMO_CAMPAIGN).unwrap().unwrap().to_json()
     };
     let files = tempfile::tempdir().unwrap();

@@ -536,9 +536,11 @@ async fn the_demo_campaign_gives_a_panel_in_seconds() {
         let catalog = load_catalog(&mut conn, &load_dir(&manifest_dir().join("questionnaires")).unwrap()).unwrap();
         let tree = buurtpeil::area::load_tree(&mut conn).unwrap();
         let signup = catalog.current("panelaanmelding").unwrap();
-        let demo = buurtpeil::demo::seed_campaign(&mut conn, &tree, signup, 772).unwrap().unwrap();
+        let base = buurtpeil::invite::BaseUrl::parse("http://127.0.0.1:9123").unwrap();
+        let demo = buurtpeil::demo::seed_campaign(&mut conn, &tree, signup, &base, 772).unwrap().unwrap();
         assert!(demo.signups >= 100, "{}", demo.signups);
-        assert!(demo.open_link.is_some());
+        let link = demo.open_link.unwrap();
+        assert!(link.starts_with("http://127.0.0.1:9123/i/"), "the invitation goes where the demo runs: {link}");
     }
     let app = spawn_app_on(db, Options { areas: false, ..Options::default() }).await;
     let council = app.logged_in("griffie@eindhoven.nl", Role::Council).await;
