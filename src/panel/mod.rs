@@ -8,6 +8,7 @@
 //! Volunteers with the same value for every feature are one *type*: they
 //! always get exactly the same probability.
 
+mod infeasible;
 mod input;
 mod job;
 mod legacy;
@@ -29,6 +30,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 
+pub use infeasible::{InfeasibleQuotas, QuotaMiss};
 pub use input::{Feature, Features, Person, Pool, Quota};
 pub use job::{run as run_job, Outcome, Request, Task};
 pub use leximin::{SolveStats, DUAL_TOLERANCE};
@@ -65,44 +67,6 @@ fn field_label(field: &str) -> String {
 impl PanelError {
     pub(crate) fn csv(file: &str, line: usize, field: &str, message: impl Into<String>) -> Self {
         PanelError::Csv { file: file.to_owned(), line, field: field.to_owned(), message: message.into() }
-    }
-}
-
-/// The quotas cannot all be met by any panel of this size. `conflicts` lists,
-/// for the panel that comes closest (fewest members short or too many over
-/// all quotas), every quota it misses and by how many.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InfeasibleQuotas {
-    pub size: u32,
-    pub conflicts: Vec<String>,
-    /// For replacements: how many members remain (the quotas in `conflicts`
-    /// are then what is left after them).
-    pub remaining: Option<u32>,
-}
-
-impl fmt::Display for InfeasibleQuotas {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.remaining {
-            None => {
-                writeln!(f, "the quotas cannot all be met by a panel of {} from these volunteers.", self.size)?;
-                write!(f, "The closest possible panel misses these quotas (change them, or find more volunteers):")?;
-            }
-            Some(remaining) => {
-                writeln!(
-                    f,
-                    "no {} replacement(s) from the volunteers not selected can complete the {} remaining members so that the quotas are met.",
-                    self.size, remaining
-                )?;
-                write!(
-                    f,
-                    "The closest choice misses these quotas (counted after the remaining members; widen them, or replace with other people):"
-                )?;
-            }
-        }
-        for c in &self.conflicts {
-            write!(f, "\n  - {c}")?;
-        }
-        Ok(())
     }
 }
 
@@ -255,14 +219,12 @@ pub fn replace(
     for (f, feature) in features.features.iter().enumerate() {
         for (v, q) in feature.values.iter().enumerate() {
             if already[f][v] > q.max {
-                over.push(format!(
-                    "{} = {}: at most {} allowed, but the remaining members already have {} (too many by {})",
-                    feature.name,
-                    q.value,
-                    q.max,
-                    already[f][v],
-                    already[f][v] - q.max
-                ));
+                over.push(QuotaMiss::AlreadyOver {
+                    feature: feature.name.clone(),
+                    value: q.value.clone(),
+                    max: q.max,
+                    have: already[f][v],
+                });
             }
         }
     }
@@ -464,25 +426,11 @@ fn explain(
             let row = inst.quotas.iter().find(|q| q.feature == c.feature && q.value == c.value).expect("quota row");
             let q = &feature.values[c.value];
             let available = eligible.iter().filter(|&&i| pool.people[i].values[c.feature] == c.value).count();
+            let (feature, value) = (feature.name.clone(), q.value.clone());
             if c.missing > 0 {
-                format!(
-                    "{} = {}: at least {} needed, but at most {} possible together with the other quotas (short by {}; {} volunteers have this value)",
-                    feature.name,
-                    q.value,
-                    row.min,
-                    row.min - c.missing,
-                    c.missing,
-                    available
-                )
+                QuotaMiss::Short { feature, value, min: row.min, short: c.missing, volunteers: available as u32 }
             } else {
-                format!(
-                    "{} = {}: at most {} allowed, but at least {} needed to fill the panel and the other quotas (over by {})",
-                    feature.name,
-                    q.value,
-                    row.max,
-                    row.max + c.excess,
-                    c.excess
-                )
+                QuotaMiss::Over { feature, value, max: row.max, over: c.excess }
             }
         })
         .collect();

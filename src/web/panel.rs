@@ -397,7 +397,10 @@ fn spawn(pool: Pool, id: i32, settings: Settings, features_csv: String, people_c
         });
         let finished = match &outcome {
             Ok(o) => Finished::Done(o),
-            Err(PanelError::Infeasible(i)) => Finished::Infeasible(i.to_string()),
+            // Structured, so that each reader gets it in their language.
+            Err(PanelError::Infeasible(i)) => {
+                Finished::Infeasible(serde_json::to_string(i).unwrap_or_else(|_| i.to_string()))
+            }
             Err(e) => Finished::Failed(e.to_string()),
         };
         let stored = pool.get().map_err(DbError::from).and_then(|mut c| store::finish(&mut c, id, finished));
@@ -561,6 +564,14 @@ fn selection_page(
             status: s.status,
             status_label: status_label(lang.lang, s.status),
             problem: s.problem.clone(),
+            misses: s.problem.as_deref().and_then(|p| serde_json::from_str::<panel::InfeasibleQuotas>(p).ok()).map(
+                |i| {
+                    // The lead continues "error: " on the command line; a page starts it.
+                    let (lead, lines) = i.explain(lang.lang);
+                    let mut chars = lead.chars();
+                    (chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default(), lines)
+                },
+            ),
             purged: s.people_csv.is_none(),
         },
     );
@@ -579,6 +590,10 @@ struct SelectionView {
     status: Status,
     status_label: String,
     problem: Option<String>,
+    /// Infeasible quotas in the reader's language: what to do, then one
+    /// line per quota missed (None for a text stored before they were kept
+    /// as JSON, shown as it is).
+    misses: Option<(String, Vec<String>)>,
     purged: bool,
 }
 

@@ -285,7 +285,14 @@ async fn the_council_runs_a_whole_campaign_in_the_web(backend: Backend) {
     let res = post_panel(impossible, None).await.unwrap();
     let infeasible = location(&res);
     let page = wait_for(&council, &infeasible, |h| !h.contains("?verversen=nee")).await;
-    assert!(page.contains("quota niet haalbaar") && page.contains("cannot all be met"), "{page}");
+    assert!(page.contains("quota niet haalbaar") && page.contains("De quota zijn niet allemaal te halen"), "{page}");
+    assert!(
+        page.contains("<li>geslacht = ") && !page.contains("cannot all be met"),
+        "in Dutch, quota by quota: {page}"
+    );
+    let english = council.get(&format!("{infeasible}?lang=en")).await.text().await.unwrap();
+    assert!(english.contains("The quotas cannot all be met by a panel of"), "{english}");
+    council.get(&format!("{infeasible}?lang=nl")).await; // back to Dutch for the rest
 
     // A LEXIMIN panel of 4: members with contact details for the council,
     // and exactly the files the CLI writes from the same sign-ups.
