@@ -437,8 +437,12 @@ impl Cell {
     /// The weighted estimates with the area's weights per respondent cell.
     /// None when nobody answered, or when an answer's cell was not part of
     /// the area's weighting (the counts would not belong together): no
-    /// figure rather than a wrong one.
-    fn weighted(&self, kind: &QuestionKind, outcome: &WeightingOutcome) -> Option<WeightedFigures> {
+    /// figure rather than a wrong one. None too when fewer than `k` of those
+    /// who answered share a weight: weighted beside unweighted figures
+    /// contrast the respondents of each weight, like a breakdown, so every
+    /// such class must pass the threshold (those not placed, weight 1,
+    /// included).
+    fn weighted(&self, kind: &QuestionKind, outcome: &WeightingOutcome, k: u64) -> Option<WeightedFigures> {
         let groups: Vec<Group> = self
             .groups
             .iter()
@@ -447,6 +451,13 @@ impl Cell {
                 Some(Group { weight, answered: c.answered, values: &c.values, chosen: &c.chosen })
             })
             .collect::<Option<_>>()?;
+        let mut classes: HashMap<u64, u64> = HashMap::new();
+        for g in &groups {
+            *classes.entry(g.weight.to_bits()).or_default() += g.answered;
+        }
+        if classes.values().any(|&n| n > 0 && n < k) {
+            return None;
+        }
         weighted::estimate(kind, &groups)
     }
 }
@@ -580,7 +591,7 @@ pub fn build_set(
             closed
                 .iter()
                 .enumerate()
-                .map(|(qi, q)| (!question_hidden[qi][i]).then(|| cells[i][qi].weighted(&q.kind, &outcome)).flatten())
+                .map(|(qi, q)| (!question_hidden[qi][i]).then(|| cells[i][qi].weighted(&q.kind, &outcome, k)).flatten())
                 .collect(),
         ),
     };
@@ -939,12 +950,12 @@ mod tests {
         let p = geluk();
         let mut raw = RawCounts { placement: weighting::Placement::of(&p.definition), ..RawCounts::default() };
         // A: age and gender independent among respondents; scores by band;
-        // every age band and gender with at least k respondents.
+        // every cell (age band × gender, one weight each) with at least k.
         for (age, score, k) in
             [("jonger_25", 4, 1), ("van_25_tot_45", 6, 1), ("van_45_tot_65", 7, 1), ("vanaf_65", 9, 2)]
         {
-            respond(&mut raw, &p, "BU00010000", Some((age, "man")), score, 4 * k);
-            respond(&mut raw, &p, "BU00010000", Some((age, "vrouw")), score, 6 * k);
+            respond(&mut raw, &p, "BU00010000", Some((age, "man")), score, 10 * k);
+            respond(&mut raw, &p, "BU00010000", Some((age, "vrouw")), score, 15 * k);
         }
         respond(&mut raw, &p, "BU00010001", Some(("jonger_25", "man")), 2, 3); // below k
         respond(&mut raw, &p, "BU00010002", None, 5, 12); // hidden with it
@@ -955,7 +966,7 @@ mod tests {
         let t = &set.all;
         let qi = t.question_index("tevredenheid_leven").unwrap();
         let w = t.weighted("BU00010000", qi).expect("A is weighted");
-        assert_eq!((w.n_eff, w.deff), (40, 1.25));
+        assert_eq!((w.n_eff, w.deff), (100, 1.25));
         assert!(matches!(w.estimates, WeightedEstimates::Mean { mean, .. } if mean == 6.2), "{w:?}");
         for hidden in ["BU00010001", "BU00010002"] {
             let a = t.get(hidden).unwrap();
@@ -975,13 +986,22 @@ mod tests {
         let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &[], 10, &margins);
         let w = set.all.weighted("BU00010000", qi).unwrap();
         let Some(QuestionFigures::Scale(plain)) = set.all.figures("BU00010000", qi) else { panic!() };
-        assert_eq!((w.n_eff, w.deff), (50, 1.0));
+        assert_eq!((w.n_eff, w.deff), (125, 1.0));
         assert!(
             matches!(&w.estimates, WeightedEstimates::Mean { mean, ci95, .. } if *mean == plain.mean && *ci95 == plain.ci95)
         );
         // No margins for the wijk's other buurten: the wijk is unweighted.
         let wijk = set.all.get("WK000100").unwrap().weighting.as_ref().unwrap();
         assert_eq!(wijk.reason(), Some("no_margins"));
+        // Three more who gave no age: weight 1 beside 125 weighted, a class
+        // under k. The area stays weighted, but no question shows a weighted
+        // figure that would contrast those three with the rest.
+        respond(&mut raw, &p, "BU00010000", None, 0, 3);
+        let margins: BTreeMap<String, Margins> = [("BU00010000".to_string(), population.clone())].into();
+        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &[], 10, &margins);
+        assert!(matches!(set.all.get("BU00010000").unwrap().weighting, Some(AreaWeighting::Weighted(_))));
+        assert!(set.all.figures("BU00010000", qi).is_some());
+        assert!(set.all.weighted("BU00010000", qi).is_none(), "a class of 3 would stand out");
     }
 
     #[test]

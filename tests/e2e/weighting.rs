@@ -313,11 +313,12 @@ async fn weighted_figures_on_every_path(backend: Backend) {
     // Binnenstad: age and gender independent among respondents (2 men to 3
     // women in every band; the old twice as many), so raking takes one
     // sweep and each band weighs its population share. Scores by age band.
-    // Every band and gender has at least k respondents (else it would merge
-    // with a neighbour).
+    // Every age band × gender cell has at least k respondents (else bands
+    // or genders would merge, and a weighted figure with a class under k
+    // would not be shown).
     for (age, score, k) in [("jonger_25", 4, 1), ("van_25_tot_45", 6, 1), ("van_45_tot_65", 7, 1), ("vanaf_65", 9, 2)] {
-        submit_placed(&app, "BU07721110", age, "man", score, 4 * k).await;
-        submit_placed(&app, "BU07721110", age, "vrouw", score, 6 * k).await;
+        submit_placed(&app, "BU07721110", age, "man", score, 10 * k).await;
+        submit_placed(&app, "BU07721110", age, "vrouw", score, 15 * k).await;
     }
     app.submit_many("BU07721120", 3, 2).await; // below k
     app.submit_many("BU07721130", 12, 5).await; // hidden with it
@@ -329,7 +330,7 @@ async fn weighted_figures_on_every_path(backend: Backend) {
     let mean = 0.3 * 4.0 + 0.3 * 6.0 + 0.2 * 7.0 + 0.2 * 9.0;
     // Weights (age factor × gender factor): 1.5 × 1.25 for the young men …
     let (age_f, gender_f) = ([1.5, 1.5, 1.0, 0.5], [1.25, 0.5 / 0.6]);
-    let counts = [[4.0, 6.0], [4.0, 6.0], [4.0, 6.0], [8.0, 12.0]];
+    let counts = [[10.0, 15.0], [10.0, 15.0], [10.0, 15.0], [20.0, 30.0]];
     let scores = [4.0, 6.0, 7.0, 9.0];
     let (mut w, mut w2, mut ss) = (0.0f64, 0.0f64, 0.0f64);
     for a in 0..4 {
@@ -341,18 +342,18 @@ async fn weighted_figures_on_every_path(backend: Backend) {
         }
     }
     let n_eff = w * w / w2;
-    assert!((w - 50.0).abs() < 1e-9 && (n_eff - 40.0).abs() < 1e-9);
-    let half = 2.0227 * (ss / w * 50.0 / 49.0 / n_eff).sqrt(); // t(39)
+    assert!((w - 125.0).abs() < 1e-9 && (n_eff - 100.0).abs() < 1e-9);
+    let half = 1.9842 * (ss / w * 125.0 / 124.0 / n_eff).sqrt(); // t(99)
     let round2 = |x: f64| (x * 100.0).round() / 100.0;
 
     let body = app.results("buurt").await;
     let binnenstad = area(&body, "BU07721110");
     assert_eq!(binnenstad["weighting"], json!({ "weighted": true }), "{binnenstad}");
     let q = &binnenstad["questions"]["tevredenheid_leven"];
-    assert_eq!(q["mean"], 7.0, "unweighted: 350 / 50");
+    assert_eq!(q["mean"], 7.0, "unweighted: 875 / 125");
     let wq = &q["weighted"];
     assert_eq!(wq["mean"].as_f64().unwrap(), round2(mean), "{wq}");
-    assert_eq!((wq["n_eff"].as_u64(), wq["deff"].as_f64()), (Some(40), Some(1.25)), "{wq}");
+    assert_eq!((wq["n_eff"].as_u64(), wq["deff"].as_f64()), (Some(100), Some(1.25)), "{wq}");
     assert_eq!(wq["ci95"], json!([round2(mean - half), round2(mean + half)]), "{wq}");
     // Young (0–4) weigh 30 % instead of 20 %; 7–10 the 45–64s and 65+.
     assert_eq!((wq["share_0_4"].as_u64(), wq["share_7_plus"].as_u64()), (Some(30), Some(40)), "{wq}");
@@ -473,7 +474,7 @@ async fn weighted_figures_on_every_path(backend: Backend) {
     let r = find("BU07721110", "tevredenheid_leven", "gemiddelde");
     assert_eq!(
         (r[8].as_str(), r[12].as_str(), r[15].as_str(), r[16].as_str()),
-        ("7.00", "6.20", "40", "1.25"),
+        ("7.00", "6.20", "100", "1.25"),
         "{r:?}"
     );
     assert!(r[17].starts_with("Gewogen"), "{r:?}");
@@ -499,7 +500,7 @@ async fn weighted_figures_on_every_path(backend: Backend) {
                 && r[5] == Data::String("tevredenheid_leven".into())
         })
         .unwrap();
-    assert_eq!((mean_row[12].to_string(), mean_row[15].to_string()), ("6.2".into(), "40".into()), "{mean_row:?}");
+    assert_eq!((mean_row[12].to_string(), mean_row[15].to_string()), ("6.2".into(), "100".into()), "{mean_row:?}");
     for r in sheet.rows().filter(|r| matches!(&r[1], Data::String(c) if c == "BU07721120" || c == "BU07721130")) {
         assert!(r[12..].iter().all(|c| *c == Data::Empty), "{r:?}");
     }

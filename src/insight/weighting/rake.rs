@@ -242,6 +242,9 @@ fn rake_with(
     let totals = (margins.total(Variable::AgeBand), margins.total(Variable::Gender));
     let mut variables = Vec::new();
     let mut collapsed = Vec::new();
+    // The groups of categories per variable, in `Variable::ALL` order.
+    let mut category_groups: Vec<Vec<Vec<Category>>> = Vec::new();
+    const _: () = assert!(matches!(Variable::ALL, [Variable::AgeBand, Variable::Gender]));
     for variable in Variable::ALL {
         let answered = respondents.per_category(variable);
         for (&category, &k) in answered.iter().filter(|(_, k)| **k > 0) {
@@ -251,7 +254,28 @@ fn rake_with(
                 Some(_) => {}
             }
         }
-        let groups = merge_thin(variable, margins, &answered, min_category_respondents);
+        let mut groups = merge_thin(variable, margins, &answered, min_category_respondents);
+        // Respondents who share an age group and a gender group share a
+        // weight. When such a class is thinner than the minimum, gender is
+        // not weighted (its groups merge): then the classes are the age
+        // groups, each with at least the minimum.
+        if variable == Variable::Gender && groups.len() > 1 && min_category_respondents > 1 {
+            let age_groups: &Vec<Vec<Category>> = &category_groups[0];
+            let thin_class = age_groups.iter().any(|a| {
+                groups.iter().any(|g| {
+                    let k: u64 = cells
+                        .iter()
+                        .filter(|(c, _)| a.contains(&c.age_band) && g.contains(&c.gender))
+                        .map(|(_, k)| k)
+                        .sum();
+                    k > 0 && k < min_category_respondents
+                })
+            });
+            if thin_class {
+                groups = vec![groups.concat()];
+            }
+        }
+        category_groups.push(groups.clone());
         let total = margins.total(variable) as f64;
         let groups: Vec<Group> = groups
             .into_iter()

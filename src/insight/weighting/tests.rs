@@ -408,3 +408,18 @@ fn a_category_under_k_merges_so_no_small_group_gets_its_own_weight() {
     assert_eq!(merged.weight(Some(&young)), merged.weight(Some(&cell("25_44", "man"))), "{w:?}");
     assert!(w.collapsed.iter().any(|c| c.merged.contains(&Variable::AgeBand.category("15_24").unwrap())));
 }
+
+#[test]
+fn a_thin_age_and_gender_class_leaves_gender_unweighted() {
+    // Every age band and gender has at least 10, but only 3 women of 15–24.
+    let r = cells([[12, 3], [10, 10], [10, 10], [10, 10]], 0);
+    let m = margins([150, 350, 300, 200], [500, 500]);
+    let k = RakeSettings::default().with_min_category_respondents(10);
+    let out = weights_for_area(Some(&m), &r, &k);
+    let WeightingOutcome::Weighted(w) = &out else { panic!("{out:?}") };
+    assert_eq!(out.weight(Some(&cell("15_24", "man"))), out.weight(Some(&cell("15_24", "vrouw"))), "{w:?}");
+    assert!(w.collapsed.iter().any(|c| c.variable == Variable::Gender));
+    // Without the minimum, the 3 get a weight of their own.
+    let own = weights_for_area(Some(&m), &r, &RakeSettings::default());
+    assert_ne!(own.weight(Some(&cell("15_24", "man"))), own.weight(Some(&cell("15_24", "vrouw"))));
+}
