@@ -58,7 +58,6 @@ struct Counted {
 
 struct Entry {
     versions: Vec<Published>,
-    ids: Vec<i32>,
     counted: Mutex<Counted>,
     built: RwLock<Option<(Stamp, Arc<ResultSet>)>>,
     building: Mutex<()>,
@@ -75,7 +74,8 @@ impl Entries {
     /// Adds a committed batch to every questionnaire it belongs to.
     fn record(&self, batch: &[Submission], day: NaiveDate) {
         for entry in self.lock().values() {
-            let mine: Vec<&Submission> = batch.iter().filter(|s| entry.ids.contains(&s.version_id)).collect();
+            let mine: Vec<&Submission> =
+                batch.iter().filter(|s| entry.versions.iter().any(|v| v.id == s.version_id)).collect();
             if mine.is_empty() {
                 continue;
             }
@@ -174,20 +174,19 @@ impl LiveResults {
         versions: &[Published],
         placement: Option<Placement>,
     ) -> Result<Arc<Entry>, DbError> {
-        let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
-        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.ids == ids) {
+        let same = |e: &&Arc<Entry>| e.versions.iter().map(|v| v.id).eq(versions.iter().map(|v| v.id));
+        if let Some(e) = self.entries.lock().get(slug).filter(same) {
             return Ok(e.clone());
         }
         // The writer waits while the database is read, so every response is
         // either in what is read or added afterwards, never both or neither.
         let _paused = self.writer.pause();
-        if let Some(e) = self.entries.lock().get(slug).filter(|e| e.ids == ids) {
+        if let Some(e) = self.entries.lock().get(slug).filter(same) {
             return Ok(e.clone());
         }
         let raw = RawCounts::fetch(&mut *pool.get()?, versions, placement.clone())?;
         let entry = Arc::new(Entry {
             versions: versions.to_vec(),
-            ids,
             counted: Mutex::new(Counted { raw, generation: 0, verified_at: Instant::now() }),
             built: RwLock::new(None),
             building: Mutex::new(()),
@@ -206,8 +205,9 @@ impl LiveResults {
         let _paused = self.writer.pause();
         let mut conn = pool.get()?;
         // A few rows per buurt and day: summed here, the same on both databases.
+        let ids: Vec<i32> = entry.versions.iter().map(|v| v.id).collect();
         let stored: u64 = response_counts::table
-            .filter(response_counts::questionnaire_version_id.eq_any(&entry.ids))
+            .filter(response_counts::questionnaire_version_id.eq_any(&ids))
             .select(response_counts::n)
             .load::<i64>(&mut *conn)?
             .into_iter()
