@@ -259,7 +259,9 @@ fn rake_with(
         // weight. When such a class is thinner than the minimum, gender is
         // not weighted (its groups merge): then the classes are the age
         // groups, each with at least the minimum.
-        if variable == Variable::Gender && groups.len() > 1 && min_category_respondents > 1 {
+        // The minimum asked for, not the steps tried when raking fails.
+        let min = settings.min_category_respondents;
+        if variable == Variable::Gender && groups.len() > 1 && min > 1 {
             let age_groups: &Vec<Vec<Category>> = &category_groups[0];
             let thin_class = age_groups.iter().any(|a| {
                 groups.iter().any(|g| {
@@ -268,7 +270,7 @@ fn rake_with(
                         .filter(|(c, _)| a.contains(&c.age_band) && g.contains(&c.gender))
                         .map(|(_, k)| k)
                         .sum();
-                    k > 0 && k < min_category_respondents
+                    k > 0 && k < min
                 })
             });
             if thin_class {
