@@ -845,28 +845,31 @@ mod tests {
         }
     }
 
+    /// Gemeente GM0001 with one wijk WK000100 holding the given buurten
+    /// (code, name).
+    fn one_wijk(buurten: &[(&str, &str)]) -> AreaTree {
+        let code = |level, c: &str| AreaCode::parse(level, c).unwrap();
+        let mut areas = vec![
+            Area { code: code(Level::Gemeente, "GM0001"), name: "G".into(), parent: None },
+            Area {
+                code: code(Level::Wijk, "WK000100"),
+                name: "W".into(),
+                parent: Some(code(Level::Gemeente, "GM0001")),
+            },
+        ];
+        areas.extend(buurten.iter().map(|(c, name)| Area {
+            code: code(Level::Buurt, c),
+            name: (*name).into(),
+            parent: Some(code(Level::Wijk, "WK000100")),
+        }));
+        AreaTree::new(areas)
+    }
+
     #[test]
     fn a_cell_hidden_in_one_wave_is_hidden_in_the_total_too() {
         // Buurt A: 3 in wave 1, 30 in wave 2; buurt B: 40 and 40. Without
         // joint suppression "alle metingen" A (33) − wave 2 A (30) = 3.
-        let tree = AreaTree::new(vec![
-            Area { code: AreaCode::parse(Level::Gemeente, "GM0001").unwrap(), name: "G".into(), parent: None },
-            Area {
-                code: AreaCode::parse(Level::Wijk, "WK000100").unwrap(),
-                name: "W".into(),
-                parent: Some(AreaCode::parse(Level::Gemeente, "GM0001").unwrap()),
-            },
-            Area {
-                code: AreaCode::parse(Level::Buurt, "BU00010000").unwrap(),
-                name: "A".into(),
-                parent: Some(AreaCode::parse(Level::Wijk, "WK000100").unwrap()),
-            },
-            Area {
-                code: AreaCode::parse(Level::Buurt, "BU00010001").unwrap(),
-                name: "B".into(),
-                parent: Some(AreaCode::parse(Level::Wijk, "WK000100").unwrap()),
-            },
-        ]);
+        let tree = one_wijk(&[("BU00010000", "A"), ("BU00010001", "B")]);
         let counts = vec![
             ("BU00010000".to_string(), [(3, 0), (30, 0), (0, 0)]),
             ("BU00010001".to_string(), [(40, 0), (40, 0), (0, 0)]),
@@ -933,20 +936,8 @@ mod tests {
 
     #[test]
     fn weighted_figures_stand_beside_shown_figures_only() {
-        let code = |level, c: &str| AreaCode::parse(level, c).unwrap();
-        let buurt =
-            |c: &str| Area { code: code(Level::Buurt, c), name: c.into(), parent: Some(code(Level::Wijk, "WK000100")) };
-        let tree = AreaTree::new(vec![
-            Area { code: code(Level::Gemeente, "GM0001"), name: "G".into(), parent: None },
-            Area {
-                code: code(Level::Wijk, "WK000100"),
-                name: "W".into(),
-                parent: Some(code(Level::Gemeente, "GM0001")),
-            },
-            buurt("BU00010000"),
-            buurt("BU00010001"),
-            buurt("BU00010002"),
-        ]);
+        let tree =
+            one_wijk(&[("BU00010000", "BU00010000"), ("BU00010001", "BU00010001"), ("BU00010002", "BU00010002")]);
         let p = geluk();
         let mut raw = RawCounts { placement: weighting::Placement::of(&p.definition), ..RawCounts::default() };
         // A: age and gender independent among respondents; scores by band;
@@ -1006,20 +997,7 @@ mod tests {
 
     #[test]
     fn each_wave_is_weighted_with_its_own_respondents() {
-        let code = |level, c: &str| AreaCode::parse(level, c).unwrap();
-        let tree = AreaTree::new(vec![
-            Area { code: code(Level::Gemeente, "GM0001"), name: "G".into(), parent: None },
-            Area {
-                code: code(Level::Wijk, "WK000100"),
-                name: "W".into(),
-                parent: Some(code(Level::Gemeente, "GM0001")),
-            },
-            Area {
-                code: code(Level::Buurt, "BU00010000"),
-                name: "A".into(),
-                parent: Some(code(Level::Wijk, "WK000100")),
-            },
-        ]);
+        let tree = one_wijk(&[("BU00010000", "A")]);
         let p = geluk();
         let mut raw = RawCounts { placement: weighting::Placement::of(&p.definition), ..RawCounts::default() };
         // Half the residents are young. Wave 1 (January): 10 young (score
