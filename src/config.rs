@@ -2,9 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::auth::SessionKey;
 use crate::db::{DatabaseUrl, DbError};
+use crate::insight::perturbation::{Parameters, PerturbationError, PerturbationTable};
 use crate::talent::Renewal;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://buurtpeil.db";
@@ -30,7 +32,16 @@ pub struct Config {
     /// SMTP for e-mails the server sends itself (a resident's private
     /// link); `None`: no such e-mails.
     pub mail: Option<MailSettings>,
+    /// The cell key method's table (`BUURTPEIL_PERTURBATION_D`, `_V`,
+    /// `_JS`; docs/privacy.md).
+    pub perturbation: PerturbationTable,
+    /// New responses reach public figures at most this often
+    /// (`BUURTPEIL_RELEASE_EVERY`, seconds; 0: at once).
+    pub release_every: Duration,
 }
+
+/// By default public figures take in new responses once a day.
+pub const DEFAULT_RELEASE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Where and as whom the server sends e-mail (`SMTP_URL`,
 /// `BUURTPEIL_MAIL_FROM`).
@@ -50,6 +61,12 @@ pub enum ConfigError {
     MinCell(String),
     #[error("{0} {1:?} must be a whole number from 1 to {2}")]
     Renewal(&'static str, String, u32),
+    #[error("{0} {1:?} is not a number")]
+    NotANumber(&'static str, String),
+    #[error("BUURTPEIL_PERTURBATION_*: {0}")]
+    Perturbation(#[from] PerturbationError),
+    #[error("BUURTPEIL_RELEASE_EVERY {0:?} must be a whole number of seconds from 0 (every change) to 31536000 (a year); the default is 86400 (a day)")]
+    ReleaseEvery(String),
 }
 
 impl Config {
@@ -90,7 +107,46 @@ impl Config {
             session_key: None,
             talent_renewal: Renewal::default(),
             mail: None,
+            perturbation: PerturbationTable::default(),
+            release_every: DEFAULT_RELEASE_EVERY,
         })
+    }
+
+    /// Sets how figures are perturbed and released from the raw settings;
+    /// `None` keeps each default (D = 4, V = 2, js = 3, once a day).
+    pub fn with_publication(
+        mut self,
+        max_deviation: Option<&str>,
+        variance: Option<&str>,
+        small: Option<&str>,
+        release_every: Option<&str>,
+    ) -> Result<Config, ConfigError> {
+        fn number<T: std::str::FromStr>(name: &'static str, raw: Option<&str>, default: T) -> Result<T, ConfigError> {
+            match raw {
+                None => Ok(default),
+                Some(r) => r.trim().parse().map_err(|_| ConfigError::NotANumber(name, r.to_owned())),
+            }
+        }
+        let d = Parameters::default();
+        let parameters = Parameters {
+            max_deviation: number("BUURTPEIL_PERTURBATION_D", max_deviation, d.max_deviation)?,
+            variance: number("BUURTPEIL_PERTURBATION_V", variance, d.variance)?,
+            small: number("BUURTPEIL_PERTURBATION_JS", small, d.small)?,
+        };
+        if !parameters.variance.is_finite() {
+            return Err(ConfigError::NotANumber("BUURTPEIL_PERTURBATION_V", format!("{}", parameters.variance)));
+        }
+        self.perturbation = PerturbationTable::new(parameters)?;
+        if let Some(raw) = release_every {
+            let seconds: u64 = raw
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s| *s <= 365 * 24 * 60 * 60)
+                .ok_or_else(|| ConfigError::ReleaseEvery(raw.to_owned()))?;
+            self.release_every = Duration::from_secs(seconds);
+        }
+        Ok(self)
     }
 
     /// Sets the renewal of talent profiles from the raw settings (months

@@ -179,6 +179,13 @@ fn run(cli: Cli) -> Result<()> {
                     .with_talent_renewal(
                         std::env::var("BUURTPEIL_TALENT_RENEWAL_MONTHS").ok().as_deref(),
                         std::env::var("BUURTPEIL_TALENT_GRACE_DAYS").ok().as_deref(),
+                    )?
+                    .with_publication(
+                        std::env::var("BUURTPEIL_PERTURBATION_D").ok().as_deref(),
+                        std::env::var("BUURTPEIL_PERTURBATION_V").ok().as_deref(),
+                        std::env::var("BUURTPEIL_PERTURBATION_JS").ok().as_deref(),
+                        // The demo shows each response at once.
+                        std::env::var("BUURTPEIL_RELEASE_EVERY").ok().as_deref().or(demo.then_some("0")),
                     )?;
             config.session_key = session_key()?;
             let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());

@@ -26,6 +26,7 @@ diesel::table! {
         buurt -> Text,
         submitted_on -> Date,
         id -> BigInt,
+        record_key -> Integer,
     }
 }
 
@@ -35,6 +36,7 @@ diesel::table! {
         buurt -> Text,
         submitted_on -> Date,
         n -> BigInt,
+        key_sum -> BigInt,
     }
 }
 

@@ -25,7 +25,10 @@ fn difference(d: f64, var: f64, scale: f64) -> Option<Difference> {
         return None;
     }
     let half = Z * var.sqrt();
-    let round = |x: f64| (x * scale * 100.0).round() / 100.0;
+    // One precision everywhere (docs/privacy.md): means to two decimals,
+    // shares' differences in percentage points to one, like their intervals.
+    let digits = if scale == 1.0 { 100.0 } else { 10.0 };
+    let round = |x: f64| (x * scale * digits).round() / digits;
     let (lo, hi) = (d - half, d + half);
     Some(Difference { difference: round(d), ci95: [round(lo), round(hi)], significant: lo > 0.0 || hi < 0.0 })
 }
@@ -94,7 +97,8 @@ pub fn estimate(figures: &QuestionFigures, measure: Measure) -> Option<Estimate>
             Some(Estimate { estimate: s.mean, ci95: s.ci95, exact: s.exact })
         }
         (QuestionFigures::Choice(c), Measure::Share(i)) => c.options.get(i).map(|o| Estimate {
-            estimate: (o.exact.estimate * 1000.0).round() / 10.0,
+            // Whole per cent, as every other output shows a share.
+            estimate: f64::from(o.percent),
             ci95: o.ci95,
             exact: o.exact,
         }),

@@ -160,7 +160,17 @@ mod tests {
         }
         let def = crate::questionnaire::test_definition();
         let p = Published { id: 1, version: 1, content_hash: def.content_hash(), definition: Arc::new(def) };
-        build_set(&tree(), &p, std::slice::from_ref(&p), &raw, &[], 10, &BTreeMap::new()).all
+        build_set(
+            &tree(),
+            &p,
+            std::slice::from_ref(&p),
+            &raw,
+            &[],
+            10,
+            &BTreeMap::new(),
+            &crate::insight::perturbation::PerturbationTable::exact(),
+        )
+        .all
     }
 
     #[test]

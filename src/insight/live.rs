@@ -13,9 +13,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, TryLockError};
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
+use super::perturbation::PerturbationTable;
 use super::results::{build_set, RawCounts, ResultSet};
 use super::weighting::{load_margins, Margins, Placement};
 use crate::area::AreaTree;
@@ -37,6 +38,24 @@ struct Stamp {
     waves: Vec<Wave>,
     min_cell: u64,
     margins: u64,
+}
+
+/// Whether a set built for `now` must replace the one built for `then`:
+/// at once when anything but the responses changed, or when a wave's last
+/// day has passed since; for new responses only once `release_every` has
+/// passed since the last release. Releases on a schedule, not per
+/// response, so that two releases differ by many responses, not one
+/// (docs/privacy.md).
+fn release_due(then: &Stamp, now: &Stamp, released_at: DateTime<Utc>, cx: &Context) -> bool {
+    if (Stamp { counted: now.counted, ..then.clone() }) != *now {
+        return true;
+    }
+    let age = (Utc::now() - released_at).to_std().unwrap_or_default();
+    if age >= cx.release_every {
+        return true;
+    }
+    let (released_on, today) = (released_at.date_naive(), Utc::now().date_naive());
+    cx.waves.iter().filter_map(|w| w.closes_on).any(|last| released_on <= last && last < today)
 }
 
 /// The population margins results are weighted to, re-read now and then:
@@ -103,6 +122,11 @@ pub struct Context<'a> {
     pub area_generation: u64,
     pub waves: Vec<Wave>,
     pub min_cell: u64,
+    pub perturbation: &'a PerturbationTable,
+    /// New responses reach the figures at most this often (0: at once);
+    /// anything else that changes them (a version, areas, waves, k,
+    /// margins) and a wave's closing day passing release at once.
+    pub release_every: Duration,
 }
 
 impl LiveResults {
@@ -138,7 +162,7 @@ impl LiveResults {
             };
             let previous = entry.built.read().unwrap_or_else(|e| e.into_inner()).clone();
             if let Some((s, set)) = &previous {
-                if *s == stamp {
+                if *s == stamp || !release_due(s, &stamp, set.released_at, &cx) {
                     return Ok(Some(set.clone()));
                 }
             }
@@ -159,10 +183,27 @@ impl LiveResults {
                 let c = entry.counted.lock().unwrap_or_else(|e| e.into_inner());
                 (c.raw.clone(), c.generation)
             };
-            let set = Arc::new(build_set(cx.tree, current, versions, &raw, &cx.waves, cx.min_cell, &margins));
+            let set = Arc::new(build_set(
+                cx.tree,
+                current,
+                versions,
+                &raw,
+                &cx.waves,
+                cx.min_cell,
+                &margins,
+                cx.perturbation,
+            ));
             *entry.built.write().unwrap_or_else(|e| e.into_inner()) = Some((Stamp { counted, ..stamp }, set.clone()));
             return Ok(Some(set));
         }
+    }
+
+    /// When the public figures of a questionnaire were last released, if
+    /// they were (the next release folds in what arrived since).
+    pub fn released_at(&self, slug: &str) -> Option<DateTime<Utc>> {
+        let entry = self.entries.lock().get(slug).cloned()?;
+        let built = entry.built.read().unwrap_or_else(|e| e.into_inner());
+        built.as_ref().map(|(_, set)| set.released_at)
     }
 
     /// The kept counts of a questionnaire's versions, read first when

@@ -8,6 +8,7 @@ pub mod disclosure;
 pub mod export;
 pub mod free_text;
 pub mod live;
+pub mod perturbation;
 pub mod report;
 mod results;
 pub mod stats;

@@ -503,7 +503,16 @@ mod tests {
         }
         let def = crate::questionnaire::test_definition();
         let p = Published { id: 1, version: 1, content_hash: def.content_hash(), definition: Arc::new(def) };
-        build_set(&tree, &p, std::slice::from_ref(&p), &raw, &waves, 10, &BTreeMap::new())
+        build_set(
+            &tree,
+            &p,
+            std::slice::from_ref(&p),
+            &raw,
+            &waves,
+            10,
+            &BTreeMap::new(),
+            &crate::insight::perturbation::PerturbationTable::exact(),
+        )
     }
 
     fn municipality() -> ResultSet {

@@ -6,13 +6,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Text};
 use sha2::{Digest, Sha256};
 
 use super::disclosure::{protect_jointly, Hierarchy};
-use super::stats::{ChoiceSummary, NumberSummary, Sample, ScaleSummary};
+use super::perturbation::{AreaKey, AreaNoise, Figure, PerturbationTable};
+use super::stats::{ChoiceSummary, Noise, NumberSummary, Sample, ScaleSummary};
 use super::weighted::{self, AreaWeighting, Group, WeightedFigures};
 use super::weighting::{
     self, margins_for_area, weights_for_area, Margins, Placement, RakeSettings, RespondentCells, WeightingOutcome,
@@ -74,6 +75,8 @@ impl ByCell {
 pub struct RawCounts {
     /// Respondents per (version, buurt, day).
     pub responses: HashMap<(i32, String, NaiveDate), u64>,
+    /// The sum of their record keys (the cell key method, docs/privacy.md).
+    pub keys: HashMap<(i32, String, NaiveDate), u64>,
     /// Of them, those placed in a weighting cell, per cell; the rest are
     /// not placed (see docs/weighting.md).
     pub placed: HashMap<(i32, String, NaiveDate, weighting::Cell), u64>,
@@ -165,17 +168,19 @@ impl RawCounts {
         placement: Option<Placement>,
     ) -> Result<RawCounts, DbError> {
         let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
-        let responses: Vec<(i32, String, NaiveDate, i64)> = response_counts::table
+        let responses: Vec<(i32, String, NaiveDate, i64, i64)> = response_counts::table
             .filter(response_counts::questionnaire_version_id.eq_any(&ids))
             .select((
                 response_counts::questionnaire_version_id,
                 response_counts::buurt,
                 response_counts::submitted_on,
                 response_counts::n,
+                response_counts::key_sum,
             ))
             .load(conn)?;
         let mut raw = RawCounts { placement, ..RawCounts::default() };
-        for (version, buurt, day, n) in responses {
+        for (version, buurt, day, n, keys) in responses {
+            *raw.keys.entry((version, buurt.clone(), day)).or_default() += keys as u64;
             *raw.responses.entry((version, buurt, day)).or_default() += n as u64;
         }
         if ids.is_empty() {
@@ -223,6 +228,7 @@ impl RawCounts {
     /// Counts a committed response, exactly as storing it added rows.
     pub fn add(&mut self, s: &Submission, day: NaiveDate) {
         *self.responses.entry((s.version_id, s.buurt.to_string(), day)).or_default() += 1;
+        *self.keys.entry((s.version_id, s.buurt.to_string(), day)).or_default() += s.record_key as u64;
         let cell = s.cell;
         if let Some(c) = cell {
             *self.placed.entry((s.version_id, s.buurt.to_string(), day, c)).or_default() += 1;
@@ -287,6 +293,8 @@ pub struct SafeTable {
     /// None: every response, whatever its wave.
     pub wave: Option<Wave>,
     pub questions: Vec<QuestionMeta>,
+    /// When the set this table belongs to was released.
+    pub released_at: DateTime<Utc>,
     areas: Vec<AreaResult>,
     index: HashMap<String, usize>,
 }
@@ -325,6 +333,9 @@ pub struct ResultSet {
     pub all: SafeTable,
     /// Oldest first, as the waves are listed.
     pub waves: Vec<SafeTable>,
+    /// When these figures were released: built, they are what every public
+    /// output shows until the next release.
+    pub released_at: DateTime<Utc>,
     outputs: Mutex<HashMap<String, Arc<Output>>>,
 }
 
@@ -417,21 +428,74 @@ impl Cell {
         }
     }
 
-    /// The estimates; weighted ones come from [`Cell::weighted`].
-    fn summarise(&self, kind: &QuestionKind) -> QuestionFigures {
+    /// The estimates, from perturbed counts (docs/privacy.md): every
+    /// value's and option's count through the perturbation table, the mean
+    /// shifted by noise scaled to a quarter of the question's range per
+    /// respondent (magnitude perturbation); medians, quartiles, shares and
+    /// distributions follow from the perturbed counts alone. Weighted
+    /// figures come from [`Cell::weighted`].
+    fn summarise(&self, kind: &QuestionKind, question: &str, noise: AreaNoise) -> QuestionFigures {
+        let perturbed = |values: &mut dyn Iterator<Item = i32>| -> Vec<(f64, f64)> {
+            values
+                .map(|v| {
+                    let c = self.values.get(&v).copied().unwrap_or(0);
+                    (f64::from(v), noise.count(Figure::Value, question, i64::from(v), c) as f64)
+                })
+                .collect()
+        };
         let summary = match kind {
             QuestionKind::Scale { min, max, .. } => {
+                let mass = perturbed(&mut (*min..=*max));
+                let n = mass.iter().map(|(_, c)| *c).sum::<f64>() as u64;
+                let sample =
+                    Sample { n, n_eff: n as f64, noise: self.noise(*min, *max, &mass, question, noise), mass: &mass };
+                ScaleSummary::estimate(&sample, *min, mass.len()).map(QuestionFigures::Scale)
+            }
+            QuestionKind::Number { min, max, .. } => {
                 let mass: Vec<(f64, f64)> =
-                    (*min..=*max).map(|v| (f64::from(v), self.values.get(&v).copied().unwrap_or(0) as f64)).collect();
-                ScaleSummary::estimate(&Sample::unweighted(&mass), *min, mass.len()).map(QuestionFigures::Scale)
+                    perturbed(&mut self.values.keys().copied()).into_iter().filter(|(_, c)| *c > 0.0).collect();
+                let n = mass.iter().map(|(_, c)| *c).sum::<f64>() as u64;
+                let sample =
+                    Sample { n, n_eff: n as f64, noise: self.noise(*min, *max, &mass, question, noise), mass: &mass };
+                NumberSummary::estimate(&sample).map(QuestionFigures::Number)
             }
-            QuestionKind::Number { .. } => {
-                let mass: Vec<(f64, f64)> = self.values.iter().map(|(v, c)| (f64::from(*v), *c as f64)).collect();
-                NumberSummary::estimate(&Sample::unweighted(&mass)).map(QuestionFigures::Number)
+            kind => {
+                let chosen: Vec<f64> = self
+                    .chosen
+                    .iter()
+                    .enumerate()
+                    .map(|(o, &c)| noise.count(Figure::Option, question, o as i64, c) as f64)
+                    .collect();
+                // A multiple choice's answerers are a count of their own;
+                // otherwise they are the options' sum.
+                let answered = match kind {
+                    QuestionKind::MultipleChoice { .. } => {
+                        noise.count(Figure::Answered, question, 0, self.answered) as f64
+                    }
+                    _ => chosen.iter().sum(),
+                };
+                let n = answered as u64;
+                ChoiceSummary::with_noise(&chosen, n, answered, answered, noise.variance()).map(QuestionFigures::Choice)
             }
-            _ => ChoiceSummary::from_counts_of(&self.chosen, self.answered).map(QuestionFigures::Choice),
         };
         summary.unwrap_or(QuestionFigures::Suppressed)
+    }
+
+    /// The published mean of a scale or number on `min..=max` and what the
+    /// perturbation adds to its variance; None without noise.
+    fn noise(&self, min: i32, max: i32, mass: &[(f64, f64)], question: &str, noise: AreaNoise) -> Option<Noise> {
+        if noise.is_exact() || self.answered == 0 {
+            return None;
+        }
+        let n = self.answered as f64;
+        let mean = self.values.iter().map(|(v, c)| f64::from(*v) * *c as f64).sum::<f64>() / n;
+        let unit = f64::from(max - min) / 4.0;
+        let published = mass.iter().map(|(_, c)| *c).sum::<f64>().max(1.0);
+        Some(Noise {
+            mean: (mean + noise.shift(Figure::Mean, question) * unit / n).clamp(f64::from(min), f64::from(max)),
+            mean_var: noise.variance() * (unit / published).powi(2),
+            count_var: noise.variance(),
+        })
     }
 
     /// The weighted estimates with the area's weights per respondent cell.
@@ -442,7 +506,14 @@ impl Cell {
     /// contrast the respondents of each weight, like a breakdown, so every
     /// such class must pass the threshold (those not placed, weight 1,
     /// included).
-    fn weighted(&self, kind: &QuestionKind, outcome: &WeightingOutcome, k: u64) -> Option<WeightedFigures> {
+    fn weighted(
+        &self,
+        kind: &QuestionKind,
+        outcome: &WeightingOutcome,
+        k: u64,
+        question: &str,
+        noise: AreaNoise,
+    ) -> Option<WeightedFigures> {
         let groups: Vec<Group> = self
             .groups
             .iter()
@@ -458,14 +529,16 @@ impl Cell {
         if classes.values().any(|&n| n > 0 && n < k) {
             return None;
         }
-        weighted::estimate(kind, &groups)
+        weighted::estimate(kind, &groups, question, noise)
     }
 }
 
 /// Builds every table of a questionnaire's current version from its raw
 /// counts, counting answers of earlier versions where the question kept its
 /// id and its possible answers. `waves` are the questionnaire's waves; a
-/// response belongs to the wave that covers its day and buurt.
+/// response belongs to the wave that covers its day and buurt. Every
+/// figure is perturbed with `perturbation` (docs/privacy.md).
+#[allow(clippy::too_many_arguments)]
 pub fn build_set(
     tree: &AreaTree,
     current: &Published,
@@ -474,6 +547,7 @@ pub fn build_set(
     waves: &[Wave],
     k: u64,
     margins: &BTreeMap<String, Margins>,
+    perturbation: &PerturbationTable,
 ) -> ResultSet {
     let areas: Vec<_> = tree.all().collect();
     let index: HashMap<String, usize> = areas.iter().enumerate().map(|(i, a)| (a.code.to_string(), i)).collect();
@@ -491,6 +565,14 @@ pub fn build_set(
         }
     }
     let responses: Vec<Vec<u64>> = leaf_responses.iter().map(|l| h.roll_up(l)).collect();
+    // Each area's key per column: its respondents' record keys, summed.
+    let mut leaf_keys = vec![vec![0u64; areas.len()]; columns];
+    for ((_, buurt, day), key) in &raw.keys {
+        if let Some(i) = leaf(buurt) {
+            leaf_keys[column(buurt, *day)][i] = leaf_keys[column(buurt, *day)][i].wrapping_add(*key);
+        }
+    }
+    let keys: Vec<Vec<u64>> = leaf_keys.iter().map(|l| h.roll_up(l)).collect();
     let area_hidden = protect_jointly(&h, &responses, k, &vec![false; areas.len()]);
 
     let closed: Vec<_> = current.definition.questions().filter(|q| counted(&q.kind)).collect();
@@ -581,52 +663,64 @@ pub fn build_set(
         .map(|q| QuestionMeta { id: q.id.to_string(), text: q.text.clone(), kind: q.kind.clone() })
         .collect();
     // Weighted figures only beside shown unweighted ones, question by question.
-    let weigh = |i: usize, cells: &[Vec<Cell>], respondents: &[RespondentCells]| match weights_for_area(
-        area_margins[i].as_ref(),
-        &respondents[i],
-        &settings,
-    ) {
-        WeightingOutcome::Unweighted { reason, .. } => AreaWeighting::Unweighted(reason),
-        outcome => AreaWeighting::Weighted(
-            closed
+    let weigh =
+        |i: usize, cells: &[Vec<Cell>], respondents: &[RespondentCells], noise: AreaNoise| match weights_for_area(
+            area_margins[i].as_ref(),
+            &respondents[i],
+            &settings,
+        ) {
+            WeightingOutcome::Unweighted { reason, .. } => AreaWeighting::Unweighted(reason),
+            outcome => AreaWeighting::Weighted(
+                closed
+                    .iter()
+                    .enumerate()
+                    .map(|(qi, q)| {
+                        (!question_hidden[qi][i])
+                            .then(|| cells[i][qi].weighted(&q.kind, &outcome, k, q.id.as_str(), noise))
+                            .flatten()
+                    })
+                    .collect(),
+            ),
+        };
+    let released_at = Utc::now();
+    let table = |wave: Option<&Wave>, n: &[u64], keys: &[u64], cells: &[Vec<Cell>], respondents: &[RespondentCells]| {
+        SafeTable {
+            slug: current.definition.slug.to_string(),
+            version: current.version,
+            min_cell: k,
+            wave: wave.cloned(),
+            questions: questions.clone(),
+            released_at,
+            areas: areas
                 .iter()
                 .enumerate()
-                .map(|(qi, q)| (!question_hidden[qi][i]).then(|| cells[i][qi].weighted(&q.kind, &outcome, k)).flatten())
+                .map(|(i, a)| {
+                    let noise = AreaNoise { table: perturbation, key: AreaKey(keys[i]) };
+                    AreaResult {
+                        code: a.code.clone(),
+                        name: a.name.clone(),
+                        parent: a.parent.clone(),
+                        // An area nobody answered in shows nothing either.
+                        figures: (!area_hidden[i] && n[i] > 0).then(|| {
+                            let figures = closed
+                                .iter()
+                                .enumerate()
+                                .map(|(qi, q)| {
+                                    if question_hidden[qi][i] {
+                                        QuestionFigures::Suppressed
+                                    } else {
+                                        cells[i][qi].summarise(&q.kind, q.id.as_str(), noise)
+                                    }
+                                })
+                                .collect();
+                            (noise.count(Figure::Respondents, "", 0, n[i]), figures)
+                        }),
+                        weighting: (!area_hidden[i] && n[i] > 0).then(|| weigh(i, cells, respondents, noise)),
+                    }
+                })
                 .collect(),
-        ),
-    };
-    let table = |wave: Option<&Wave>, n: &[u64], cells: &[Vec<Cell>], respondents: &[RespondentCells]| SafeTable {
-        slug: current.definition.slug.to_string(),
-        version: current.version,
-        min_cell: k,
-        wave: wave.cloned(),
-        questions: questions.clone(),
-        areas: areas
-            .iter()
-            .enumerate()
-            .map(|(i, a)| AreaResult {
-                code: a.code.clone(),
-                name: a.name.clone(),
-                parent: a.parent.clone(),
-                // An area nobody answered in shows nothing either.
-                figures: (!area_hidden[i] && n[i] > 0).then(|| {
-                    let figures = closed
-                        .iter()
-                        .enumerate()
-                        .map(|(qi, q)| {
-                            if question_hidden[qi][i] {
-                                QuestionFigures::Suppressed
-                            } else {
-                                cells[i][qi].summarise(&q.kind)
-                            }
-                        })
-                        .collect();
-                    (n[i], figures)
-                }),
-                weighting: (!area_hidden[i] && n[i] > 0).then(|| weigh(i, cells, respondents)),
-            })
-            .collect(),
-        index: index.clone(),
+            index: index.clone(),
+        }
     };
     let mut total_cells = vec![empty; areas.len()];
     for column in &cells {
@@ -637,13 +731,16 @@ pub fn build_set(
         }
     }
     let total_n: Vec<u64> = (0..areas.len()).map(|i| responses.iter().map(|c| c[i]).sum()).collect();
+    let total_keys: Vec<u64> =
+        (0..areas.len()).map(|i| keys.iter().fold(0u64, |sum, c| sum.wrapping_add(c[i]))).collect();
     ResultSet {
-        all: table(None, &total_n, &total_cells, &total_placed),
+        all: table(None, &total_n, &total_keys, &total_cells, &total_placed),
         waves: waves
             .iter()
             .enumerate()
-            .map(|(w, wave)| table(Some(wave), &responses[w], &cells[w], &placed[w]))
+            .map(|(w, wave)| table(Some(wave), &responses[w], &keys[w], &cells[w], &placed[w]))
             .collect(),
+        released_at,
         outputs: Mutex::default(),
     }
 }
@@ -754,7 +851,7 @@ mod tests {
         #[test]
         fn shown_figures_never_reveal_a_small_group((tree, per_buurt) in arb_municipality(), k in 3u64..12) {
             let p = published();
-            let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw(&per_buurt), &waves(), k, &BTreeMap::new());
+            let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw(&per_buurt), &waves(), k, &BTreeMap::new(), &crate::insight::perturbation::PerturbationTable::exact());
             let areas: Vec<&Area> = tree.all().collect();
             let buurten: Vec<&str> = per_buurt.iter().map(|(b, _)| b.as_str()).collect();
             // Variables: (buurt, column); what a table shows of an area is a
@@ -875,7 +972,16 @@ mod tests {
             ("BU00010001".to_string(), [(40, 0), (40, 0), (0, 0)]),
         ];
         let p = published();
-        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw(&counts), &waves(), 10, &BTreeMap::new());
+        let set = build_set(
+            &tree,
+            &p,
+            std::slice::from_ref(&p),
+            &raw(&counts),
+            &waves(),
+            10,
+            &BTreeMap::new(),
+            &crate::insight::perturbation::PerturbationTable::exact(),
+        );
         for table in [&set.all, &set.waves[0], &set.waves[1]] {
             assert!(table.get("BU00010000").unwrap().figures.is_none());
             // …and so is B, or the wijk minus B would give A.
@@ -953,7 +1059,16 @@ mod tests {
         let population = long_margins([[150, 150], [150, 150], [100, 100], [100, 100]]);
         let margins: BTreeMap<String, Margins> =
             ["BU00010000", "BU00010001", "BU00010002"].iter().map(|b| (b.to_string(), population.clone())).collect();
-        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &[], 10, &margins);
+        let set = build_set(
+            &tree,
+            &p,
+            std::slice::from_ref(&p),
+            &raw,
+            &[],
+            10,
+            &margins,
+            &crate::insight::perturbation::PerturbationTable::exact(),
+        );
         let t = &set.all;
         let qi = t.question_index("tevredenheid_leven").unwrap();
         let w = t.weighted("BU00010000", qi).expect("A is weighted");
@@ -974,7 +1089,16 @@ mod tests {
         // and the weighted figures are the unweighted ones.
         let own = long_margins([[2, 3], [2, 3], [2, 3], [4, 6]]);
         let margins: BTreeMap<String, Margins> = [("BU00010000".to_string(), own)].into();
-        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &[], 10, &margins);
+        let set = build_set(
+            &tree,
+            &p,
+            std::slice::from_ref(&p),
+            &raw,
+            &[],
+            10,
+            &margins,
+            &crate::insight::perturbation::PerturbationTable::exact(),
+        );
         let w = set.all.weighted("BU00010000", qi).unwrap();
         let Some(QuestionFigures::Scale(plain)) = set.all.figures("BU00010000", qi) else { panic!() };
         assert_eq!((w.n_eff, w.deff), (125, 1.0));
@@ -989,7 +1113,16 @@ mod tests {
         // figure that would contrast those three with the rest.
         respond(&mut raw, &p, "BU00010000", None, 0, 3);
         let margins: BTreeMap<String, Margins> = [("BU00010000".to_string(), population.clone())].into();
-        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &[], 10, &margins);
+        let set = build_set(
+            &tree,
+            &p,
+            std::slice::from_ref(&p),
+            &raw,
+            &[],
+            10,
+            &margins,
+            &crate::insight::perturbation::PerturbationTable::exact(),
+        );
         assert!(matches!(set.all.get("BU00010000").unwrap().weighting, Some(AreaWeighting::Weighted(_))));
         assert!(set.all.figures("BU00010000", qi).is_some());
         assert!(set.all.weighted("BU00010000", qi).is_none(), "a class of 3 would stand out");
@@ -1008,7 +1141,16 @@ mod tests {
         }
         let margins: BTreeMap<String, Margins> =
             [("BU00010000".to_string(), long_margins([[500, 0], [0, 0], [0, 0], [500, 0]]))].into();
-        let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &waves(), 10, &margins);
+        let set = build_set(
+            &tree,
+            &p,
+            std::slice::from_ref(&p),
+            &raw,
+            &waves(),
+            10,
+            &margins,
+            &crate::insight::perturbation::PerturbationTable::exact(),
+        );
         let qi = set.all.question_index("tevredenheid_leven").unwrap();
         let mean = |t: &SafeTable| match t.weighted("BU00010000", qi).map(|w| &w.estimates) {
             Some(WeightedEstimates::Mean { mean, .. }) => *mean,

@@ -18,13 +18,28 @@ pub struct Sample<'a> {
     pub n: u64,
     /// Effective sample size: n unweighted, (Σw)² / Σw² weighted.
     pub n_eff: f64,
+    /// When `mass` holds perturbed counts (docs/privacy.md): the published
+    /// mean and the variances the perturbation adds; None for exact counts.
+    pub noise: Option<Noise>,
+}
+
+/// What the cell key method did to a sample: its mean is the true one
+/// shifted by noise from the cell key (magnitude perturbation), and every
+/// value's count carries noise of variance `count_var` (in `mass` units).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Noise {
+    pub mean: f64,
+    /// Variance of the mean's shift.
+    pub mean_var: f64,
+    /// Variance of the noise on each non-zero value's count.
+    pub count_var: f64,
 }
 
 impl<'a> Sample<'a> {
     /// Counts used as they are: every respondent weighs 1.
     pub fn unweighted(mass: &'a [(f64, f64)]) -> Sample<'a> {
         let n = mass.iter().map(|(_, w)| *w).sum::<f64>().round() as u64;
-        Sample { mass, n, n_eff: n as f64 }
+        Sample { mass, n, n_eff: n as f64, noise: None }
     }
 
     fn total(&self) -> f64 {
@@ -40,19 +55,38 @@ impl<'a> Sample<'a> {
         self.mass.iter().filter(|(v, _)| keep(*v)).map(|(_, w)| w).sum::<f64>() / total
     }
 
-    /// Mean and its sampling variance (s² / n_eff).
+    /// A share of the weight (values where `keep`), with its interval
+    /// widened by the noise on the counts: the part's and the rest's
+    /// non-zero values each carry `count_var`.
+    fn share(&self, keep: impl Fn(f64) -> bool) -> Share {
+        let p = self.share_where(&keep);
+        let Some(noise) = self.noise else { return Share::of(p, self.n_eff) };
+        let total = self.total();
+        let (inside, outside) =
+            self.mass.iter().filter(|(_, w)| *w > 0.0).fold((0.0, 0.0), |(i, o), (v, _)| match keep(*v) {
+                true => (i + 1.0, o),
+                false => (i, o + 1.0),
+            });
+        let added = noise.count_var * (inside * (1.0 - p).powi(2) + outside * p * p) / (total * total);
+        Share::with_noise(p, self.n_eff, added)
+    }
+
+    /// Mean and its sampling variance (s² / n_eff), plus what the
+    /// perturbation adds; the mean is the published (shifted) one then.
     pub fn moments(&self) -> Option<Moments> {
         let total = self.total();
         if total <= 0.0 {
             return None;
         }
-        let mean = self.mass.iter().map(|(v, w)| v * w).sum::<f64>() / total;
+        let computed = self.mass.iter().map(|(v, w)| v * w).sum::<f64>() / total;
+        let mean = self.noise.map_or(computed, |n| n.mean);
         let spread = self.mass.iter().map(|(v, w)| w * (v - mean).powi(2)).sum::<f64>() / total;
         // The weighted variance with the usual n / (n − 1) correction on
         // the respondents counted; over n_eff below, so that an interval
         // widens by √deff (docs/weighting.md).
         let var = if self.n > 1 { spread * self.n as f64 / (self.n - 1) as f64 } else { f64::NAN };
-        Some(Moments { n_eff: self.n_eff, estimate: mean, var_of_estimate: var / self.n_eff })
+        let added = self.noise.map_or(0.0, |n| n.mean_var);
+        Some(Moments { n_eff: self.n_eff, estimate: mean, var_of_estimate: var / self.n_eff + added })
     }
 
     /// The value below which a share `p` of the weight lies; where it falls
@@ -118,12 +152,20 @@ pub struct Share {
 
 impl Share {
     pub fn of(p: f64, n_eff: f64) -> Share {
-        let [lo, hi] = wilson(p, n_eff);
-        Share {
-            percent: (p * 100.0 + 0.5).floor() as u32,
-            ci95: [round1(lo * 100.0), round1(hi * 100.0)],
-            exact: Moments::of_share(p, n_eff),
-        }
+        Share::with_noise(p, n_eff, 0.0)
+    }
+
+    /// A share whose estimate carries `added` variance from perturbation:
+    /// the Wilson interval on the effective size that has the sampling and
+    /// the added variance together.
+    pub fn with_noise(p: f64, n_eff: f64, added: f64) -> Share {
+        let p = p.clamp(0.0, 1.0);
+        let spread = (p * (1.0 - p)).max(1.0 / n_eff.max(1.0));
+        let n = if added > 0.0 { n_eff * spread / (spread + n_eff * added) } else { n_eff };
+        let [lo, hi] = wilson(p, n);
+        let mut exact = Moments::of_share(p, n_eff);
+        exact.var_of_estimate += added;
+        Share { percent: (p * 100.0 + 0.5).floor() as u32, ci95: [round1(lo * 100.0), round1(hi * 100.0)], exact }
     }
 }
 
@@ -217,7 +259,7 @@ impl ScaleSummary {
         let exact = sample.moments()?;
         let total = sample.total();
         let cbs = min == 0 && width == 11;
-        let group = |keep: &dyn Fn(f64) -> bool| cbs.then(|| Share::of(sample.share_where(keep), sample.n_eff));
+        let group = |keep: &dyn Fn(f64) -> bool| cbs.then(|| sample.share(keep));
         let satisfied = group(&|v| v >= 7.0);
         let unsatisfied = group(&|v| v <= 4.0);
         Some(ScaleSummary {
@@ -255,8 +297,22 @@ impl ChoiceSummary {
     /// Shares of `n` respondents (`weight` of them in summed weight) per
     /// option; for a multiple choice they add up to more than 100 %.
     pub fn estimate(chosen: &[f64], n: u64, weight: f64, n_eff: f64) -> Option<ChoiceSummary> {
-        (n > 0 && weight > 0.0)
-            .then(|| ChoiceSummary { n, options: chosen.iter().map(|&c| Share::of(c / weight, n_eff)).collect() })
+        ChoiceSummary::with_noise(chosen, n, weight, n_eff, 0.0)
+    }
+
+    /// Shares from perturbed counts, each count (and the total) carrying
+    /// noise of variance `count_var` in `chosen`'s units.
+    pub fn with_noise(chosen: &[f64], n: u64, weight: f64, n_eff: f64, count_var: f64) -> Option<ChoiceSummary> {
+        (n > 0 && weight > 0.0).then(|| ChoiceSummary {
+            n,
+            options: chosen
+                .iter()
+                .map(|&c| {
+                    let p = (c / weight).min(1.0);
+                    Share::with_noise(p, n_eff, count_var * (1.0 + p * p) / (weight * weight))
+                })
+                .collect(),
+        })
     }
 
     pub fn from_counts_of(counts: &[u64], n: u64) -> Option<ChoiceSummary> {
@@ -353,7 +409,7 @@ mod tests {
         // the mean moves to 7.5 and the interval uses the effective size.
         let mass = [(0.0, 0.5), (10.0, 1.5)];
         let n_eff = 2.0f64.powi(2) / (0.5f64.powi(2) + 1.5f64.powi(2));
-        let m = Sample { mass: &mass, n: 2, n_eff }.moments().unwrap();
+        let m = Sample { mass: &mass, n: 2, n_eff, noise: None }.moments().unwrap();
         assert_eq!(m.estimate, 7.5);
         assert!(n_eff < 2.0);
     }

@@ -38,5 +38,7 @@ pub fn talent_set(
         raw.add(&Submission::new(version, buurt, answers), r.submitted_on);
     }
     // No population figures: the talent map is never weighted.
-    build_set(tree, current, versions, &raw, &[], k, &BTreeMap::new())
+    // Professionals only, over identified profiles they may read one by one:
+    // counted exactly.
+    build_set(tree, current, versions, &raw, &[], k, &BTreeMap::new(), &super::perturbation::PerturbationTable::exact())
 }

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::stats::{ChoiceSummary, Moments, NumberSummary, Sample, ScaleSummary, Share};
+use super::perturbation::{AreaNoise, Figure};
+use super::stats::{ChoiceSummary, Moments, Noise, NumberSummary, Sample, ScaleSummary, Share};
 use super::weighting::WeightingError;
 use crate::i18n::Lang;
 use crate::questionnaire::QuestionKind;
@@ -83,7 +84,13 @@ pub struct Group<'a> {
 /// Weighted estimates of a question from its answers per group; None when
 /// nobody answered (or all weights are 0). With every weight 1 these are
 /// the unweighted figures, n_eff = n and deff = 1.
-pub fn estimate(kind: &QuestionKind, groups: &[Group]) -> Option<WeightedFigures> {
+///
+/// Perturbed like the unweighted figures (docs/privacy.md), with noise in
+/// units of the largest weight, so that no single respondent, however
+/// heavily weighted, stands out: each value's and option's weighted count
+/// gets the table's deviation times that weight, the mean a shift scaled to
+/// a quarter of the range times that weight over the total weight.
+pub fn estimate(kind: &QuestionKind, groups: &[Group], question: &str, noise: AreaNoise) -> Option<WeightedFigures> {
     let n: u64 = groups.iter().map(|g| g.answered).sum();
     let w: f64 = groups.iter().map(|g| g.weight * g.answered as f64).sum();
     let w2: f64 = groups.iter().map(|g| g.weight * g.weight * g.answered as f64).sum();
@@ -91,18 +98,40 @@ pub fn estimate(kind: &QuestionKind, groups: &[Group]) -> Option<WeightedFigures
         return None;
     }
     let n_eff = w * w / w2;
-    let mass = |values: Vec<i32>| -> Vec<(f64, f64)> {
+    let unit = groups.iter().filter(|g| g.answered > 0).map(|g| g.weight).fold(0.0, f64::max);
+    let count_var = noise.variance() * unit * unit;
+    // (value, true weighted count, perturbed weighted count)
+    let mass = |values: Vec<i32>| -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
         values
             .into_iter()
             .map(|v| {
-                (f64::from(v), groups.iter().map(|g| g.weight * g.values.get(&v).copied().unwrap_or(0) as f64).sum())
+                let count: u64 = groups.iter().map(|g| g.values.get(&v).copied().unwrap_or(0)).sum();
+                let weighted: f64 =
+                    groups.iter().map(|g| g.weight * g.values.get(&v).copied().unwrap_or(0) as f64).sum();
+                let d = noise.deviation(Figure::WeightedCount, question, i64::from(v), count);
+                ((f64::from(v), weighted), (f64::from(v), (weighted + d * unit).max(0.0)))
             })
-            .collect()
+            .unzip()
+    };
+    let shifted = |min: i32, max: i32, exact: &[(f64, f64)], mass: &[(f64, f64)]| -> Option<Noise> {
+        if noise.is_exact() {
+            return None;
+        }
+        let mean = exact.iter().map(|(v, c)| v * c).sum::<f64>() / w;
+        let range = f64::from(max - min) / 4.0 * unit;
+        let published = mass.iter().map(|(_, c)| c).sum::<f64>().max(unit);
+        Some(Noise {
+            mean: (mean + noise.shift(Figure::WeightedMean, question) * range / w)
+                .clamp(f64::from(min), f64::from(max)),
+            mean_var: noise.variance() * (range / published).powi(2),
+            count_var,
+        })
     };
     let estimates = match kind {
         QuestionKind::Scale { min, max, .. } => {
-            let mass = mass((*min..=*max).collect());
-            let s = ScaleSummary::estimate(&Sample { mass: &mass, n, n_eff }, *min, mass.len())?;
+            let (exact, mass) = mass((*min..=*max).collect());
+            let sample = Sample { mass: &mass, n, n_eff, noise: shifted(*min, *max, &exact, &mass) };
+            let s = ScaleSummary::estimate(&sample, *min, mass.len())?;
             WeightedEstimates::Mean {
                 mean: s.mean,
                 ci95: s.ci95,
@@ -111,20 +140,34 @@ pub fn estimate(kind: &QuestionKind, groups: &[Group]) -> Option<WeightedFigures
                 exact: s.exact,
             }
         }
-        QuestionKind::Number { .. } => {
+        QuestionKind::Number { min, max, .. } => {
             let mut values: Vec<i32> = groups.iter().flat_map(|g| g.values.keys().copied()).collect();
             values.sort_unstable();
             values.dedup();
-            let mass = mass(values);
-            let s = NumberSummary::estimate(&Sample { mass: &mass, n, n_eff })?;
+            let (exact, mass) = mass(values);
+            let s =
+                NumberSummary::estimate(&Sample { mass: &mass, n, n_eff, noise: shifted(*min, *max, &exact, &mass) })?;
             WeightedEstimates::Mean { mean: s.mean, ci95: s.ci95, share_7_plus: None, share_0_4: None, exact: s.exact }
         }
-        _ => {
+        kind => {
             let options = groups.iter().map(|g| g.chosen.len()).max().unwrap_or(0);
             let chosen: Vec<f64> = (0..options)
-                .map(|o| groups.iter().map(|g| g.weight * g.chosen.get(o).copied().unwrap_or(0) as f64).sum())
+                .map(|o| {
+                    let count: u64 = groups.iter().map(|g| g.chosen.get(o).copied().unwrap_or(0)).sum();
+                    let weighted: f64 =
+                        groups.iter().map(|g| g.weight * g.chosen.get(o).copied().unwrap_or(0) as f64).sum();
+                    let d = noise.deviation(Figure::WeightedCount, question, o as i64, count);
+                    (weighted + d * unit).max(0.0)
+                })
                 .collect();
-            WeightedEstimates::Shares(ChoiceSummary::estimate(&chosen, n, w, n_eff)?.options)
+            let total = match kind {
+                QuestionKind::MultipleChoice { .. } => {
+                    (w + noise.deviation(Figure::WeightedTotal, question, 0, n) * unit).max(unit)
+                }
+                _ if noise.is_exact() => w,
+                _ => chosen.iter().sum::<f64>().max(unit),
+            };
+            WeightedEstimates::Shares(ChoiceSummary::with_noise(&chosen, n, total, n_eff, count_var)?.options)
         }
     };
     Some(WeightedFigures { n_eff: n_eff.round() as u64, deff: (n as f64 / n_eff * 100.0).round() / 100.0, estimates })
@@ -161,7 +204,7 @@ impl Shown {
                 ..base
             },
             WeightedEstimates::Shares(options) => Shown {
-                estimate: options.get(option).map_or(0.0, |s| s.exact.estimate * 100.0),
+                estimate: options.get(option).map_or(0.0, |s| f64::from(s.percent)),
                 percent: options.get(option).map(|s| s.percent),
                 ci: options.get(option).map_or([0.0, 0.0], |s| s.ci95),
                 options: options.iter().map(|s| (s.percent, s.ci95)).collect(),
@@ -208,7 +251,7 @@ mod tests {
             .zip(&values)
             .map(|(&(weight, answered, _), values)| Group { weight, answered, values, chosen: &[] })
             .collect();
-        let f = estimate(&scale(), &groups).unwrap();
+        let f = estimate(&scale(), &groups, "q", AreaNoise::exact()).unwrap();
         let WeightedEstimates::Mean { mean, ci95, share_7_plus, share_0_4, .. } = f.estimates else { panic!() };
         assert_eq!(mean, 5.57);
         assert_eq!(ci95, [5.21, 5.94]);
@@ -217,7 +260,7 @@ mod tests {
         // The young (6.0 of 42.0 in weight) score 0–4: 14 %.
         assert_eq!(share_0_4.unwrap().percent, 14);
         let unweighted: Vec<Group> = groups.iter().map(|g| Group { weight: 1.0, ..*g }).collect();
-        let plain = estimate(&scale(), &unweighted).unwrap();
+        let plain = estimate(&scale(), &unweighted, "q", AreaNoise::exact()).unwrap();
         assert!(
             matches!(plain.estimates, WeightedEstimates::Mean { mean, ci95, .. } if mean == 5.79 && ci95 == [5.54, 6.03])
         );
@@ -232,7 +275,7 @@ mod tests {
             Group { weight: 2.0, answered: 10, values: &empty, chosen: &[10, 0] },
             Group { weight: 0.5, answered: 30, values: &empty, chosen: &[0, 30] },
         ];
-        let f = estimate(&QuestionKind::YesNo, &groups).unwrap();
+        let f = estimate(&QuestionKind::YesNo, &groups, "q", AreaNoise::exact()).unwrap();
         let WeightedEstimates::Shares(shares) = f.estimates else { panic!() };
         // 20 of 35 in weight: 57 %; n_eff = 35² / (40 + 7.5) = 25.8.
         assert_eq!(shares[0].percent, 57);
@@ -240,7 +283,7 @@ mod tests {
         assert_eq!(f.deff, 1.55);
         let [lo, hi] = crate::insight::stats::wilson(20.0 / 35.0, 35.0 * 35.0 / 47.5);
         assert_eq!(shares[0].ci95, [(lo * 1000.0).round() / 10.0, (hi * 1000.0).round() / 10.0]);
-        assert_eq!(estimate(&QuestionKind::YesNo, &[]), None);
+        assert_eq!(estimate(&QuestionKind::YesNo, &[], "q", AreaNoise::exact()), None);
     }
 
     proptest! {
@@ -257,7 +300,7 @@ mod tests {
                 weight, answered: values.values().sum(), values, chosen: &[] }).collect();
             let total: Vec<u64> = (0..11).map(|v| per_group.iter().map(|c| c[v]).sum()).collect();
             let plain = ScaleSummary::from_counts(0, &total);
-            let weighted = estimate(&scale(), &groups);
+            let weighted = estimate(&scale(), &groups, "q", AreaNoise::exact());
             prop_assert_eq!(plain.is_some(), weighted.is_some());
             if let (Some(p), Some(w)) = (plain, weighted) {
                 prop_assert_eq!(w.n_eff, p.n);
@@ -287,7 +330,7 @@ mod tests {
                 .map(|(w, c)| (*w, c.iter().enumerate().map(|(v, n)| (v as i32, *n)).collect())).collect();
             let groups: Vec<Group> = maps.iter().map(|(weight, values)| Group {
                 weight: *weight, answered: values.values().sum(), values, chosen: &[] }).collect();
-            if let Some(f) = estimate(&scale(), &groups) {
+            if let Some(f) = estimate(&scale(), &groups, "q", AreaNoise::exact()) {
                 prop_assert!(f.deff >= 1.0);
                 let WeightedEstimates::Mean { mean, ci95, .. } = f.estimates else { panic!() };
                 prop_assert!((0.0..=10.0).contains(&mean));

@@ -20,12 +20,16 @@ pub struct Submission {
     /// The respondent's weighting cell, by the version's own age band and
     /// gender questions; stored on every answer row (for weighted results).
     pub cell: Option<Cell>,
+    /// The response's random record key for the cell key method (0..2³¹,
+    /// never published; docs/privacy.md).
+    pub record_key: i32,
 }
 
 impl Submission {
     pub fn new(version: &Published, buurt: AreaCode, answers: Answers) -> Submission {
         let cell = Placement::of(&version.definition).and_then(|p| p.cell_of(&answers));
-        Submission { version_id: version.id, buurt, answers, cell }
+        let record_key = rand::thread_rng().gen_range(0..i32::MAX);
+        Submission { version_id: version.id, buurt, answers, cell, record_key }
     }
 }
 
@@ -61,6 +65,7 @@ pub fn store_batch(conn: &mut AnyConnection, batch: &[Submission], today: NaiveD
                 responses::questionnaire_version_id.eq(s.version_id),
                 responses::buurt.eq(s.buurt.as_str()),
                 responses::submitted_on.eq(today),
+                responses::record_key.eq(s.record_key),
             ));
             for (qid, answer) in s.answers.iter() {
                 let mut text = |body: &str| {
@@ -115,20 +120,26 @@ pub fn store_batch(conn: &mut AnyConnection, batch: &[Submission], today: NaiveD
             };
         }
         insert_all!(responses::table, response_rows);
-        let mut per_buurt: BTreeMap<(i32, &str), i64> = BTreeMap::new();
+        let mut per_buurt: BTreeMap<(i32, &str), (i64, i64)> = BTreeMap::new();
         for s in batch {
-            *per_buurt.entry((s.version_id, s.buurt.as_str())).or_default() += 1;
+            let (n, keys) = per_buurt.entry((s.version_id, s.buurt.as_str())).or_default();
+            *n += 1;
+            *keys += i64::from(s.record_key);
         }
-        for ((version, buurt), n) in per_buurt {
+        for ((version, buurt), (n, keys)) in per_buurt {
             let row = (
                 response_counts::questionnaire_version_id.eq(version),
                 response_counts::buurt.eq(buurt),
                 response_counts::submitted_on.eq(today),
                 response_counts::n.eq(n),
+                response_counts::key_sum.eq(keys),
             );
             let key =
                 (response_counts::questionnaire_version_id, response_counts::buurt, response_counts::submitted_on);
-            let add = response_counts::n.eq(response_counts::n + excluded(response_counts::n));
+            let add = (
+                response_counts::n.eq(response_counts::n + excluded(response_counts::n)),
+                response_counts::key_sum.eq(response_counts::key_sum + excluded(response_counts::key_sum)),
+            );
             crate::on_backend!(&mut *conn, |c| diesel::insert_into(response_counts::table)
                 .values(&row)
                 .on_conflict(key)

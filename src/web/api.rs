@@ -367,6 +367,7 @@ async fn change(
         .collect();
     let body = json!({
         "questionnaire": later.slug, "version": later.version, "level": level, "min_cell": later.min_cell,
+        "released_at": later.released_at,
         "from": wave_json(earlier), "to": wave_json(later), "areas": areas,
     });
     let key =
@@ -418,6 +419,7 @@ async fn ranking(
     let rows = ranking_of(table, qi, measure, level);
     let body = json!({
         "questionnaire": table.slug, "version": table.version, "level": level, "min_cell": table.min_cell,
+        "released_at": table.released_at,
         "wave": wave_json(table), "question": meta.id, "type": meta.kind.type_name(),
         "measure": if option.is_some() { "share" } else { "mean" }, "option": option,
         "areas": rows.iter().map(|r| {
@@ -461,6 +463,7 @@ pub fn results_json(table: &SafeTable, level: Level) -> Value {
         "version": table.version,
         "level": level,
         "min_cell": table.min_cell,
+        "released_at": table.released_at,
         "wave": wave_json(table),
         "areas": areas,
     })

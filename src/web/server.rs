@@ -68,7 +68,12 @@ impl Application {
         }
         let writer = Writer::start(pool.clone()).map_err(StartError::Thread)?;
         let mail = super::sending::MailSettings(config.mail.clone());
-        let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree, mail));
+        let publication = super::state::Publication {
+            min_cell: config.min_cell,
+            perturbation: config.perturbation.clone(),
+            release_every: config.release_every,
+        };
+        let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, publication, tree, mail));
         let previews = web::Data::new(super::design::PreviewStore::default());
         let auth = web::Data::new(AuthState::new(config.session_key.as_ref()));
         let mail = super::talent_link::MailSwitch(config.mail.is_some());

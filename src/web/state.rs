@@ -7,6 +7,7 @@ use super::error::ApiError;
 use crate::area::{load_tree, AreaCode, AreaTree};
 use crate::db::{DbError, Pool};
 use crate::insight::live::Context;
+use crate::insight::perturbation::PerturbationTable;
 use crate::insight::{LiveResults, ResultSet};
 use crate::questionnaire::{read_catalog, Catalog};
 use crate::survey::{wave, Writer};
@@ -17,11 +18,22 @@ pub struct AppState {
     pub writer: Writer,
     pub tera: tera::Tera,
     pub min_cell: u64,
+    /// How public figures are perturbed and released.
+    pub publication: Publication,
     pub mail: super::sending::MailSettings,
     pub send_runs: Arc<super::sending::SendRuns>,
     catalog: RwLock<Arc<Catalog>>,
     areas: RwLock<CachedAreas>,
     results: LiveResults,
+}
+
+/// How public figures are protected: k, the perturbation table, and how
+/// often new responses are released.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    pub min_cell: u64,
+    pub perturbation: PerturbationTable,
+    pub release_every: Duration,
 }
 
 /// The area list, when it was last read, and a counter of its changes.
@@ -40,7 +52,7 @@ impl AppState {
         writer: Writer,
         catalog: Catalog,
         tera: tera::Tera,
-        min_cell: u64,
+        publication: Publication,
         areas: AreaTree,
         mail: super::sending::MailSettings,
     ) -> AppState {
@@ -52,7 +64,8 @@ impl AppState {
             send_runs: Arc::default(),
             catalog: RwLock::new(Arc::new(catalog)),
             tera,
-            min_cell,
+            min_cell: publication.min_cell,
+            publication,
             areas: RwLock::new(CachedAreas { tree: Arc::new(areas), read_at: Instant::now(), generation: 0 }),
         }
     }
@@ -106,7 +119,15 @@ impl AppState {
             (areas.tree.clone(), areas.generation)
         };
         let catalog = self.catalog();
-        let cx = Context { catalog: &catalog, tree: &tree, area_generation, waves, min_cell: self.min_cell };
+        let cx = Context {
+            catalog: &catalog,
+            tree: &tree,
+            area_generation,
+            waves,
+            min_cell: self.min_cell,
+            perturbation: &self.publication.perturbation,
+            release_every: self.publication.release_every,
+        };
         self.results.get(&self.pool, slug, cx)
     }
 }

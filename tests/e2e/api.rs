@@ -135,7 +135,7 @@ async fn a_changed_file_makes_a_new_version_and_old_answers_still_count(backend:
         source.replace("Hoe gelukkig voelde u zich gisteren?", "Hoe blij was u gisteren?"),
     )
     .unwrap();
-    let config = buurtpeil::config::Config::new(&db.url, "127.0.0.1:0", None, dir.path().into()).unwrap();
+    let config = test_config(&db.url, None, dir.path().into());
     let app = buurtpeil::web::Application::build(&config).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

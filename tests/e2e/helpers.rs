@@ -125,12 +125,34 @@ pub struct Options {
     pub areas: bool,
     /// `SMTP_URL` and `BUURTPEIL_MAIL_FROM` of the server.
     pub mail: Option<(String, String)>,
+    /// The perturbation of published figures; None: exact figures, for
+    /// the tests of their arithmetic and suppression (tests/e2e/privacy.rs
+    /// runs the installation's table on every path).
+    pub perturbation: Option<buurtpeil::insight::perturbation::PerturbationTable>,
+    /// How often new responses are released; None: at once.
+    pub release_every: Option<std::time::Duration>,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { min_cell: None, questionnaires: manifest_dir().join("questionnaires"), areas: true, mail: None }
+        Options {
+            min_cell: None,
+            questionnaires: manifest_dir().join("questionnaires"),
+            areas: true,
+            mail: None,
+            perturbation: None,
+            release_every: None,
+        }
     }
+}
+
+/// A test server's settings: figures exact and released at once unless
+/// the test says otherwise.
+pub fn test_config(url: &str, min_cell: Option<&str>, questionnaires: PathBuf) -> Config {
+    let mut config = Config::new(url, "127.0.0.1:0", min_cell, questionnaires).unwrap();
+    config.perturbation = buurtpeil::insight::perturbation::PerturbationTable::exact();
+    config.release_every = std::time::Duration::ZERO;
+    config
 }
 
 /// The shipped questionnaires with every one open to an open link (the
@@ -156,7 +178,13 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
 
 /// The real application on port 0 over a database prepared by the test.
 pub async fn spawn_app_on(db: TestDb, options: Options) -> TestApp {
-    let mut config = Config::new(&db.url, "127.0.0.1:0", options.min_cell, options.questionnaires).unwrap();
+    let mut config = test_config(&db.url, options.min_cell, options.questionnaires);
+    if let Some(table) = options.perturbation {
+        config.perturbation = table;
+    }
+    if let Some(every) = options.release_every {
+        config.release_every = every;
+    }
     config.mail = options.mail.map(|(smtp_url, from)| buurtpeil::config::MailSettings { smtp_url, from });
     if options.areas {
         let pool = buurtpeil::db::connect(&config.database_url, 1).unwrap();
@@ -174,7 +202,7 @@ impl TestApp {
     /// A new server on the same database, as after a restart: it reads what
     /// was stored behind the old one's back (the old one keeps running).
     pub async fn restart(self) -> TestApp {
-        let config = Config::new(&self.db.url, "127.0.0.1:0", None, manifest_dir().join("questionnaires")).unwrap();
+        let config = test_config(&self.db.url, None, manifest_dir().join("questionnaires"));
         let app = Application::build(&config).expect("the app starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());

@@ -43,7 +43,7 @@ async fn a_response_holds_nothing_about_the_person(backend: Backend) {
     .map(|c| c.name)
     .collect();
     columns.sort();
-    assert_eq!(columns, vec!["buurt", "id", "questionnaire_version_id", "submitted_on"]);
+    assert_eq!(columns, vec!["buurt", "id", "questionnaire_version_id", "record_key", "submitted_on"]);
 
     // The stored date is a date, not a time; ids are random, not a sequence.
     #[derive(diesel::QueryableByName)]

@@ -163,7 +163,7 @@ pub fn weighted_mean(outcome: &WeightingOutcome, obs: &[Observation]) -> Result<
     let s = sums(outcome, obs)?;
     let n_eff = s.n_eff();
     let mass = mass(outcome, obs);
-    let m = Sample { mass: &mass, n: s.n, n_eff }.moments().ok_or(EstimateError::Empty)?;
+    let m = Sample { mass: &mass, n: s.n, n_eff, noise: None }.moments().ok_or(EstimateError::Empty)?;
     let ci95 = (s.n > 1).then(|| m.ci95());
     Ok(WeightedEstimate { n: s.n, n_eff, deff: s.n as f64 / n_eff, estimate: m.estimate, ci95 })
 }
