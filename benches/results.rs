@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use buurtpeil::area::{load_tree, AreaCode, AreaTree, Level};
 use buurtpeil::db::{connect, AnyConnection, DatabaseUrl, Pool};
 use buurtpeil::insight::live::Context;
+use buurtpeil::insight::perturbation::PerturbationTable;
 use buurtpeil::insight::weighting::{load_margins, Placement};
 use buurtpeil::insight::{build_set, LiveResults, RawCounts};
 use buurtpeil::questionnaire::{
@@ -180,7 +181,8 @@ fn recompute(data: &Data) -> usize {
     let raw = fetch(&mut conn, data);
     let margins = load_margins(&mut conn).unwrap();
     let versions = std::slice::from_ref(&data.questionnaire);
-    let set = build_set(&data.tree, &data.questionnaire, versions, &raw, &[], 10, &margins);
+    let set =
+        build_set(&data.tree, &data.questionnaire, versions, &raw, &[], 10, &margins, &PerturbationTable::default());
     set.all.at_level(Level::Buurt).filter(|a| a.figures.is_some()).count()
 }
 
@@ -190,7 +192,16 @@ fn served(data: &Data, live: &LiveResults, catalog: &Catalog) -> usize {
     let waves =
         buurtpeil::survey::wave::list(&mut data.pool.get().unwrap(), data.questionnaire.definition.slug.as_str())
             .unwrap();
-    let cx = Context { catalog, tree: &data.tree, area_generation: 0, waves, min_cell: 10 };
+    let table = PerturbationTable::default();
+    let cx = Context {
+        catalog,
+        tree: &data.tree,
+        area_generation: 0,
+        waves,
+        min_cell: 10,
+        perturbation: &table,
+        release_every: std::time::Duration::ZERO,
+    };
     let set = live.get(&data.pool, data.questionnaire.definition.slug.as_str(), cx).unwrap().unwrap();
     // As the API does: rendered once per set, then served as it is.
     let output = set.output("results None Buurt", || buurtpeil::web::results_json(&set.all, Level::Buurt).to_string());
@@ -260,20 +271,39 @@ fn bench_all(group: &mut criterion::BenchmarkGroup<criterion::measurement::WallT
             let versions = std::slice::from_ref(&data.questionnaire);
             let raw = RawCounts::fetch(&mut data.pool.get().unwrap(), versions, None).unwrap();
             let versions = std::slice::from_ref(&data.questionnaire);
-            build_set(&data.tree, &data.questionnaire, versions, &raw, &[], 10, &Default::default()).waves.len()
+            build_set(
+                &data.tree,
+                &data.questionnaire,
+                versions,
+                &raw,
+                &[],
+                10,
+                &Default::default(),
+                &PerturbationTable::default(),
+            )
+            .waves
+            .len()
         })
     });
     // After a commit: the tables rebuilt from the kept counts, no scan.
     let raw = fetch(&mut data.pool.get().unwrap(), data);
     let margins = load_margins(&mut data.pool.get().unwrap()).unwrap();
     let versions = std::slice::from_ref(&data.questionnaire);
+    let table = PerturbationTable::default();
     group.bench_function("rebuild_from_kept_counts", |b| {
-        b.iter(|| build_set(&data.tree, &data.questionnaire, versions, &raw, &[], 10, &margins).waves.len())
+        b.iter(|| build_set(&data.tree, &data.questionnaire, versions, &raw, &[], 10, &margins, &table).waves.len())
+    });
+    // The same without perturbation: the cost of the cell key method per release.
+    let exact = PerturbationTable::exact();
+    group.bench_function("rebuild_from_kept_counts_exact", |b| {
+        b.iter(|| build_set(&data.tree, &data.questionnaire, versions, &raw, &[], 10, &margins, &exact).waves.len())
     });
     let plain = RawCounts::fetch(&mut data.pool.get().unwrap(), versions, None).unwrap();
     group.bench_function("rebuild_unweighted", |b| {
         b.iter(|| {
-            build_set(&data.tree, &data.questionnaire, versions, &plain, &[], 10, &Default::default()).waves.len()
+            build_set(&data.tree, &data.questionnaire, versions, &plain, &[], 10, &Default::default(), &table)
+                .waves
+                .len()
         })
     });
     let writer = Writer::start(data.pool.clone()).unwrap();

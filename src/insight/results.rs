@@ -1182,6 +1182,109 @@ mod tests {
         assert!(weighted.ci95[0] < 0.0 && weighted.ci95[1] > 0.0);
     }
 
+    fn scale_figures(t: &SafeTable, code: &str, question: &str) -> ScaleSummary {
+        match t.figures(code, t.question_index(question).unwrap()) {
+            Some(QuestionFigures::Scale(s)) => s.clone(),
+            other => panic!("{code}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_same_respondents_get_the_same_noise_in_every_table_and_level() {
+        let tree = one_wijk(&[("BU00010000", "A"), ("BU00010001", "B")]);
+        let p = geluk();
+        let mut raw = RawCounts { placement: weighting::Placement::of(&p.definition), ..RawCounts::default() };
+        for score in [3, 5, 6, 7, 7, 8, 8, 8, 9, 10] {
+            respond_on(&mut raw, &p, "BU00010000", None, score, 3, 1);
+        }
+        let table = PerturbationTable::default();
+        let build = |raw: &RawCounts| {
+            build_set(&tree, &p, std::slice::from_ref(&p), raw, &waves(), 10, &BTreeMap::new(), &table)
+        };
+        let set = build(&raw);
+        let a = scale_figures(&set.all, "BU00010000", "tevredenheid_leven");
+        // Wave 1 holds every response, the wijk only A's: the same figures.
+        assert_eq!(scale_figures(&set.waves[0], "BU00010000", "tevredenheid_leven"), a);
+        assert_eq!(scale_figures(&set.all, "WK000100", "tevredenheid_leven"), a);
+        assert_eq!(
+            set.all.get("WK000100").unwrap().figures.as_ref().unwrap().0,
+            set.all.get("BU00010000").unwrap().figures.as_ref().unwrap().0
+        );
+        // Built again (another request, a restart): the same.
+        assert_eq!(scale_figures(&build(&raw).all, "BU00010000", "tevredenheid_leven"), a);
+        // Nobody answered 0, 1, 2 or 4: zeros stay zero.
+        for v in [0, 1, 2, 4] {
+            assert_eq!(a.distribution[v], 0, "{a:?}");
+        }
+        // The published counts stay within D of the true ones, the mean
+        // within D quarter-ranges per respondent.
+        let n = set.all.get("BU00010000").unwrap().figures.as_ref().unwrap().0;
+        assert!(n.abs_diff(30) <= 4, "{n}");
+        assert!((a.mean - 7.1).abs() <= 4.0 * 2.5 / 30.0 + 0.005, "{}", a.mean);
+        // One more respondent redraws the area's figures.
+        respond_on(&mut raw, &p, "BU00010000", None, 7, 1, 1);
+        let b = scale_figures(&build(&raw).all, "BU00010000", "tevredenheid_leven");
+        assert_ne!((a.mean, a.ci95), (b.mean, b.ci95));
+    }
+
+    /// The attack of a thin weight class (issue #13): one young respondent
+    /// among old ones; the attacker inserts 9 young with known scores, so
+    /// the class reaches k and weighted figures appear beside unweighted
+    /// ones. With known weights, n × (weighted − unweighted) gives the
+    /// young class's sum, and minus the 9 known, the victim's score.
+    fn thin_class_attack(table: &PerturbationTable, trials: u64) -> u64 {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+        let tree = one_wijk(&[("BU00010000", "A")]);
+        let p = geluk();
+        let placement = weighting::Placement::of(&p.definition).unwrap();
+        let margins: BTreeMap<String, Margins> =
+            [("BU00010000".to_string(), long_margins([[500, 0], [0, 0], [0, 0], [500, 0]]))].into();
+        let young = placement.cell("jonger_25", "man").unwrap();
+        let old = placement.cell("vanaf_65", "man").unwrap();
+        let respondents = RespondentCells { cells: [(young, 10), (old, 40)].into(), unclassified: 0 };
+        let outcome = weights_for_area(
+            margins.get("BU00010000"),
+            &respondents,
+            &RakeSettings::default().with_min_category_respondents(10),
+        );
+        let (wy, wo) = (outcome.weight(Some(&young)).unwrap(), outcome.weight(Some(&old)).unwrap());
+        let mut right = 0;
+        for _ in 0..trials {
+            let mut raw = RawCounts { placement: Some(placement.clone()), ..RawCounts::default() };
+            for _ in 0..40 {
+                respond(&mut raw, &p, "BU00010000", Some(("vanaf_65", "man")), rng.gen_range(0..=10), 1);
+            }
+            let victim = rng.gen_range(0..=10);
+            respond(&mut raw, &p, "BU00010000", Some(("jonger_25", "man")), victim, 1);
+            let mut known = 0;
+            for _ in 0..9 {
+                let score = rng.gen_range(0..=10);
+                known += score;
+                respond(&mut raw, &p, "BU00010000", Some(("jonger_25", "man")), score, 1);
+            }
+            let set = build_set(&tree, &p, std::slice::from_ref(&p), &raw, &[], 10, &margins, table);
+            let qi = set.all.question_index("tevredenheid_leven").unwrap();
+            let plain = scale_figures(&set.all, "BU00010000", "tevredenheid_leven");
+            let Some(WeightedEstimates::Mean { mean, .. }) = set.all.weighted("BU00010000", qi).map(|w| &w.estimates)
+            else {
+                panic!("weighted figures are shown")
+            };
+            let total_weight = 10.0 * wy + 40.0 * wo;
+            let young_sum = (mean * total_weight - wo * plain.mean * plain.n as f64) / (wy - wo);
+            let guess = (young_sum - known as f64).round().clamp(0.0, 10.0) as i64;
+            right += u64::from(guess == victim);
+        }
+        right
+    }
+
+    #[test]
+    fn a_thin_weight_class_no_longer_gives_its_member_away() {
+        assert_eq!(thin_class_attack(&PerturbationTable::exact(), 20), 20, "exact figures give the victim away");
+        let right = thin_class_attack(&PerturbationTable::default(), 200);
+        assert!(right <= 100, "the attacker guessed {right} of 200");
+    }
+
     #[test]
     fn adding_a_response_counts_it_as_storing_does() {
         let p = published();

@@ -81,6 +81,9 @@ pub struct Group<'a> {
     pub chosen: &'a [u64],
 }
 
+/// (value, summed weight) per value, as a [`Sample`] holds them.
+type Mass = Vec<(f64, f64)>;
+
 /// Weighted estimates of a question from its answers per group; None when
 /// nobody answered (or all weights are 0). With every weight 1 these are
 /// the unweighted figures, n_eff = n and deff = 1.
@@ -100,8 +103,8 @@ pub fn estimate(kind: &QuestionKind, groups: &[Group], question: &str, noise: Ar
     let n_eff = w * w / w2;
     let unit = groups.iter().filter(|g| g.answered > 0).map(|g| g.weight).fold(0.0, f64::max);
     let count_var = noise.variance() * unit * unit;
-    // (value, true weighted count, perturbed weighted count)
-    let mass = |values: Vec<i32>| -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+    // Per value its true and its perturbed weighted count.
+    let mass = |values: Vec<i32>| -> (Mass, Mass) {
         values
             .into_iter()
             .map(|v| {

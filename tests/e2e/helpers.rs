@@ -255,6 +255,15 @@ pub fn geluk(buurt: &str, score: i64) -> Value {
     json!({ "buurt": buurt, "answers": { "tevredenheid_leven": score, "geluk": 7 } })
 }
 
+/// A results body without its release time, to compare the figures of
+/// two releases (or two servers).
+pub fn unreleased(mut body: Value) -> Value {
+    if let Some(o) = body.as_object_mut() {
+        o.remove("released_at");
+    }
+    body
+}
+
 /// The result entry of one area.
 pub fn area<'a>(results: &'a Value, code: &str) -> &'a Value {
     results["areas"]

@@ -7,6 +7,7 @@ mod helpers;
 mod a11y;
 mod accounts;
 mod api;
+mod attacks;
 mod bad_input;
 mod browser;
 mod campaign;
