@@ -38,6 +38,9 @@ pub struct Config {
     /// New responses reach public figures at most this often
     /// (`BUURTPEIL_RELEASE_EVERY`, seconds; 0: at once).
     pub release_every: Duration,
+    /// Responses one client address may start per buurt and hour through
+    /// an open link (`BUURTPEIL_OPEN_LINK_PER_HOUR`).
+    pub open_link_per_hour: usize,
 }
 
 /// By default public figures take in new responses once a day.
@@ -65,6 +68,8 @@ pub enum ConfigError {
     NotANumber(&'static str, String),
     #[error("BUURTPEIL_PERTURBATION_*: {0}")]
     Perturbation(#[from] PerturbationError),
+    #[error("BUURTPEIL_OPEN_LINK_PER_HOUR {0:?} must be a whole number from 1 to 100000 (the default is 10)")]
+    OpenLinkPerHour(String),
     #[error("BUURTPEIL_RELEASE_EVERY {0:?} must be a whole number of seconds from 0 (every change) to 31536000 (a year); the default is 86400 (a day)")]
     ReleaseEvery(String),
 }
@@ -109,6 +114,7 @@ impl Config {
             mail: None,
             perturbation: PerturbationTable::default(),
             release_every: DEFAULT_RELEASE_EVERY,
+            open_link_per_hour: crate::survey::open_link::DEFAULT_PER_HOUR,
         })
     }
 
@@ -120,6 +126,7 @@ impl Config {
         variance: Option<&str>,
         small: Option<&str>,
         release_every: Option<&str>,
+        open_link_per_hour: Option<&str>,
     ) -> Result<Config, ConfigError> {
         fn number<T: std::str::FromStr>(name: &'static str, raw: Option<&str>, default: T) -> Result<T, ConfigError> {
             match raw {
@@ -145,6 +152,14 @@ impl Config {
                 .filter(|s| *s <= 365 * 24 * 60 * 60)
                 .ok_or_else(|| ConfigError::ReleaseEvery(raw.to_owned()))?;
             self.release_every = Duration::from_secs(seconds);
+        }
+        if let Some(raw) = open_link_per_hour {
+            self.open_link_per_hour = raw
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| ConfigError::OpenLinkPerHour(raw.to_owned()))?;
         }
         Ok(self)
     }

@@ -17,6 +17,7 @@ pub mod lottery;
 pub mod map;
 pub mod panel;
 pub mod questionnaire;
+pub mod rate_limit;
 pub mod spreadsheet;
 pub mod survey;
 pub mod talent;

@@ -186,6 +186,7 @@ fn run(cli: Cli) -> Result<()> {
                         std::env::var("BUURTPEIL_PERTURBATION_JS").ok().as_deref(),
                         // The demo shows each response at once.
                         std::env::var("BUURTPEIL_RELEASE_EVERY").ok().as_deref().or(demo.then_some("0")),
+                        std::env::var("BUURTPEIL_OPEN_LINK_PER_HOUR").ok().as_deref(),
                     )?;
             config.session_key = session_key()?;
             let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -376,6 +377,7 @@ fn seed_demo(config: &Config, responses: usize) -> Result<()> {
                 opens_on: today - chrono::Days::new(opens),
                 closes_on: closes.map(|c| today - chrono::Days::new(c)),
                 buurten: Vec::new(),
+                invitation_only: false,
             };
             buurtpeil::survey::wave::create(&mut conn, &new, today)?;
         }

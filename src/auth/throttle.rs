@@ -2,11 +2,12 @@
 //! and per IP address in a sliding window. IP addresses are held here only,
 //! for the length of the window; they are never logged or stored.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+pub use crate::rate_limit::Throttled;
+use crate::rate_limit::Window;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -19,74 +20,6 @@ impl Default for Limits {
     /// 5 failures per account and 20 per IP address in 15 minutes.
     fn default() -> Limits {
         Limits { per_account: 5, per_ip: 20, window: Duration::from_secs(15 * 60) }
-    }
-}
-
-/// Too many failures: try again after this long.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Throttled {
-    pub retry_after: Duration,
-}
-
-impl Throttled {
-    /// Whole seconds, rounded up, at least 1: for `Retry-After`.
-    pub fn retry_after_secs(&self) -> u64 {
-        let secs = self.retry_after.as_secs() + u64::from(self.retry_after.subsec_nanos() > 0);
-        secs.max(1)
-    }
-}
-
-/// Failure times per key, oldest first, at most `limit` kept per key.
-struct Window<K> {
-    failures: HashMap<K, VecDeque<Instant>>,
-    limit: usize,
-}
-
-/// Past this many keys, expired ones are swept out on the next failure.
-const SWEEP_AT: usize = 10_000;
-
-impl<K: Eq + Hash + Clone> Window<K> {
-    fn new(limit: usize) -> Self {
-        Window { failures: HashMap::new(), limit }
-    }
-
-    fn expire(list: &mut VecDeque<Instant>, now: Instant, window: Duration) {
-        while list.front().is_some_and(|t| now.saturating_duration_since(*t) >= window) {
-            list.pop_front();
-        }
-    }
-
-    fn check(&mut self, key: &K, now: Instant, window: Duration) -> Result<(), Throttled> {
-        let Some(list) = self.failures.get_mut(key) else { return Ok(()) };
-        Self::expire(list, now, window);
-        if list.len() >= self.limit {
-            // Blocked until the oldest counted failure leaves the window.
-            let oldest = list[list.len() - self.limit];
-            return Err(Throttled { retry_after: window.saturating_sub(now.saturating_duration_since(oldest)) });
-        }
-        if list.is_empty() {
-            self.failures.remove(key);
-        }
-        Ok(())
-    }
-
-    fn record(&mut self, key: K, now: Instant, window: Duration) {
-        if self.failures.len() >= SWEEP_AT && !self.failures.contains_key(&key) {
-            self.failures.retain(|_, list| {
-                Self::expire(list, now, window);
-                !list.is_empty()
-            });
-        }
-        let list = self.failures.entry(key).or_default();
-        Self::expire(list, now, window);
-        list.push_back(now);
-        while list.len() > self.limit {
-            list.pop_front();
-        }
-    }
-
-    fn clear(&mut self, key: &K) {
-        self.failures.remove(key);
     }
 }
 
@@ -154,6 +87,7 @@ impl Default for LoginThrottle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rate_limit::SWEEP_AT;
     use proptest::prelude::*;
 
     fn ip(n: u8) -> Option<IpAddr> {
@@ -212,8 +146,8 @@ mod tests {
             t.record_failure(&format!("u{i}@x.nl"), Some(IpAddr::from((i as u32).to_be_bytes())), now);
         }
         let inner = t.lock();
-        assert!(inner.accounts.failures.len() <= SWEEP_AT + 1000);
-        assert!(inner.ips.failures.len() <= SWEEP_AT + 1000);
+        assert!(inner.accounts.len() <= SWEEP_AT + 1000);
+        assert!(inner.ips.len() <= SWEEP_AT + 1000);
     }
 
     proptest! {

@@ -91,6 +91,7 @@ diesel::table! {
         closes_on -> Nullable<Date>,
         stopped -> Bool,
         created_on -> Date,
+        invitation_only -> Bool,
     }
 }
 

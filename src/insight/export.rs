@@ -220,6 +220,8 @@ pub fn method_sheet(table: &SafeTable, title: &str, lang: Lang) -> Sheet {
         ("m_threshold", table.min_cell.to_string()),
         ("m_symbol", format!("{SUPPRESSED}: {}", label(lang, "m_symbol_text"))),
         ("m_suppression", label(lang, "m_suppression_text")),
+        ("m_perturbation", table.perturbation.explained(lang)),
+        ("m_released", super::report::released(table, lang)),
         ("m_intervals", label(lang, "m_intervals_text")),
         ("m_shares", label(lang, "m_shares_text")),
         ("m_weighting", label(lang, "m_weighting_text")),

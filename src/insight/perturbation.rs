@@ -38,6 +38,22 @@ impl Default for Parameters {
     }
 }
 
+impl Parameters {
+    /// The method note's text (`*_perturbation_text` with `{d}`, `{v}`,
+    /// `{js}` and `{below}` filled in), in the reader's language.
+    pub fn explained(&self, lang: crate::i18n::Lang) -> String {
+        if self.variance == 0.0 {
+            return lang.text("export_m_perturbation_none");
+        }
+        let v = format!("{}", self.variance);
+        lang.text("export_m_perturbation_text")
+            .replace("{d}", &self.max_deviation.to_string())
+            .replace("{v}", &if lang == crate::i18n::Lang::Nl { v.replace('.', ",") } else { v })
+            .replace("{js}", &self.small.to_string())
+            .replace("{below}", &self.small.saturating_sub(1).to_string())
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum PerturbationError {
     #[error("the largest deviation D must be a whole number from 1 to 20 (the default is 4), not {0}")]

@@ -403,6 +403,17 @@ impl Cx<'_> {
     }
 }
 
+/// When the figures were released, and that they change per release.
+pub fn released(table: &SafeTable, lang: Lang) -> String {
+    let at = table.released_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string();
+    let by_invitation = table.wave.as_ref().is_some_and(|w| w.invitation_only);
+    let mut text = lang.text("export_m_released_text").replace("{at}", &at);
+    if by_invitation {
+        text = format!("{text} {}", lang.text("wave_invitation_only_note"));
+    }
+    text
+}
+
 /// The method note: the same facts as the export's method sheet, told for
 /// a printed page.
 fn method(table: &SafeTable, title: &str, lang: Lang) -> Vec<(String, String)> {
@@ -414,6 +425,8 @@ fn method(table: &SafeTable, title: &str, lang: Lang) -> Vec<(String, String)> {
         (t("export_m_threshold"), table.min_cell.to_string()),
         (t("export_m_symbol"), format!("“{}”: {}", t("too_few"), t("export_m_symbol_text"))),
         (t("export_m_suppression"), t("report_m_suppression_text")),
+        (t("export_m_perturbation"), table.perturbation.explained(lang)),
+        (t("export_m_released"), released(table, lang)),
         (t("export_m_intervals"), t("export_m_intervals_text")),
         (t("report_m_differences"), t("difference_note")),
         (t("report_m_position"), t("report_m_position_text")),
@@ -470,6 +483,7 @@ mod tests {
                 closes_on: NaiveDate::from_ymd_opt(2026, month, 28),
                 stopped: false,
                 buurten: Default::default(),
+                invitation_only: false,
             })
             .collect();
         let mut raw = RawCounts::default();
@@ -552,7 +566,7 @@ mod tests {
         assert_eq!(keuze.options[0].shares[0].unwrap().percent, 100, "all ja in wave 2");
         assert_eq!(keuze.options[0].change.unwrap().difference, 100.0);
         assert_eq!(keuze.trend_table.len(), 2);
-        assert_eq!(r.method.len(), 12);
+        assert_eq!(r.method.len(), 14);
     }
 
     #[test]

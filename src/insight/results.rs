@@ -12,7 +12,7 @@ use diesel::sql_types::{BigInt, Date, Integer, Text};
 use sha2::{Digest, Sha256};
 
 use super::disclosure::{protect_jointly, Hierarchy};
-use super::perturbation::{AreaKey, AreaNoise, Figure, PerturbationTable};
+use super::perturbation::{AreaKey, AreaNoise, Figure, Parameters, PerturbationTable};
 use super::stats::{ChoiceSummary, Noise, NumberSummary, Sample, ScaleSummary};
 use super::weighted::{self, AreaWeighting, Group, WeightedFigures};
 use super::weighting::{
@@ -295,6 +295,8 @@ pub struct SafeTable {
     pub questions: Vec<QuestionMeta>,
     /// When the set this table belongs to was released.
     pub released_at: DateTime<Utc>,
+    /// How its figures were perturbed, for the method notes.
+    pub perturbation: Parameters,
     areas: Vec<AreaResult>,
     index: HashMap<String, usize>,
 }
@@ -691,6 +693,7 @@ pub fn build_set(
             wave: wave.cloned(),
             questions: questions.clone(),
             released_at,
+            perturbation: perturbation.parameters(),
             areas: areas
                 .iter()
                 .enumerate()
@@ -784,6 +787,7 @@ mod tests {
                 closes_on: NaiveDate::from_ymd_opt(2026, month, 28),
                 stopped: false,
                 buurten: Default::default(),
+                invitation_only: false,
             })
             .collect()
     }

@@ -2,6 +2,7 @@
 //! for throughput) and identified responses given with consent.
 
 mod identified;
+pub mod open_link;
 pub mod partial;
 mod store;
 pub mod wave;

@@ -25,6 +25,8 @@ pub struct Wave {
     pub stopped: bool,
     /// Empty: every buurt.
     pub buurten: BTreeSet<String>,
+    /// Responses only through a personal invitation, not the open link.
+    pub invitation_only: bool,
 }
 
 impl Wave {
@@ -62,6 +64,7 @@ pub struct NewWave {
     pub opens_on: NaiveDate,
     pub closes_on: Option<NaiveDate>,
     pub buurten: Vec<AreaCode>,
+    pub invitation_only: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,24 +89,25 @@ impl From<diesel::result::Error> for WaveError {
 
 /// Every wave of a questionnaire, oldest first.
 pub fn list(conn: &mut AnyConnection, slug: &str) -> Result<Vec<Wave>, DbError> {
-    type Row = (i32, String, String, NaiveDate, Option<NaiveDate>, bool);
+    type Row = (i32, String, String, NaiveDate, Option<NaiveDate>, bool, bool);
     let rows: Vec<Row> = w::table
         .filter(w::slug.eq(slug))
         .order((w::opens_on.asc(), w::id.asc()))
-        .select((w::id, w::slug, w::name, w::opens_on, w::closes_on, w::stopped))
+        .select((w::id, w::slug, w::name, w::opens_on, w::closes_on, w::stopped, w::invitation_only))
         .load(conn)?;
     let ids: Vec<i32> = rows.iter().map(|r| r.0).collect();
     let places: Vec<(i32, String)> =
         wb::table.filter(wb::wave_id.eq_any(&ids)).select((wb::wave_id, wb::buurt)).load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, slug, name, opens_on, closes_on, stopped)| Wave {
+        .map(|(id, slug, name, opens_on, closes_on, stopped, invitation_only)| Wave {
             id,
             slug,
             name,
             opens_on,
             closes_on,
             stopped,
+            invitation_only,
             buurten: places.iter().filter(|(w, _)| *w == id).map(|(_, b)| b.clone()).collect(),
         })
         .collect())
@@ -131,6 +135,7 @@ pub fn create(conn: &mut AnyConnection, new: &NewWave, today: NaiveDate) -> Resu
             closes_on: new.closes_on,
             stopped: false,
             buurten: new.buurten.iter().map(|b| b.to_string()).collect(),
+            invitation_only: new.invitation_only,
         };
         if let Some(other) = list(conn, new.slug.as_str())?.iter().find(|o| o.overlaps(&candidate)) {
             return Err(WaveError::Overlaps(other.name.clone()));
@@ -142,6 +147,7 @@ pub fn create(conn: &mut AnyConnection, new: &NewWave, today: NaiveDate) -> Resu
                 w::opens_on.eq(new.opens_on),
                 w::closes_on.eq(new.closes_on),
                 w::created_on.eq(today),
+                w::invitation_only.eq(new.invitation_only),
             ))
             .execute(conn)?;
         let id: i32 = w::table
@@ -178,6 +184,14 @@ pub enum Opening {
     Closed,
 }
 
+impl Opening {
+    /// Whether the open link may take a response now: not when closed, nor
+    /// in a wave by invitation only.
+    pub fn by_invitation_only(&self) -> bool {
+        matches!(self, Opening::Open(w) if w.invitation_only)
+    }
+}
+
 pub fn opening(conn: &mut AnyConnection, slug: &str, today: NaiveDate, buurt: &str) -> Result<Opening, DbError> {
     let waves = list(conn, slug)?;
     if waves.is_empty() {
@@ -199,6 +213,7 @@ mod tests {
             closes_on: closes.map(|c| c.parse().unwrap()),
             stopped: false,
             buurten: buurten.iter().map(|b| (*b).to_owned()).collect(),
+            invitation_only: false,
         }
     }
 

@@ -176,6 +176,16 @@ async fn submit(
                     "{slug} is not open in {buurt} today: no wave takes responses"
                 )));
             }
+            if opening.by_invitation_only() {
+                return Err(ApiError::Forbidden(format!(
+                    "the current wave of {slug} takes responses through a personal invitation only"
+                )));
+            }
+            let client = req.peer_addr().map(|a| a.ip());
+            state
+                .open_links
+                .admit(client, buurt.as_str(), std::time::Instant::now())
+                .map_err(|t| ApiError::TooManyRequests(t.retry_after_secs()))?;
             state.writer.submit(Submission::new(&published, buurt, answers)).await?;
             Ok(HttpResponse::Created().json(
                 json!({ "status": "stored", "questionnaire": published.definition.slug, "version": published.version }),
@@ -448,10 +458,12 @@ fn change_json(kind: &QuestionKind, c: &QuestionChange) -> Value {
 }
 
 fn wave_json(table: &SafeTable) -> Value {
-    table.wave.as_ref().map_or(
-        Value::Null,
-        |w| json!({ "id": w.id, "name": w.name, "opens_on": w.opens_on, "closes_on": w.closes_on }),
-    )
+    table.wave.as_ref().map_or(Value::Null, |w| {
+        json!({
+            "id": w.id, "name": w.name, "opens_on": w.opens_on, "closes_on": w.closes_on,
+            "invitation_only": w.invitation_only,
+        })
+    })
 }
 
 /// The JSON view of a safe table at one level. Suppressed areas carry no n

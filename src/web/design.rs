@@ -1204,6 +1204,7 @@ async fn create_wave(
         opens_on: opens_on.unwrap_or_default(),
         closes_on,
         buurten,
+        invitation_only: f.checked("uitnodiging"),
     };
     let created = {
         let state2 = state.clone();

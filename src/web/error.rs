@@ -21,6 +21,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("{message}")]
     Invalid { message: String, fields: BTreeMap<String, String> },
+    #[error("too many responses from this address for this buurt through the open link; try again in {0} seconds")]
+    TooManyRequests(u64),
     #[error("the database is not reachable")]
     Unavailable,
     #[error("internal error: {0}")]
@@ -42,6 +44,7 @@ impl ResponseError for ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -56,7 +59,11 @@ impl ResponseError for ApiError {
             }
             other => json!({ "error": other.to_string() }),
         };
-        HttpResponse::build(self.status_code()).json(body)
+        let mut res = HttpResponse::build(self.status_code());
+        if let ApiError::TooManyRequests(secs) = self {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
+        res.json(body)
     }
 }
 

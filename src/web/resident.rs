@@ -218,18 +218,46 @@ async fn begin(
     };
     let new = new_partial(&p, buurt.clone());
     let slug_owned = p.definition.slug.to_string();
+    let client = req.peer_addr().map(|a| a.ip());
+    let limit = state.clone();
     let started = blocking(&state, move |conn| {
-        Ok(match wave::opening(conn, &slug_owned, today(), buurt.as_str())? {
-            Opening::Closed => None,
-            _ => Some(partial::start(conn, &new, today())?),
+        let opening = wave::opening(conn, &slug_owned, today(), buurt.as_str())?;
+        Ok(match opening {
+            Opening::Closed => Start::Closed,
+            o if o.by_invitation_only() => Start::InvitationOnly,
+            _ => match limit.open_links.admit(client, buurt.as_str(), std::time::Instant::now()) {
+                Err(wait) => Start::Throttled(wait.retry_after_secs()),
+                Ok(()) => Start::Started(partial::start(conn, &new, today())?),
+            },
         })
     })
     .await;
     match started {
-        Ok(Some(code)) => to_first_page(&req, lang, &p.definition, &code),
-        Ok(None) => start_page(&state, &req, lang, &p, "", StartErrors { closed: true, ..StartErrors::default() }),
+        Ok(Start::Started(code)) => to_first_page(&req, lang, &p.definition, &code),
+        Ok(Start::Closed) => {
+            start_page(&state, &req, lang, &p, "", StartErrors { closed: true, ..StartErrors::default() })
+        }
+        Ok(Start::InvitationOnly) => {
+            error_page(&state, &req, lang, StatusCode::FORBIDDEN, "error_wave_invitation_only")
+        }
+        Ok(Start::Throttled(secs)) => {
+            let mut res = error_page(&state, &req, lang, StatusCode::TOO_MANY_REQUESTS, "error_open_link_throttled");
+            if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, v);
+            }
+            res
+        }
         Err(e) => unavailable(&state, &req, lang, e),
     }
+}
+
+/// What starting a response through the open link came to.
+enum Start {
+    Started(ResumeCode),
+    Closed,
+    InvitationOnly,
+    /// Too many from this address in this buurt: wait this many seconds.
+    Throttled(u64),
 }
 
 /// A new, empty partial response for a buurt (consent given today for

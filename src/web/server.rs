@@ -72,6 +72,7 @@ impl Application {
             min_cell: config.min_cell,
             perturbation: config.perturbation.clone(),
             release_every: config.release_every,
+            open_link_per_hour: config.open_link_per_hour,
         };
         let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, publication, tree, mail));
         let previews = web::Data::new(super::design::PreviewStore::default());

@@ -10,6 +10,7 @@ use crate::insight::live::Context;
 use crate::insight::perturbation::PerturbationTable;
 use crate::insight::{LiveResults, ResultSet};
 use crate::questionnaire::{read_catalog, Catalog};
+use crate::survey::open_link::OpenLinkLimit;
 use crate::survey::{wave, Writer};
 
 /// What every handler shares. Built once at start.
@@ -21,6 +22,8 @@ pub struct AppState {
     /// How public figures are perturbed and released.
     pub publication: Publication,
     pub mail: super::sending::MailSettings,
+    /// Responses one address may start per buurt through an open link.
+    pub open_links: OpenLinkLimit,
     pub send_runs: Arc<super::sending::SendRuns>,
     catalog: RwLock<Arc<Catalog>>,
     areas: RwLock<CachedAreas>,
@@ -34,6 +37,8 @@ pub struct Publication {
     pub min_cell: u64,
     pub perturbation: PerturbationTable,
     pub release_every: Duration,
+    /// Responses one address may start per buurt and hour (open links).
+    pub open_link_per_hour: usize,
 }
 
 /// The area list, when it was last read, and a counter of its changes.
@@ -61,6 +66,7 @@ impl AppState {
             results: LiveResults::new(&writer),
             writer,
             mail,
+            open_links: OpenLinkLimit::per_hour(publication.open_link_per_hour),
             send_runs: Arc::default(),
             catalog: RwLock::new(Arc::new(catalog)),
             tera,

@@ -188,3 +188,61 @@ async fn figures_change_per_release_not_per_response(backend: Backend) {
     assert_eq!(later["released_at"], body["released_at"]);
 }
 on_both_backends!(figures_change_per_release_not_per_response);
+
+/// Planting responses needs the open link: a wave can take responses by
+/// invitation only, and the results say so.
+async fn an_invitation_only_wave_takes_no_open_link_responses(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let today = chrono::Local::now().date_naive();
+    let new = buurtpeil::survey::NewWave {
+        slug: buurtpeil::questionnaire::Slug::parse("geluk").unwrap(),
+        name: "Op uitnodiging".into(),
+        opens_on: today,
+        closes_on: None,
+        buurten: Vec::new(),
+        invitation_only: true,
+    };
+    let wave = buurtpeil::survey::wave::create(&mut app.db.connect(), &new, today).unwrap();
+    let (status, body) = app.submit("geluk", &geluk("BU07721110", 7)).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("personal invitation only"), "{body}");
+    let resident = app.resident();
+    let res = resident.post("/s/geluk/start", &[("buurt", "BU07721110")]).await;
+    assert_eq!(res.status().as_u16(), 403);
+    assert!(res.text().await.unwrap().contains("alleen voor inwoners die een uitnodiging kregen"));
+    assert_eq!(crate::helpers::count(&mut app.db.connect(), "responses"), 0, "nothing stored");
+    let (status, results) =
+        app.get_json(&format!("/api/v1/questionnaires/geluk/results?level=buurt&wave={}", wave.id)).await;
+    assert_eq!(status, 200, "{results}");
+    assert_eq!(results["wave"]["invitation_only"], true);
+    let page = app.get(&format!("/r/geluk?meting={}", wave.id)).await.text().await.unwrap();
+    assert!(page.contains("alleen inwoners mee die een persoonlijke uitnodiging kregen"), "the page says so");
+    assert!(page.contains("een klein beetje afgerond en verschoven"), "and that figures are perturbed");
+}
+on_both_backends!(an_invitation_only_wave_takes_no_open_link_responses);
+
+/// Open-link responses are throttled per address and buurt: the 11th in an
+/// hour answers 429 with a clear message, on the API and on the page.
+async fn open_link_responses_are_throttled_per_address_and_buurt(backend: Backend) {
+    let app = spawn_app_with(backend, Options { open_link_per_hour: Some(10), ..Options::default() }).await;
+    app.submit_many("BU07721110", 10, 7).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/questionnaires/geluk/responses"))
+        .json(&geluk("BU07721110", 7))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+    let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((3500..=3600).contains(&wait), "{wait}");
+    let body: Value = res.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("too many responses from this address for this buurt"), "{body}");
+    // Another buurt is fine; the page refuses this buurt too, in Dutch.
+    app.submit_many("BU07721120", 1, 7).await;
+    let res = app.resident().post("/s/geluk/start", &[("buurt", "BU07721110")]).await;
+    assert_eq!(res.status().as_u16(), 429);
+    assert!(res.text().await.unwrap().contains("Probeer het over een uur opnieuw"));
+    assert_eq!(crate::helpers::count(&mut app.db.connect(), "responses"), 11, "every accepted response is kept");
+}
+on_both_backends!(open_link_responses_are_throttled_per_address_and_buurt);

@@ -131,6 +131,9 @@ pub struct Options {
     pub perturbation: Option<buurtpeil::insight::perturbation::PerturbationTable>,
     /// How often new responses are released; None: at once.
     pub release_every: Option<std::time::Duration>,
+    /// Responses per address and buurt and hour through open links; None:
+    /// practically unlimited.
+    pub open_link_per_hour: Option<usize>,
 }
 
 impl Default for Options {
@@ -142,6 +145,7 @@ impl Default for Options {
             mail: None,
             perturbation: None,
             release_every: None,
+            open_link_per_hour: None,
         }
     }
 }
@@ -152,6 +156,9 @@ pub fn test_config(url: &str, min_cell: Option<&str>, questionnaires: PathBuf) -
     let mut config = Config::new(url, "127.0.0.1:0", min_cell, questionnaires).unwrap();
     config.perturbation = buurtpeil::insight::perturbation::PerturbationTable::exact();
     config.release_every = std::time::Duration::ZERO;
+    // Tests plant many responses from one address; tests/e2e/attacks.rs
+    // checks the limit itself.
+    config.open_link_per_hour = 100_000;
     config
 }
 
@@ -184,6 +191,9 @@ pub async fn spawn_app_on(db: TestDb, options: Options) -> TestApp {
     }
     if let Some(every) = options.release_every {
         config.release_every = every;
+    }
+    if let Some(n) = options.open_link_per_hour {
+        config.open_link_per_hour = n;
     }
     config.mail = options.mail.map(|(smtp_url, from)| buurtpeil::config::MailSettings { smtp_url, from });
     if options.areas {

@@ -199,6 +199,7 @@ async fn map_page_hides_what_the_table_hides(backend: Backend) {
             opens_on: opens,
             closes_on: closes,
             buurten: Vec::new(),
+            invitation_only: false,
         };
         buurtpeil::survey::wave::create(&mut app.db.connect(), &new, today).unwrap();
     }

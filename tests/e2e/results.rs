@@ -39,6 +39,7 @@ pub(crate) fn open_wave(app: &TestApp, name: &str, opens: NaiveDate, closes: Opt
         opens_on: opens,
         closes_on: closes,
         buurten: Vec::new(),
+        invitation_only: false,
     };
     wave::create(&mut app.db.connect(), &new, opens).unwrap().id
 }

@@ -117,6 +117,7 @@ async fn margins_import_and_raking_from_stored_answers(backend: Backend) {
         closes_on: None,
         stopped: false,
         buurten: ["BU07721120".to_string()].into(),
+        invitation_only: false,
     };
     let in_wave = respondent_cells(&mut conn, &geluk.definition, &[geluk.id], Some(&wave)).unwrap();
     assert_eq!(in_wave.keys().collect::<Vec<_>>(), ["BU07721120"]);
