@@ -1286,6 +1286,7 @@ mod tests {
     fn a_thin_weight_class_no_longer_gives_its_member_away() {
         assert_eq!(thin_class_attack(&PerturbationTable::exact(), 20), 20, "exact figures give the victim away");
         let right = thin_class_attack(&PerturbationTable::default(), 200);
+        eprintln!("thin weight class: right for {right} of 200 victims");
         assert!(right <= 100, "the attacker guessed {right} of 200");
     }
 

@@ -85,7 +85,14 @@ impl<'a> Sample<'a> {
         // the respondents counted; over n_eff below, so that an interval
         // widens by √deff (docs/weighting.md).
         let var = if self.n > 1 { spread * self.n as f64 / (self.n - 1) as f64 } else { f64::NAN };
-        let added = self.noise.map_or(0.0, |n| n.mean_var);
+        // The spread is read off perturbed counts too; the interval allows
+        // for their noise as if the mean were computed from them (without
+        // this the 95 % interval of 40 respondents covers 93 %; BENCHMARKS.md).
+        let added = self.noise.map_or(0.0, |n| {
+            let spread_noise: f64 =
+                self.mass.iter().filter(|(_, w)| *w > 0.0).map(|(v, _)| (v - mean).powi(2)).sum::<f64>();
+            n.mean_var + n.count_var * spread_noise / (total * total)
+        });
         Some(Moments { n_eff: self.n_eff, estimate: mean, var_of_estimate: var / self.n_eff + added })
     }
 

@@ -81,6 +81,7 @@ async fn inserting_and_subtracting_no_longer_gives_the_answer(backend: Backend) 
     let app = perturbed(backend).await;
     let (right, tried) = insert_and_subtract(&app, 100, &mut rng).await;
     assert!(tried >= 90, "the buurten are shown at n = 10: {tried}");
+    eprintln!("insert and subtract ({backend:?}): right for {right} of {tried} victims");
     assert!(right * 2 <= tried, "the attacker guessed {right} of {tried} victims' answers");
 }
 on_both_backends!(inserting_and_subtracting_no_longer_gives_the_answer);
@@ -117,6 +118,7 @@ async fn differencing_releases_no_longer_gives_the_new_answer(backend: Backend) 
 
     let app = perturbed(backend).await;
     let (by_mean, by_distribution, trials) = difference_snapshots(&app, 40, 60, &mut rng).await;
+    eprintln!("release differencing ({backend:?}): by the means {by_mean}, by the distributions {by_distribution}, of {trials}");
     assert!(by_mean * 2 <= trials, "by the means: {by_mean} of {trials}");
     assert!(by_distribution * 2 <= trials, "by the distributions: {by_distribution} of {trials}");
 }
