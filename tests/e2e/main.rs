@@ -13,6 +13,7 @@ mod campaign;
 mod cli;
 mod compose;
 mod concurrency;
+mod deep_input;
 mod design;
 mod free_text;
 mod invite;
