@@ -3,6 +3,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+mod proxies;
+mod public_url;
+
+pub use proxies::{TrustedProxies, TrustedProxiesError};
+pub use public_url::{PublicUrl, PublicUrlError};
+
 use crate::auth::SessionKey;
 use crate::db::{DatabaseUrl, DbError};
 use crate::talent::Renewal;
@@ -30,6 +36,13 @@ pub struct Config {
     /// SMTP for e-mails the server sends itself (a resident's private
     /// link); `None`: no such e-mails.
     pub mail: Option<MailSettings>,
+    /// Where residents and professionals reach the server
+    /// (`BUURTPEIL_PUBLIC_URL`); every link shown or sent starts with it.
+    /// `None`: the `--bind` address (`local_url`), allowed only without mail.
+    pub public_url: Option<PublicUrl>,
+    /// Whose `Forwarded` / `X-Forwarded-*` headers count
+    /// (`BUURTPEIL_TRUSTED_PROXIES`); nobody's by default.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Where and as whom the server sends e-mail (`SMTP_URL`,
@@ -50,6 +63,15 @@ pub enum ConfigError {
     MinCell(String),
     #[error("{0} {1:?} must be a whole number from 1 to {2}")]
     Renewal(&'static str, String, u32),
+    #[error(transparent)]
+    PublicUrl(#[from] PublicUrlError),
+    #[error(transparent)]
+    TrustedProxies(#[from] TrustedProxiesError),
+    #[error(
+        "SMTP_URL is set but BUURTPEIL_PUBLIC_URL is not: e-mails carry links, so set the address residents reach \
+         buurtpeil at, like BUURTPEIL_PUBLIC_URL=https://buurtpeil.gemeente.nl"
+    )]
+    PublicUrlRequired,
 }
 
 impl Config {
@@ -62,6 +84,31 @@ impl Config {
             ip => ip,
         };
         format!("http://{}", SocketAddr::new(ip, self.bind.port()))
+    }
+
+    /// What every link starts with: the configured public URL, else the
+    /// `--bind` address.
+    pub fn links_base(&self) -> PublicUrl {
+        self.public_url.clone().unwrap_or_else(|| {
+            PublicUrl::parse(&self.local_url()).expect("an http:// URL of an IP address and a port is a public URL")
+        })
+    }
+
+    /// Sets the public URL and the trusted proxies from their raw settings
+    /// (empty counts as unset).
+    pub fn with_addresses(mut self, public_url: Option<&str>, proxies: Option<&str>) -> Result<Config, ConfigError> {
+        self.public_url = public_url.filter(|s| !s.trim().is_empty()).map(PublicUrl::parse).transpose()?;
+        self.trusted_proxies = TrustedProxies::parse(proxies.unwrap_or(""))?;
+        Ok(self)
+    }
+
+    /// Checks the settings together, once they are all set: mail needs a
+    /// public URL, since every e-mail carries a link.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.mail.is_some() && self.public_url.is_none() {
+            return Err(ConfigError::PublicUrlRequired);
+        }
+        Ok(())
     }
 
     pub fn new(
@@ -90,6 +137,8 @@ impl Config {
             session_key: None,
             talent_renewal: Renewal::default(),
             mail: None,
+            public_url: None,
+            trusted_proxies: TrustedProxies::default(),
         })
     }
 
@@ -137,6 +186,26 @@ mod tests {
             assert!(ok.clone().with_talent_renewal(Some(bad), None).is_err());
         }
         assert!(ok.with_talent_renewal(None, Some("366")).is_err());
+    }
+
+    #[test]
+    fn links_come_from_the_public_url_which_mail_requires() {
+        let base = Config::new("sqlite://x.db", "0.0.0.0:9000", None, "q".into()).unwrap();
+        assert_eq!(base.links_base().as_str(), "http://127.0.0.1:9000");
+        let set = base.clone().with_addresses(Some("https://buurtpeil.gemeente.nl/"), Some("10.0.0.1")).unwrap();
+        assert_eq!(set.links_base().as_str(), "https://buurtpeil.gemeente.nl");
+        assert!(set.trusted_proxies.contains("10.0.0.1".parse().unwrap()));
+        assert!(base.clone().with_addresses(Some(" "), Some("")).unwrap().public_url.is_none());
+        assert!(matches!(base.clone().with_addresses(Some("evil.example"), None), Err(ConfigError::PublicUrl(_))));
+        assert!(matches!(base.clone().with_addresses(None, Some("x")), Err(ConfigError::TrustedProxies(_))));
+        let mail = MailSettings { smtp_url: "smtp://127.0.0.1:25".into(), from: "a@b.nl".into() };
+        let mut mailing = base.clone();
+        mailing.mail = Some(mail.clone());
+        let e = mailing.check().unwrap_err().to_string();
+        assert!(e.contains("BUURTPEIL_PUBLIC_URL"), "{e}");
+        let mut mailing = set;
+        mailing.mail = Some(mail);
+        assert!(mailing.check().is_ok() && base.check().is_ok());
     }
 
     #[test]

@@ -233,13 +233,11 @@ async fn protocol_page(
         .filter(|p| catalog.open(p.definition.slug.as_str()).is_some())
         .map(|p| (p.definition.slug.to_string(), p.definition.title.get(lang.lang).to_owned()))
         .collect();
-    let host = req.connection_info().host().to_owned();
-    let scheme = req.connection_info().scheme().to_owned();
     let mut ctx = user.context();
     ctx.insert("p", &protocol);
     ctx.insert("strata", &strata);
     ctx.insert("questionnaires", &questionnaires);
-    ctx.insert("base_url", &format!("{scheme}://{host}"));
+    ctx.insert("base_url", state.site.public_url.as_str());
     Ok(no_store(page(&state, &req, lang, StatusCode::OK, "lottery/protocol.html", ctx)))
 }
 

@@ -10,6 +10,7 @@ mod invite;
 mod lang;
 mod lottery;
 mod map_page;
+mod origin;
 mod panel;
 mod public;
 mod render;
@@ -26,5 +27,6 @@ mod talent_map_page;
 mod upload;
 
 pub use api::results_json;
+pub use origin::Site;
 pub use server::{Application, StartError};
 pub use state::AppState;

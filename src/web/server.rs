@@ -32,6 +32,8 @@ pub enum StartError {
     Thread(std::io::Error),
     #[error("e-mail: {0}")]
     Mail(#[from] crate::invite::InviteError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
 }
@@ -46,6 +48,11 @@ pub struct Application {
 
 impl Application {
     pub fn build(config: &Config) -> Result<Application, StartError> {
+        config.check()?;
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?;
+        let port =
+            listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?.port();
         let pool = connect(&config.database_url, config.pool_size)?;
         let defs = load_dir(&config.questionnaires_dir)?;
         let (catalog, tree) = {
@@ -68,7 +75,13 @@ impl Application {
         }
         let writer = Writer::start(pool.clone()).map_err(StartError::Thread)?;
         let mail = super::sending::MailSettings(config.mail.clone());
-        let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree, mail));
+        // Without a public URL, links point where this server listens (port
+        // 0 resolved).
+        let mut listening = config.clone();
+        listening.bind.set_port(port);
+        let site = super::origin::Site { public_url: listening.links_base(), proxies: config.trusted_proxies.clone() };
+        let state =
+            web::Data::new(AppState::new(pool, writer, catalog, templates()?, config.min_cell, tree, mail, site));
         let previews = web::Data::new(super::design::PreviewStore::default());
         let auth = web::Data::new(AuthState::new(config.session_key.as_ref()));
         let mail = super::talent_link::MailSwitch(config.mail.is_some());
@@ -141,10 +154,6 @@ impl Application {
                 }
             })
             .map_err(StartError::Thread)?;
-        let listener = TcpListener::bind(config.bind)
-            .map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?;
-        let port =
-            listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?.port();
         let server = HttpServer::new(move || {
             App::new()
                 // Path and status only: no IP address, no query, no body,

@@ -19,6 +19,8 @@ pub struct AppState {
     pub min_cell: u64,
     pub mail: super::sending::MailSettings,
     pub send_runs: Arc<super::sending::SendRuns>,
+    /// The public URL and the trusted proxies.
+    pub site: super::origin::Site,
     catalog: RwLock<Arc<Catalog>>,
     areas: RwLock<CachedAreas>,
     results: LiveResults,
@@ -35,6 +37,7 @@ struct CachedAreas {
 const AREA_RELOAD_PAUSE: Duration = Duration::from_secs(1);
 
 impl AppState {
+    #[allow(clippy::too_many_arguments)] // built once, in `Application::build`
     pub fn new(
         pool: Pool,
         writer: Writer,
@@ -43,8 +46,10 @@ impl AppState {
         min_cell: u64,
         areas: AreaTree,
         mail: super::sending::MailSettings,
+        site: super::origin::Site,
     ) -> AppState {
         AppState {
+            site,
             pool,
             results: LiveResults::new(&writer),
             writer,

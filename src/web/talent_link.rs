@@ -52,9 +52,8 @@ pub fn loggable_path(path: &str) -> Cow<'_, str> {
 }
 
 /// The absolute link of a proposal without its token.
-pub fn proposal_base(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}/voorstel/", info.scheme(), info.host())
+pub fn proposal_base(state: &AppState) -> String {
+    state.site.public_url.join("/voorstel/")
 }
 
 async fn find_proposal(
@@ -164,14 +163,13 @@ pub fn mail_loop(state: &AppState, mailer: &dyn crate::invite::Mailer) {
 }
 
 /// The absolute private link without its token.
-pub fn link_base(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}{PREFIX}/", info.scheme(), info.host())
+pub fn link_base(state: &AppState) -> String {
+    state.site.public_url.join(&format!("{PREFIX}/"))
 }
 
 /// The absolute private link, as shown.
-fn link(req: &HttpRequest, token: &ProfileToken) -> String {
-    format!("{}{}", link_base(req), token.as_str())
+fn link(state: &AppState, token: &ProfileToken) -> String {
+    format!("{}{}", link_base(state), token.as_str())
 }
 
 const LINK_COOKIE: &str = "bp_talentlink";
@@ -183,7 +181,7 @@ pub fn link_cookie(req: &HttpRequest, slug: &str, token: Option<&ProfileToken>) 
         .path(format!("/s/{slug}/bedankt"))
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(req.connection_info().scheme() == "https")
+        .secure(super::origin::is_https(req))
         .finish();
     match token {
         Some(_) => c.set_max_age(CookieDuration::minutes(30)),
@@ -199,7 +197,7 @@ pub fn token_from_cookie(req: &HttpRequest) -> Option<ProfileToken> {
 /// Shown once, right after the scan: the private link and its code.
 pub fn first_view(state: &AppState, req: &HttpRequest, lang: LangChoice, token: &ProfileToken) -> HttpResponse {
     let mut ctx = tera::Context::new();
-    ctx.insert("link", &link(req, token));
+    ctx.insert("link", &link(state, token));
     ctx.insert("code", &token.display());
     ctx.insert("identified", &true);
     no_store(page(state, req, lang, StatusCode::OK, "talent/created.html", ctx))

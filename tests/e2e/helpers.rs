@@ -125,11 +125,23 @@ pub struct Options {
     pub areas: bool,
     /// `SMTP_URL` and `BUURTPEIL_MAIL_FROM` of the server.
     pub mail: Option<(String, String)>,
+    /// `BUURTPEIL_PUBLIC_URL`; with mail and without this,
+    /// `http://buurtpeil.test`.
+    pub public_url: Option<&'static str>,
+    /// `BUURTPEIL_TRUSTED_PROXIES`.
+    pub trusted_proxies: Option<&'static str>,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { min_cell: None, questionnaires: manifest_dir().join("questionnaires"), areas: true, mail: None }
+        Options {
+            min_cell: None,
+            questionnaires: manifest_dir().join("questionnaires"),
+            areas: true,
+            mail: None,
+            public_url: None,
+            trusted_proxies: None,
+        }
     }
 }
 
@@ -156,7 +168,9 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
 
 /// The real application on port 0 over a database prepared by the test.
 pub async fn spawn_app_on(db: TestDb, options: Options) -> TestApp {
-    let mut config = Config::new(&db.url, "127.0.0.1:0", options.min_cell, options.questionnaires).unwrap();
+    let config = Config::new(&db.url, "127.0.0.1:0", options.min_cell, options.questionnaires).unwrap();
+    let public_url = options.public_url.or(options.mail.is_some().then_some("http://buurtpeil.test"));
+    let mut config = config.with_addresses(public_url, options.trusted_proxies).unwrap();
     config.mail = options.mail.map(|(smtp_url, from)| buurtpeil::config::MailSettings { smtp_url, from });
     if options.areas {
         let pool = buurtpeil::db::connect(&config.database_url, 1).unwrap();
@@ -279,8 +293,25 @@ pub struct Resident<'a> {
 
 impl TestApp {
     pub fn resident(&self) -> Resident<'_> {
-        let client =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+        self.resident_with(&[])
+    }
+
+    /// A resident whose browser (or proxy) sends these headers on every
+    /// request.
+    pub fn resident_with(&self, headers: &[(&str, &str)]) -> Resident<'_> {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (k, v) in headers {
+            map.append(
+                reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                reqwest::header::HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .default_headers(map)
+            .build()
+            .unwrap();
         Resident { app: self, client }
     }
 }
@@ -356,8 +387,18 @@ pub fn csrf_of(html: &str) -> String {
 impl TestApp {
     /// A browser logged in as a new user of the role.
     pub async fn logged_in(&self, email: &str, role: buurtpeil::auth::Role) -> Resident<'_> {
+        self.logged_in_with(email, role, &[]).await
+    }
+
+    /// A browser logged in as a new user of the role, sending these headers.
+    pub async fn logged_in_with(
+        &self,
+        email: &str,
+        role: buurtpeil::auth::Role,
+        headers: &[(&str, &str)],
+    ) -> Resident<'_> {
         add_user(self, email, role);
-        let r = self.resident();
+        let r = self.resident_with(headers);
         let csrf = csrf_of(&r.get("/inloggen").await.text().await.unwrap());
         let res = r.post("/inloggen", &[("email", email), ("password", PASSWORD), ("csrf", &csrf)]).await;
         assert_eq!(res.status().as_u16(), 303, "logged in");

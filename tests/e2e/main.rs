@@ -15,6 +15,7 @@ mod compose;
 mod concurrency;
 mod deep_input;
 mod design;
+mod forwarded;
 mod free_text;
 mod invite;
 mod lottery;
