@@ -207,10 +207,11 @@ fn run(cli: Cli) -> Result<()> {
                 config.database_url.redacted()
             );
             match &config.public_url {
-                Some(url) => println!("links in pages and e-mails start with {url} (BUURTPEIL_PUBLIC_URL)"),
-                None => println!(
-                    "links in pages start with {} (set BUURTPEIL_PUBLIC_URL for a public server)",
-                    config.local_url()
+                Some(url) => tracing::info!("links in pages and e-mails start with {url} (BUURTPEIL_PUBLIC_URL)"),
+                None => tracing::info!(
+                    "links in pages start with http://{}:{} (set BUURTPEIL_PUBLIC_URL for a public server)",
+                    config.bind.ip(),
+                    app.port()
                 ),
             }
             actix_web::rt::System::new().block_on(app.run_until_stopped())?;

@@ -8,6 +8,7 @@ mod error;
 mod free_text_page;
 mod invite;
 mod lang;
+mod log_path;
 mod lottery;
 mod map_page;
 mod origin;

@@ -157,11 +157,10 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 // Path and status only: no IP address, no query, no body,
-                // and no invitation token (`/i/{token}` is logged as `/i/…`).
+                // and no token (`/i/{token}` is logged as `/i/…`, however spelled).
                 .wrap(
-                    Logger::new("%{path}xi %s %b %Dms").custom_request_replace("path", |req| {
-                        super::talent_link::loggable_path(&super::invite::loggable_path(req.path())).into_owned()
-                    }),
+                    Logger::new("%{path}xi %s %b %Dms")
+                        .custom_request_replace("path", |req| super::log_path::loggable_path(req.path())),
                 )
                 .wrap(Compress::default())
                 .wrap(

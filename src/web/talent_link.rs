@@ -3,9 +3,8 @@
 //! change, download, confirm, withdraw consent, erase. The token in the path
 //! is the only key, so these forms need no other CSRF protection: a site
 //! that does not know the token cannot post to its path. The token is never
-//! logged (`loggable_path`), and pages are never cached.
+//! logged (`web::log_path`), and pages are never cached.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
@@ -38,17 +37,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/mijn-talent/{token}/wissen", web::post().to(erase))
         .route("/voorstel/{token}", web::get().to(proposal_page))
         .route("/voorstel/{token}", web::post().to(proposal_answer));
-}
-
-/// The path as logged: the token replaced by `…`.
-pub fn loggable_path(path: &str) -> Cow<'_, str> {
-    for prefix in ["/mijn-talent/", "/voorstel/"] {
-        if let Some(rest) = path.strip_prefix(prefix) {
-            let tail = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
-            return Cow::Owned(format!("{prefix}…{tail}"));
-        }
-    }
-    Cow::Borrowed(path)
 }
 
 /// The absolute link of a proposal without its token.
@@ -609,14 +597,13 @@ async fn code_typed(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
     #[test]
     fn tokens_never_reach_the_log() {
-        assert_eq!(loggable_path("/mijn-talent/ABCDEFGH"), "/mijn-talent/…");
-        assert_eq!(loggable_path("/mijn-talent/ABCDEFGH/wissen"), "/mijn-talent/…/wissen");
-        assert_eq!(loggable_path("/mijn-talent"), "/mijn-talent");
-        assert_eq!(loggable_path("/s/geluk"), "/s/geluk");
-        assert_eq!(loggable_path("/voorstel/ABCDEFGH"), "/voorstel/…");
+        assert_eq!(crate::web::log_path::loggable_path("/mijn-talent/ABCDEFGH"), "/mijn-talent/…");
+        assert_eq!(crate::web::log_path::loggable_path("/mijn-talent/ABCDEFGH/wissen"), "/mijn-talent/…/wissen");
+        assert_eq!(crate::web::log_path::loggable_path("/mijn-talent"), "/mijn-talent");
+        assert_eq!(crate::web::log_path::loggable_path("/s/geluk"), "/s/geluk");
+        assert_eq!(crate::web::log_path::loggable_path("/voorstel/ABCDEFGH"), "/voorstel/…");
     }
 }

@@ -5,6 +5,7 @@ mod chrome;
 mod helpers;
 
 mod a11y;
+mod access_log;
 mod accounts;
 mod api;
 mod bad_input;
