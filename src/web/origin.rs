@@ -5,7 +5,10 @@
 
 use std::net::IpAddr;
 
-use actix_web::http::header::HeaderMap;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest};
 
 use super::state::AppState;
@@ -30,6 +33,21 @@ pub fn is_https(req: &HttpRequest) -> bool {
         Some(headers) => forwarded_proto(headers).is_some_and(|p| p.eq_ignore_ascii_case("https")),
         None => false,
     }
+}
+
+/// Middleware: `Strict-Transport-Security` on every answer to a request that
+/// came over HTTPS (`is_https`); never over plain HTTP, where it means
+/// nothing and a spoofed header must not switch it on.
+pub async fn strict_transport_security(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let https = is_https(req.request());
+    let mut res = next.call(req).await?;
+    if https {
+        res.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    Ok(res)
 }
 
 /// The client's address: the TCP peer, or, when that is a trusted proxy,

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::http::{header, StatusCode};
-use actix_web::middleware::{Compress, DefaultHeaders, Logger};
+use actix_web::middleware::{self, Compress, DefaultHeaders, Logger};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 
 use super::api;
@@ -168,8 +168,10 @@ impl Application {
                         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                         .add((header::REFERRER_POLICY, "no-referrer"))
                         .add((header::X_FRAME_OPTIONS, "DENY"))
-                        .add((header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'")),
+                        .add((header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")),
                 )
+                // HTTPS as a trusted proxy says: browsers keep to it for a year.
+                .wrap(middleware::from_fn(super::origin::strict_transport_security))
                 .app_data(state.clone())
                 .app_data(auth.clone())
                 .app_data(previews.clone())

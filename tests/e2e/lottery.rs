@@ -481,6 +481,12 @@ async fn the_council_draws_and_invites_on_its_pages(backend: Backend) {
         .output()
         .unwrap();
     assert!(out.status.success() && text(&out).contains("MATCH"), "{}", text(&out));
+    // Letters before invitations: the reason, not a server error.
+    for campaign in ["beraad", "nooit-geloot"] {
+        let res = council.post_from("/beheer/loting/beraad", &format!("/beheer/loting/{campaign}/brieven"), &[]).await;
+        assert_eq!(res.status().as_u16(), 409, "{campaign}");
+        assert!(res.text().await.unwrap().contains("nog geen uitnodigingen, dus ook geen brieven"), "{campaign}");
+    }
     // Invite the people drawn, then print their letters.
     let res = council
         .post_from(
@@ -492,6 +498,7 @@ async fn the_council_draws_and_invites_on_its_pages(backend: Backend) {
     assert_eq!(location(&res), "/beheer/campagnes/beraad");
     let res = council.post_from("/beheer/loting/beraad", "/beheer/loting/beraad/brieven", &[]).await;
     assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.headers().get_all("x-content-type-options").iter().collect::<Vec<_>>(), ["nosniff"]);
     assert!(res.bytes().await.unwrap().starts_with(b"%PDF"));
     let res = council.post_from("/beheer/loting/beraad", "/beheer/loting/beraad/brieven", &[]).await;
     assert_eq!(res.status().as_u16(), 409, "each letter once; a lost one is reprinted by CLI with a new code");

@@ -18,6 +18,7 @@ mod deep_input;
 mod design;
 mod forwarded;
 mod free_text;
+mod headers;
 mod invite;
 mod lottery;
 mod map;
