@@ -159,3 +159,32 @@ async fn the_client_address_is_forwarded_only_by_a_trusted_proxy(backend: Backen
     assert_eq!(failures_from(&behind_proxy, |_| "198.51.100.200".into()).await, 429, "one client behind the proxy");
 }
 on_both_backends!(the_client_address_is_forwarded_only_by_a_trusted_proxy);
+
+/// `serve` refuses to start with mail but without a public URL, or with a
+/// public URL or proxy list that is not one, and says which setting.
+#[test]
+fn serve_checks_the_addresses_at_start() {
+    let db = TestDb::new(Backend::Sqlite);
+    let serve = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_buurtpeil"));
+        cmd.args(["serve", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", &db.url)
+            .env("BUURTPEIL_QUESTIONNAIRES", manifest_dir().join("questionnaires"))
+            .env_remove("BUURTPEIL_PUBLIC_URL")
+            .env_remove("BUURTPEIL_TRUSTED_PROXIES");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let mail = [("SMTP_URL", "smtp://127.0.0.1:9"), ("BUURTPEIL_MAIL_FROM", "Gemeente <noreply@gemeente.nl>")];
+    let out = serve(&mail);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("BUURTPEIL_PUBLIC_URL is not"), "{}", text(&out));
+    let out = serve(&[("BUURTPEIL_PUBLIC_URL", "https://buurtpeil.gemeente.nl/pad?x=1")]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("BUURTPEIL_PUBLIC_URL \"https://buurtpeil.gemeente.nl/pad?x=1\""), "{}", text(&out));
+    let out = serve(&[("BUURTPEIL_TRUSTED_PROXIES", "10.0.0.1, proxy.local")]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("BUURTPEIL_TRUSTED_PROXIES: \"proxy.local\""), "{}", text(&out));
+}
