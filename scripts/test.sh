@@ -7,9 +7,10 @@
 #   scripts/test.sh -- --nocapture              # args go to `cargo test --all-targets`
 #
 # Works on a fresh Debian 12 machine as root (or as a user with sudo): missing
-# system packages (postgresql, libpq-dev, chromium, chromium-driver, npm,
-# poppler-utils, zbar-tools, python3-venv, and cmake + libclang-dev to build
-# the HiGHS solver) are
+# system packages (what the build needs: build-essential, libpq-dev, and cmake
+# + libclang-dev for the HiGHS solver, checked by scripts/lib/prereqs.sh, which
+# scripts/demo.sh shares; and for the tests postgresql, chromium,
+# chromium-driver, npm, poppler-utils, zbar-tools, python3-venv) are
 # installed with apt-get. axe-core (the accessibility checker of the browser
 # tests) comes from the npm registry at a pinned version, cached in target/axe/
 # and passed to the tests as BUURTPEIL_AXE; aiosmtpd (the e-mail tests' SMTP
@@ -25,60 +26,22 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 banner() { printf '\n==> %s\n' "$*"; }
 die() { printf 'scripts/test.sh: %s\n' "$*" >&2; exit 1; }
 
-# --- privileges -------------------------------------------------------------
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=()
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo)
-else
-    SUDO=()
-fi
-
 # --- system packages, installed only when missing -----------------------------
-pkg_installed() {
-    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
-}
+# shellcheck source=scripts/lib/prereqs.sh
+. scripts/lib/prereqs.sh
 
-newest_pg_bin() {
-    # Newest /usr/lib/postgresql/<version>/bin that has a server in it.
-    local v
-    [ -d /usr/lib/postgresql ] || return 1
-    # shellcheck disable=SC2012 # version directories: plain names
-    for v in $(ls /usr/lib/postgresql | sort -V -r); do
-        if [ -x "/usr/lib/postgresql/$v/bin/initdb" ] && [ -x "/usr/lib/postgresql/$v/bin/pg_ctl" ]; then
-            echo "/usr/lib/postgresql/$v/bin"
-            return 0
-        fi
-    done
-    return 1
-}
-
-missing=()
 newest_pg_bin >/dev/null || missing+=(postgresql)
-pkg_installed libpq-dev || missing+=(libpq-dev)
-{ command -v chromium >/dev/null 2>&1 || pkg_installed chromium; } || missing+=(chromium)
-{ command -v chromedriver >/dev/null 2>&1 || pkg_installed chromium-driver; } || missing+=(chromium-driver)
+need_build_packages
+need_package chromium chromium
+need_package chromedriver chromium-driver
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 # Invitations: letters are read back with pdftotext/pdftoppm and zbarimg;
 # e-mails go to a test SMTP server (aiosmtpd in a venv).
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
-# HiGHS (LP/MIP solver of the panel selection) is built from source by highs-sys.
-command -v cmake >/dev/null 2>&1 || missing+=(cmake)
-pkg_installed libclang-dev || missing+=(libclang-dev)
-
-if [ "${#missing[@]}" -gt 0 ]; then
-    banner "Installing missing packages: ${missing[*]}"
-    if [ "$(id -u)" -ne 0 ] && [ "${#SUDO[@]}" -eq 0 ]; then
-        die "missing packages (${missing[*]}) and not root and no sudo: install them first"
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
-fi
-
-command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust (https://rustup.rs) first"
+install_missing
+need_cargo
 
 PG_BIN=$(newest_pg_bin) || die "no PostgreSQL server found under /usr/lib/postgresql"
 

@@ -4,6 +4,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod proxies;
+mod public_url;
+
+pub use proxies::{TrustedProxies, TrustedProxiesError};
+pub use public_url::{PublicUrl, PublicUrlError};
+
 use crate::auth::SessionKey;
 use crate::db::{DatabaseUrl, DbError};
 use crate::insight::perturbation::{Parameters, PerturbationError, PerturbationTable};
@@ -41,6 +47,13 @@ pub struct Config {
     /// Responses one client address may start per buurt and hour through
     /// an open link (`BUURTPEIL_OPEN_LINK_PER_HOUR`).
     pub open_link_per_hour: usize,
+    /// Where residents and professionals reach the server
+    /// (`BUURTPEIL_PUBLIC_URL`); every link shown or sent starts with it.
+    /// `None`: the `--bind` address (`local_url`), allowed only without mail.
+    pub public_url: Option<PublicUrl>,
+    /// Whose `Forwarded` / `X-Forwarded-*` headers count
+    /// (`BUURTPEIL_TRUSTED_PROXIES`); nobody's by default.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// By default public figures take in new responses once a day.
@@ -72,6 +85,15 @@ pub enum ConfigError {
     OpenLinkPerHour(String),
     #[error("BUURTPEIL_RELEASE_EVERY {0:?} must be a whole number of seconds from 0 (every change) to 31536000 (a year); the default is 86400 (a day)")]
     ReleaseEvery(String),
+    #[error(transparent)]
+    PublicUrl(#[from] PublicUrlError),
+    #[error(transparent)]
+    TrustedProxies(#[from] TrustedProxiesError),
+    #[error(
+        "SMTP_URL is set but BUURTPEIL_PUBLIC_URL is not: e-mails carry links, so set the address residents reach \
+         buurtpeil at, like BUURTPEIL_PUBLIC_URL=https://buurtpeil.gemeente.nl"
+    )]
+    PublicUrlRequired,
 }
 
 impl Config {
@@ -84,6 +106,31 @@ impl Config {
             ip => ip,
         };
         format!("http://{}", SocketAddr::new(ip, self.bind.port()))
+    }
+
+    /// What every link starts with: the configured public URL, else the
+    /// `--bind` address.
+    pub fn links_base(&self) -> PublicUrl {
+        self.public_url.clone().unwrap_or_else(|| {
+            PublicUrl::parse(&self.local_url()).expect("an http:// URL of an IP address and a port is a public URL")
+        })
+    }
+
+    /// Sets the public URL and the trusted proxies from their raw settings
+    /// (empty counts as unset).
+    pub fn with_addresses(mut self, public_url: Option<&str>, proxies: Option<&str>) -> Result<Config, ConfigError> {
+        self.public_url = public_url.filter(|s| !s.trim().is_empty()).map(PublicUrl::parse).transpose()?;
+        self.trusted_proxies = TrustedProxies::parse(proxies.unwrap_or(""))?;
+        Ok(self)
+    }
+
+    /// Checks the settings together, once they are all set: mail needs a
+    /// public URL, since every e-mail carries a link.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.mail.is_some() && self.public_url.is_none() {
+            return Err(ConfigError::PublicUrlRequired);
+        }
+        Ok(())
     }
 
     pub fn new(
@@ -115,6 +162,8 @@ impl Config {
             perturbation: PerturbationTable::default(),
             release_every: DEFAULT_RELEASE_EVERY,
             open_link_per_hour: crate::survey::open_link::DEFAULT_PER_HOUR,
+            public_url: None,
+            trusted_proxies: TrustedProxies::default(),
         })
     }
 
@@ -208,6 +257,26 @@ mod tests {
             assert!(ok.clone().with_talent_renewal(Some(bad), None).is_err());
         }
         assert!(ok.with_talent_renewal(None, Some("366")).is_err());
+    }
+
+    #[test]
+    fn links_come_from_the_public_url_which_mail_requires() {
+        let base = Config::new("sqlite://x.db", "0.0.0.0:9000", None, "q".into()).unwrap();
+        assert_eq!(base.links_base().as_str(), "http://127.0.0.1:9000");
+        let set = base.clone().with_addresses(Some("https://buurtpeil.gemeente.nl/"), Some("10.0.0.1")).unwrap();
+        assert_eq!(set.links_base().as_str(), "https://buurtpeil.gemeente.nl");
+        assert!(set.trusted_proxies.contains("10.0.0.1".parse().unwrap()));
+        assert!(base.clone().with_addresses(Some(" "), Some("")).unwrap().public_url.is_none());
+        assert!(matches!(base.clone().with_addresses(Some("evil.example"), None), Err(ConfigError::PublicUrl(_))));
+        assert!(matches!(base.clone().with_addresses(None, Some("x")), Err(ConfigError::TrustedProxies(_))));
+        let mail = MailSettings { smtp_url: "smtp://127.0.0.1:25".into(), from: "a@b.nl".into() };
+        let mut mailing = base.clone();
+        mailing.mail = Some(mail.clone());
+        let e = mailing.check().unwrap_err().to_string();
+        assert!(e.contains("BUURTPEIL_PUBLIC_URL"), "{e}");
+        let mut mailing = set;
+        mailing.mail = Some(mail);
+        assert!(mailing.check().is_ok() && base.check().is_ok());
     }
 
     #[test]

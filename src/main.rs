@@ -190,6 +190,8 @@ fn run(cli: Cli) -> Result<()> {
                     )?;
             config.session_key = session_key()?;
             let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+            let mut config = config
+                .with_addresses(env("BUURTPEIL_PUBLIC_URL").as_deref(), env("BUURTPEIL_TRUSTED_PROXIES").as_deref())?;
             config.mail = match (env("SMTP_URL"), env("BUURTPEIL_MAIL_FROM")) {
                 (Some(smtp_url), Some(from)) => Some(buurtpeil::config::MailSettings { smtp_url, from }),
                 (Some(_), None) => {
@@ -201,6 +203,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 _ => None,
             };
+            config.check()?;
             if *demo {
                 seed_demo(&config, DEMO_RESPONSES)?;
             }
@@ -211,6 +214,14 @@ fn run(cli: Cli) -> Result<()> {
                 app.port(),
                 config.database_url.redacted()
             );
+            match &config.public_url {
+                Some(url) => tracing::info!("links in pages and e-mails start with {url} (BUURTPEIL_PUBLIC_URL)"),
+                None => tracing::info!(
+                    "links in pages start with http://{}:{} (set BUURTPEIL_PUBLIC_URL for a public server)",
+                    config.bind.ip(),
+                    app.port()
+                ),
+            }
             actix_web::rt::System::new().block_on(app.run_until_stopped())?;
         }
         Command::Migrate => {
@@ -395,7 +406,7 @@ fn seed_demo(config: &Config, responses: usize) -> Result<()> {
         }
         println!("demo verbinder (wijk Centrum): {} / {}", buurtpeil::demo::DEMO_VERBINDER, talent.verbinder_password);
         if let Some(link) = talent.profile_link {
-            println!("demo resident's private link: {}{link}", config.local_url());
+            println!("demo resident's private link: {}", config.links_base().join(&link));
         }
     }
     for (questionnaire, count) in seeded {
@@ -407,7 +418,7 @@ fn seed_demo(config: &Config, responses: usize) -> Result<()> {
             println!("demo: {slug} already has responses; none added");
         }
     }
-    let demo_base = buurtpeil::invite::BaseUrl::parse(&config.local_url()).context("the demo's address")?;
+    let demo_base = buurtpeil::invite::BaseUrl::parse(config.links_base().as_str()).context("the demo's address")?;
     match catalog.current("panelaanmelding") {
         None => println!("demo: no questionnaire panelaanmelding, so no demo campaign"),
         Some(signup) => match buurtpeil::demo::seed_campaign(&mut conn, &tree, signup, &demo_base, DEMO_SEED)? {

@@ -45,11 +45,10 @@ pub fn parse_csv(file: &str, reader: impl Read) -> Result<Vec<Area>, ImportError
     if bytes.len() as u64 > MAX_BYTES {
         return Err(ImportError::Unreadable { file: file.into(), reason: "larger than 64 MB".into() });
     }
-    // CBS files come as UTF-8, sometimes with a byte-order mark, and with
-    // `,` or `;` as separator.
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|e| ImportError::Unreadable { file: file.into(), reason: format!("not UTF-8 text ({e})") })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // CBS files come as UTF-8, sometimes with a byte-order mark, or as
+    // Windows-1252 (saved from Excel), and with `,` or `;` as separator.
+    let text = crate::csv_text::utf8_or_windows1252(bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() { b';' } else { b',' };
 
@@ -185,7 +184,16 @@ mod tests {
         let err = parse_csv("a.csv", "code,naam\nBU1,x\n".as_bytes()).unwrap_err().to_string();
         assert!(err.contains("no column BU_CODE or buurtcode"), "{err}");
         assert!(matches!(parse_csv("a.csv", OK.lines().next().unwrap().as_bytes()), Err(ImportError::Empty { .. })));
-        assert!(matches!(parse_csv("a.csv", &[0xff, 0xfe, 0x00][..]), Err(ImportError::Unreadable { .. })));
+        assert!(parse_csv("a.csv", &[0xff, 0xfe, 0x00][..]).is_err(), "binary is no area list in any encoding");
+    }
+
+    #[test]
+    fn reads_windows_1252_names() {
+        let cp1252: &[u8] = b"buurtcode;buurtnaam;wijkcode;wijknaam;gemeentecode;gemeentenaam\r\n\
+            BU19000000;\x91t Ho\xebf \x96 Noord;WK190000;S\xfadwest;GM1900;S\xfadwest-Frysl\xe2n\r\n";
+        let areas = parse_csv("a.csv", cp1252).unwrap();
+        let names: Vec<&str> = areas.iter().map(|a| a.name.as_str()).collect();
+        assert!(names.contains(&"‘t Hoëf – Noord") && names.contains(&"Súdwest-Fryslân"), "{names:?}");
     }
 
     #[test]

@@ -267,9 +267,10 @@ fn parse(file: &str, reader: impl Read, tree: Option<&AreaTree>) -> Result<Vec<P
     if bytes.len() as u64 > MAX_BYTES {
         return Err(whole("the file is larger than 512 MB".into()));
     }
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|e| whole(format!("not UTF-8 text ({e}); save the extract as CSV UTF-8")))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // UTF-8, or Windows-1252 as Excel saves "CSV": names and streets with
+    // accents, apostrophes (’) and dashes (–) must come out as written.
+    let text = crate::csv_text::utf8_or_windows1252(bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() { b';' } else { b',' };
     let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
@@ -463,8 +464,8 @@ pub fn parse_allocation(
     };
     let mut bytes = Vec::new();
     reader.take(16 * 1024 * 1024).read_to_end(&mut bytes).map_err(|e| whole(format!("cannot read the file: {e}")))?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| whole(format!("not UTF-8 text ({e})")))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = crate::csv_text::utf8_or_windows1252(bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = if first_line.contains(';') { b';' } else { b',' };
     let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
@@ -639,13 +640,32 @@ mod tests {
         assert!(text.contains("3 problems found"), "{text}");
     }
 
+    /// Excel on a Dutch Windows saves "CSV" as Windows-1252: € ‘ ’ – and
+    /// accents are single bytes that Latin-1 would turn into control
+    /// characters.
+    #[test]
+    fn reads_a_windows_1252_register() {
+        let cp1252: &[u8] =
+            b"persoon_id;naam;straat;huisnummer;postcode;woonplaats;buurtcode;geboortejaar;geslacht\r\n\
+            P1;Ren\xe9e d\x92Ancona \x96 van \x91t Hof;Caf\xe9 \x80uropaplein;1;5611 AB;Eindhoven;BU07721110;1980;V\r\n\
+            P2;Zo\xeb \x8aimi\x9f;\x84s-Hertogenweg;2;5611 AB;Eindhoven;BU07721110;1990;M\r\n";
+        let people = parse_register("brp.csv", cp1252).unwrap();
+        let names: Vec<&str> = people.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["Renée d’Ancona – van ‘t Hof", "Zoë ŠimiŸ"]);
+        assert_eq!(people[0].address.street, "Café €uropaplein");
+        assert_eq!(people[1].address.street, "„s-Hertogenweg");
+        // The same register in UTF-8 is the same register.
+        let utf8 = encoding_rs::WINDOWS_1252.decode(cp1252).0.into_owned();
+        assert_eq!(parse_register("brp.csv", utf8.as_bytes()).unwrap(), people);
+    }
+
     #[test]
     fn rejects_missing_columns_empty_files_and_binary() {
         let err = parse_register("r.csv", "naam,x\nA,1\n".as_bytes()).unwrap_err().to_string();
         assert!(err.contains("no column persoon_id") && err.contains("no column buurtcode"), "{err}");
         let header = SAMPLE.lines().next().unwrap();
         assert!(parse_register("r.csv", header.as_bytes()).unwrap_err().to_string().contains("holds no people"));
-        assert!(parse_register("r.csv", &[0xff, 0xfe, 0x00][..]).unwrap_err().to_string().contains("not UTF-8"));
+        assert!(parse_register("r.csv", &[0xff, 0xfe, 0x00][..]).is_err(), "binary is no register in any encoding");
         assert!(parse_register("r.csv", "".as_bytes()).is_err());
     }
 

@@ -300,6 +300,14 @@ mod tests {
         parse_geojson("kaart.geojson", text.as_bytes(), &tree())
     }
 
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep =
+            format!(r#"{{"type": "FeatureCollection", "features": {}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+        let e = parse(&deep).unwrap_err().to_string();
+        assert!(e.contains("recursion limit"), "{e}");
+    }
+
     fn square(code: &str, geometry: &str) -> String {
         format!(r#"{{"type":"Feature","properties":{{"buurtcode":"{code}"}},"geometry":{geometry}}}"#)
     }

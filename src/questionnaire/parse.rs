@@ -621,6 +621,26 @@ min_label = { nl = "slecht", en = "bad" }
 max_label = { nl = "goed", en = "good" }
 "#;
 
+    /// The TOML and JSON parsers bound their nesting themselves (toml: 80
+    /// levels, serde_json: 128), and a condition is parsed with its own
+    /// limits, so no questionnaire file can exhaust the stack.
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let arrays = format!("slug = {}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let e = parse_toml("diep.toml", &arrays).unwrap_err().to_string();
+        assert!(e.starts_with("diep.toml: ") && e.contains("recursion limit"), "{e}");
+        let tables = format!("slug = {}{}", "{ a = ".repeat(10_000), "}".repeat(10_000));
+        assert!(parse_toml("diep.toml", &tables).unwrap_err().to_string().contains("recursion limit"));
+        let json = format!(r#"{{"slug": {}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+        assert!(parse_json("diep.json", &json).is_err());
+        let e = serde_json::from_str::<serde_json::Value>(&json).unwrap_err().to_string();
+        assert!(e.contains("recursion limit exceeded"), "{e}");
+        let condition = "(".repeat(10_000) + "cijfer >= 3" + &")".repeat(10_000);
+        let source = format!("{MINIMAL}\n[[questions]]\nid = \"x\"\ntype = \"yes_no\"\ntext = {{ nl = \"X\", en = \"X\" }}\nshow_if = \"{condition}\"\n");
+        let e = parse_toml("diep.toml", &source).unwrap_err().to_string();
+        assert!(e.contains("longer than"), "{e}");
+    }
+
     #[test]
     fn parses_and_roundtrips_through_json() {
         let def = parse_toml("proef.toml", MINIMAL).unwrap();

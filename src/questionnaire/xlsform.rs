@@ -25,6 +25,12 @@ const MAX_CELLS: usize = 100_000;
 /// An `.xlsx` file is a zip archive; these bound what it may unpack to.
 const MAX_ZIP_ENTRIES: usize = 1000;
 const MAX_UNPACKED_BYTES: u64 = 50 * 1024 * 1024;
+/// The longest `relevant` or `constraint` accepted, in characters (as long
+/// as a buurtpeil condition may be).
+pub const MAX_EXPRESSION_CHARS: usize = 2000;
+/// How deeply parentheses and `not()` may nest in an expression; the parser
+/// recurses per level, so this bounds its stack.
+pub const MAX_EXPRESSION_DEPTH: usize = 32;
 
 const SURVEY: &str = "survey";
 const CHOICES: &str = "choices";
@@ -1769,15 +1775,31 @@ fn tokenize(text: &str) -> Result<Vec<Tok>, String> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    /// Parentheses and `not(` open at the current position.
+    depth: usize,
 }
 
 impl Parser {
     fn new(text: &str) -> Result<Parser, String> {
+        if text.chars().count() > MAX_EXPRESSION_CHARS {
+            return Err(format!("the expression is longer than {MAX_EXPRESSION_CHARS} characters"));
+        }
         let toks = tokenize(text)?;
         if toks.is_empty() {
             return Err("the expression is empty".into());
         }
-        Ok(Parser { toks, pos: 0 })
+        Ok(Parser { toks, pos: 0, depth: 0 })
+    }
+
+    /// Enters one more level of parentheses; an error past the limit.
+    fn enter(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_EXPRESSION_DEPTH {
+            return Err(format!(
+                "parentheses and not() are nested more than {MAX_EXPRESSION_DEPTH} levels deep: write the expression more simply"
+            ));
+        }
+        Ok(())
     }
 
     fn peek(&self) -> Option<&Tok> {
@@ -1852,8 +1874,10 @@ impl Parser {
         match self.peek() {
             Some(Tok::Word(w)) if w == "not" && paren_follows => {
                 self.pos += 2;
+                self.enter()?;
                 let inner = self.or()?;
                 self.expect(Tok::RParen, "not( is not closed")?;
+                self.depth -= 1;
                 Ok(Expr::Not(Box::new(inner)))
             }
             Some(Tok::Word(w)) if w == "selected" && paren_follows => {
@@ -1877,8 +1901,10 @@ impl Parser {
             }
             Some(Tok::LParen) => {
                 self.pos += 1;
+                self.enter()?;
                 let inner = self.or()?;
                 self.expect(Tok::RParen, "( is not closed")?;
+                self.depth -= 1;
                 Ok(inner)
             }
             Some(Tok::Ref(_) | Tok::Str(_) | Tok::Num(_)) => self.comparison(),
@@ -2001,8 +2027,11 @@ fn constraint_term(parser: &mut Parser, count: bool, bounds: &mut Bounds) -> Res
     match parser.peek() {
         Some(Tok::LParen) => {
             parser.pos += 1;
+            parser.enter()?;
             constraint_term(parser, count, bounds)?;
-            return parser.expect(Tok::RParen, "( is not closed");
+            parser.expect(Tok::RParen, "( is not closed")?;
+            parser.depth -= 1;
+            return Ok(());
         }
         Some(Tok::Dot) if !count => {
             parser.pos += 1;

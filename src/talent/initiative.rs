@@ -484,9 +484,8 @@ pub fn parse_csv(
     lang: Lang,
 ) -> Result<Vec<NewInitiative>, Vec<ImportProblem>> {
     let problem = |line: u64, field: &str, message: String| ImportProblem { line, field: field.to_owned(), message };
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return Err(vec![problem(1, "", "the file is not UTF-8 text / het bestand is geen UTF-8-tekst".into())]);
-    };
+    // UTF-8, or Windows-1252 as Excel saves "CSV".
+    let text = crate::csv_text::utf8_or_windows1252(bytes.to_vec());
     let text = text.trim_start_matches('\u{feff}');
     let first = text.lines().next().unwrap_or("");
     let delimiter = if first.matches(';').count() > first.matches(',').count() { b';' } else { b',' };

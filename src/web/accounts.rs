@@ -110,10 +110,11 @@ async fn login_form(
 }
 
 /// The address the request came from, for throttling only: held in memory
-/// for 15 minutes at most, never logged or stored. Behind a reverse proxy
-/// this is the proxy's address.
+/// for 15 minutes at most, never logged or stored. Behind a trusted proxy
+/// (`BUURTPEIL_TRUSTED_PROXIES`) it is the client's address the proxy
+/// forwarded; otherwise the TCP peer's.
 fn peer_ip(req: &HttpRequest) -> Option<IpAddr> {
-    req.peer_addr().map(|a| a.ip())
+    super::origin::client_ip(req)
 }
 
 async fn login(

@@ -181,7 +181,7 @@ async fn submit(
                     "the current wave of {slug} takes responses through a personal invitation only"
                 )));
             }
-            let client = req.peer_addr().map(|a| a.ip());
+            let client = super::origin::client_ip(&req);
             state
                 .open_links
                 .admit(client, buurt.as_str(), std::time::Instant::now())

@@ -286,19 +286,11 @@ async fn import(
         .await;
     };
     let name: String = name.chars().filter(|c| !c.is_control()).take(100).collect();
-    let raw = if name.to_lowercase().ends_with(".xlsx") {
-        match from_xlsx(&name, &bytes) {
-            Ok(json) => {
-                serde_json::from_value::<crate::questionnaire::RawDefinition>(json).map_err(|e| format!("{name}: {e}"))
-            }
-            Err(errors) => Err(errors.to_string()),
-        }
-    } else {
-        match std::str::from_utf8(&bytes) {
-            Ok(text) => parse_toml(&name, text).map(|d| d.to_raw()).map_err(|e| e.to_string()),
-            Err(_) => Err(format!("{name}: {}", t(lang, "d_error_not_utf8"))),
-        }
-    };
+    // Parsing a workbook or file is CPU work on untrusted input: off the
+    // async workers, so one upload never stalls other requests.
+    let raw = web::block(move || parse_import(&name, &bytes, lang))
+        .await
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
     let raw = match raw {
         Ok(raw) => raw,
         Err(message) => {
@@ -312,6 +304,28 @@ async fn import(
     let based_on = state.catalog().current(slug.as_str()).map(|p| p.id);
     store(&state, &req, Draft { slug: slug.clone(), raw, based_on }).await?;
     Ok(see_other(format!("/ontwerp/{slug}")))
+}
+
+/// An uploaded questionnaire (XLSForm workbook or TOML file) as a draft, or
+/// the problems found, for the person who uploaded it.
+fn parse_import(
+    name: &str,
+    bytes: &[u8],
+    lang: LangChoice,
+) -> std::result::Result<crate::questionnaire::RawDefinition, String> {
+    if name.to_lowercase().ends_with(".xlsx") {
+        match from_xlsx(name, bytes) {
+            Ok(json) => {
+                serde_json::from_value::<crate::questionnaire::RawDefinition>(json).map_err(|e| format!("{name}: {e}"))
+            }
+            Err(errors) => Err(errors.to_string()),
+        }
+    } else {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => parse_toml(name, text).map(|d| d.to_raw()).map_err(|e| e.to_string()),
+            Err(_) => Err(format!("{name}: {}", t(lang, "d_error_not_utf8"))),
+        }
+    }
 }
 
 #[derive(Serialize)]

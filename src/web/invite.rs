@@ -7,9 +7,7 @@
 //! links, and must not use up an invitation. The invitation is used when
 //! the resident presses "Beginnen" (a POST), in the same transaction that
 //! stores their empty partial response; the partial holds no link to the
-//! invitation. The access log never sees a token: `loggable_path` hides it.
-
-use std::borrow::Cow;
+//! invitation. The access log never sees a token: `web::log_path` hides it.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -32,15 +30,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/i/start", web::post().to(start))
         .route("/i/{token}", web::get().to(landing))
         .route("/beheer/campagnes", web::get().to(campaigns));
-}
-
-/// The path as the access log may show it: an invitation's token is
-/// replaced by `…`.
-pub fn loggable_path(path: &str) -> Cow<'_, str> {
-    match path.strip_prefix("/i/") {
-        Some(rest) if !rest.is_empty() && rest != "start" => Cow::Borrowed("/i/…"),
-        _ => Cow::Borrowed(path),
-    }
 }
 
 /// An invitation's problem as a status and a text key.
@@ -299,10 +288,10 @@ mod tests {
     #[test]
     fn tokens_never_reach_the_log() {
         let t = InviteToken::generate();
-        assert_eq!(loggable_path(&format!("/i/{}", t.as_str())), "/i/…");
-        assert_eq!(loggable_path("/i/anything-at-all"), "/i/…");
-        assert_eq!(loggable_path("/i"), "/i");
-        assert_eq!(loggable_path("/i/start"), "/i/start");
-        assert_eq!(loggable_path("/s/geluk"), "/s/geluk");
+        assert_eq!(crate::web::log_path::loggable_path(&format!("/i/{}", t.as_str())), "/i/…");
+        assert_eq!(crate::web::log_path::loggable_path("/i/anything-at-all"), "/i/…");
+        assert_eq!(crate::web::log_path::loggable_path("/i"), "/i");
+        assert_eq!(crate::web::log_path::loggable_path("/i/start"), "/i/start");
+        assert_eq!(crate::web::log_path::loggable_path("/s/geluk"), "/s/geluk");
     }
 }

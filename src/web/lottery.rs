@@ -15,7 +15,7 @@ use super::upload::{Upload, UploadError};
 use crate::area::{load_tree, Level};
 use crate::auth::Role;
 use crate::db::{AnyConnection, DbError};
-use crate::invite::{self, BaseUrl, CampaignName, Invitee, LetterTemplate};
+use crate::invite::{self, BaseUrl, CampaignName, InviteError, Invitee, LetterTemplate};
 use crate::lottery::{
     draw_campaign, load_protocol, parse_register, parse_register_known, selected_people, verify, Allocation,
     CampaignDraw, CampaignError, DrawParams, Person, Protocol, Seed,
@@ -233,13 +233,11 @@ async fn protocol_page(
         .filter(|p| catalog.open(p.definition.slug.as_str()).is_some())
         .map(|p| (p.definition.slug.to_string(), p.definition.title.get(lang.lang).to_owned()))
         .collect();
-    let host = req.connection_info().host().to_owned();
-    let scheme = req.connection_info().scheme().to_owned();
     let mut ctx = user.context();
     ctx.insert("p", &protocol);
     ctx.insert("strata", &strata);
     ctx.insert("questionnaires", &questionnaires);
-    ctx.insert("base_url", &format!("{scheme}://{host}"));
+    ctx.insert("base_url", state.site.public_url.as_str());
     Ok(no_store(page(&state, &req, lang, StatusCode::OK, "lottery/protocol.html", ctx)))
 }
 
@@ -316,14 +314,29 @@ async fn letters(
     let dir = tempfile_dir()?;
     let out = dir.join(format!("brieven-{campaign}.pdf"));
     let (c, path) = (campaign.clone(), out.clone());
+    // Database trouble is a 503; everything else print_letters refuses is
+    // the council's to fix, and said as such.
     let printed = db(&state, &req, move |conn| {
-        invite::print_letters(conn, &c, &LetterTemplate::default_template(), &path, chrono::Local::now().date_naive())
-            .map_err(|e| DbError::Connect(e.to_string()))
+        match invite::print_letters(
+            conn,
+            &c,
+            &LetterTemplate::default_template(),
+            &path,
+            chrono::Local::now().date_naive(),
+        ) {
+            Err(InviteError::Db(e)) => Err(e),
+            other => Ok(other),
+        }
     })
     .await;
     let result = match printed {
-        Ok(0) => Err(refusal(&req, StatusCode::CONFLICT, "l_no_letters")),
-        Ok(_) => match std::fs::read(&out) {
+        Ok(Err(InviteError::UnknownCampaign(_))) => Err(refusal(&req, StatusCode::CONFLICT, "l_no_invitations")),
+        Ok(Err(e)) => {
+            tracing::warn!("printing the letters of {campaign} failed: {e}");
+            Err(refusal(&req, StatusCode::SERVICE_UNAVAILABLE, "error_unavailable"))
+        }
+        Ok(Ok(0)) => Err(refusal(&req, StatusCode::CONFLICT, "l_no_letters")),
+        Ok(Ok(_)) => match std::fs::read(&out) {
             Ok(pdf) => Ok(no_store(
                 HttpResponse::Ok()
                     .content_type("application/pdf")

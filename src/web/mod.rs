@@ -8,8 +8,10 @@ mod error;
 mod free_text_page;
 mod invite;
 mod lang;
+mod log_path;
 mod lottery;
 mod map_page;
+mod origin;
 mod panel;
 mod public;
 mod render;
@@ -26,5 +28,6 @@ mod talent_map_page;
 mod upload;
 
 pub use api::results_json;
+pub use origin::Site;
 pub use server::{Application, StartError};
 pub use state::AppState;

@@ -320,11 +320,7 @@ fn check(
         return Err(Invalid(format!("{} {c:?} ({})", lang.text("panel_error_household"), others.join(", "))));
     }
     let (features_name, features_csv) = match uploaded {
-        Some((file, bytes)) => {
-            let text =
-                String::from_utf8(bytes).map_err(|_| Invalid(format!("{file}: {}", lang.text("panel_error_utf8"))))?;
-            (file, text)
-        }
+        Some((file, bytes)) => (file, crate::csv_text::utf8_or_windows1252(bytes)),
         None => ("features.csv".to_owned(), quotas_from_form(lang, f, defs, size)?.to_csv()),
     };
     // Read both files as the selection will, so that a bad file, or a quota

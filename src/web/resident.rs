@@ -60,7 +60,7 @@ fn resume_cookie(req: &HttpRequest, slug: &str, code: Option<&ResumeCode>) -> Co
         .path(format!("/s/{slug}"))
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(req.connection_info().scheme() == "https")
+        .secure(super::origin::is_https(req))
         .finish();
     match code {
         Some(_) => c.set_max_age(Duration::days(partial::RETENTION_DAYS as i64)),
@@ -218,7 +218,7 @@ async fn begin(
     };
     let new = new_partial(&p, buurt.clone());
     let slug_owned = p.definition.slug.to_string();
-    let client = req.peer_addr().map(|a| a.ip());
+    let client = super::origin::client_ip(&req);
     let limit = state.clone();
     let started = blocking(&state, move |conn| {
         let opening = wave::opening(conn, &slug_owned, today(), buurt.as_str())?;
@@ -628,9 +628,8 @@ fn saved_page(
     ctx.insert("slug", def.slug.as_str());
     ctx.insert("title", def.title.get(lang.lang));
     ctx.insert("code", &code.display());
-    let host = req.connection_info().host().to_owned();
-    let scheme = req.connection_info().scheme().to_owned();
-    ctx.insert("link", &format!("{scheme}://{host}/s/{}/verder?code={}", def.slug, code.as_str()));
+    let link = state.site.public_url.join(&format!("/s/{}/verder?code={}", def.slug, code.as_str()));
+    ctx.insert("link", &link);
     ctx.insert("retention_days", &partial::RETENTION_DAYS);
     no_store(page(state, req, lang, StatusCode::OK, "survey/saved.html", ctx))
 }
@@ -665,7 +664,7 @@ async fn finish(
     // A new talent profile's link is e-mailed when the server can send mail.
     let link_mail = super::talent_link::mail_enabled(req).then(|| {
         let buurt_name = state.areas().get(partial.buurt.as_str()).map(|a| a.name.clone()).unwrap_or_default();
-        (super::talent_link::link_base(req), buurt_name)
+        (super::talent_link::link_base(state), buurt_name)
     });
     // Claim the partial first: of two simultaneous "send" clicks only one
     // stores. Identified responses are stored in the same transaction.

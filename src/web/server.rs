@@ -5,7 +5,7 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::http::{header, StatusCode};
-use actix_web::middleware::{Compress, DefaultHeaders, Logger};
+use actix_web::middleware::{self, Compress, DefaultHeaders, Logger};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 
 use super::api;
@@ -32,6 +32,8 @@ pub enum StartError {
     Thread(std::io::Error),
     #[error("e-mail: {0}")]
     Mail(#[from] crate::invite::InviteError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
 }
@@ -46,6 +48,11 @@ pub struct Application {
 
 impl Application {
     pub fn build(config: &Config) -> Result<Application, StartError> {
+        config.check()?;
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?;
+        let port =
+            listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?.port();
         let pool = connect(&config.database_url, config.pool_size)?;
         let defs = load_dir(&config.questionnaires_dir)?;
         let (catalog, tree) = {
@@ -68,13 +75,18 @@ impl Application {
         }
         let writer = Writer::start(pool.clone()).map_err(StartError::Thread)?;
         let mail = super::sending::MailSettings(config.mail.clone());
+        // Without a public URL, links point where this server listens (port
+        // 0 resolved).
+        let mut listening = config.clone();
+        listening.bind.set_port(port);
+        let site = super::origin::Site { public_url: listening.links_base(), proxies: config.trusted_proxies.clone() };
         let publication = super::state::Publication {
             min_cell: config.min_cell,
             perturbation: config.perturbation.clone(),
             release_every: config.release_every,
             open_link_per_hour: config.open_link_per_hour,
         };
-        let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, publication, tree, mail));
+        let state = web::Data::new(AppState::new(pool, writer, catalog, templates()?, publication, tree, mail, site));
         let previews = web::Data::new(super::design::PreviewStore::default());
         let auth = web::Data::new(AuthState::new(config.session_key.as_ref()));
         let mail = super::talent_link::MailSwitch(config.mail.is_some());
@@ -147,18 +159,13 @@ impl Application {
                 }
             })
             .map_err(StartError::Thread)?;
-        let listener = TcpListener::bind(config.bind)
-            .map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?;
-        let port =
-            listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?.port();
         let server = HttpServer::new(move || {
             App::new()
                 // Path and status only: no IP address, no query, no body,
-                // and no invitation token (`/i/{token}` is logged as `/i/…`).
+                // and no token (`/i/{token}` is logged as `/i/…`, however spelled).
                 .wrap(
-                    Logger::new("%{path}xi %s %b %Dms").custom_request_replace("path", |req| {
-                        super::talent_link::loggable_path(&super::invite::loggable_path(req.path())).into_owned()
-                    }),
+                    Logger::new("%{path}xi %s %b %Dms")
+                        .custom_request_replace("path", |req| super::log_path::loggable_path(req.path())),
                 )
                 .wrap(Compress::default())
                 .wrap(
@@ -166,8 +173,10 @@ impl Application {
                         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                         .add((header::REFERRER_POLICY, "no-referrer"))
                         .add((header::X_FRAME_OPTIONS, "DENY"))
-                        .add((header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'")),
+                        .add((header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")),
                 )
+                // HTTPS as a trusted proxy says: browsers keep to it for a year.
+                .wrap(middleware::from_fn(super::origin::strict_transport_security))
                 .app_data(state.clone())
                 .app_data(auth.clone())
                 .app_data(previews.clone())

@@ -116,12 +116,9 @@ impl AuthState {
     }
 }
 
-/// Whether the request came over HTTPS. actix-web's `connection_info`
-/// believes `Forwarded` / `X-Forwarded-Proto`; that is safe here, since a
-/// client that lies only gets a `Secure` cookie over plain HTTP, which its
-/// own browser then keeps to itself.
+/// Whether the request came over HTTPS, as a trusted proxy says.
 fn is_https(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
+    super::origin::is_https(req)
 }
 
 fn auth_state(req: &HttpRequest) -> Result<&web::Data<AuthState>, actix_web::Error> {

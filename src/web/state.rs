@@ -25,6 +25,8 @@ pub struct AppState {
     /// Responses one address may start per buurt through an open link.
     pub open_links: OpenLinkLimit,
     pub send_runs: Arc<super::sending::SendRuns>,
+    /// The public URL and the trusted proxies.
+    pub site: super::origin::Site,
     catalog: RwLock<Arc<Catalog>>,
     areas: RwLock<CachedAreas>,
     results: LiveResults,
@@ -52,6 +54,7 @@ struct CachedAreas {
 const AREA_RELOAD_PAUSE: Duration = Duration::from_secs(1);
 
 impl AppState {
+    #[allow(clippy::too_many_arguments)] // built once, in `Application::build`
     pub fn new(
         pool: Pool,
         writer: Writer,
@@ -60,8 +63,10 @@ impl AppState {
         publication: Publication,
         areas: AreaTree,
         mail: super::sending::MailSettings,
+        site: super::origin::Site,
     ) -> AppState {
         AppState {
+            site,
             pool,
             results: LiveResults::new(&writer),
             writer,

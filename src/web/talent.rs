@@ -363,7 +363,7 @@ async fn propose(
         return profile_page(&user, &state, &req, lang, p, scope, problem, StatusCode::CONFLICT).await;
     }
     let (uid, pid) = (user.user.id, p.id);
-    let base = super::talent_link::proposal_base(&req);
+    let base = super::talent_link::proposal_base(&state);
     blocking_or_refuse(&state, &req, move |conn| {
         conn.transaction(|conn| {
             let token = proposal::propose(conn, uid, pid, initiative.id, today())?;

@@ -3,9 +3,8 @@
 //! change, download, confirm, withdraw consent, erase. The token in the path
 //! is the only key, so these forms need no other CSRF protection: a site
 //! that does not know the token cannot post to its path. The token is never
-//! logged (`loggable_path`), and pages are never cached.
+//! logged (`web::log_path`), and pages are never cached.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
@@ -40,21 +39,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/voorstel/{token}", web::post().to(proposal_answer));
 }
 
-/// The path as logged: the token replaced by `…`.
-pub fn loggable_path(path: &str) -> Cow<'_, str> {
-    for prefix in ["/mijn-talent/", "/voorstel/"] {
-        if let Some(rest) = path.strip_prefix(prefix) {
-            let tail = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
-            return Cow::Owned(format!("{prefix}…{tail}"));
-        }
-    }
-    Cow::Borrowed(path)
-}
-
 /// The absolute link of a proposal without its token.
-pub fn proposal_base(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}/voorstel/", info.scheme(), info.host())
+pub fn proposal_base(state: &AppState) -> String {
+    state.site.public_url.join("/voorstel/")
 }
 
 async fn find_proposal(
@@ -164,14 +151,13 @@ pub fn mail_loop(state: &AppState, mailer: &dyn crate::invite::Mailer) {
 }
 
 /// The absolute private link without its token.
-pub fn link_base(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}{PREFIX}/", info.scheme(), info.host())
+pub fn link_base(state: &AppState) -> String {
+    state.site.public_url.join(&format!("{PREFIX}/"))
 }
 
 /// The absolute private link, as shown.
-fn link(req: &HttpRequest, token: &ProfileToken) -> String {
-    format!("{}{}", link_base(req), token.as_str())
+fn link(state: &AppState, token: &ProfileToken) -> String {
+    format!("{}{}", link_base(state), token.as_str())
 }
 
 const LINK_COOKIE: &str = "bp_talentlink";
@@ -183,7 +169,7 @@ pub fn link_cookie(req: &HttpRequest, slug: &str, token: Option<&ProfileToken>) 
         .path(format!("/s/{slug}/bedankt"))
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(req.connection_info().scheme() == "https")
+        .secure(super::origin::is_https(req))
         .finish();
     match token {
         Some(_) => c.set_max_age(CookieDuration::minutes(30)),
@@ -199,7 +185,7 @@ pub fn token_from_cookie(req: &HttpRequest) -> Option<ProfileToken> {
 /// Shown once, right after the scan: the private link and its code.
 pub fn first_view(state: &AppState, req: &HttpRequest, lang: LangChoice, token: &ProfileToken) -> HttpResponse {
     let mut ctx = tera::Context::new();
-    ctx.insert("link", &link(req, token));
+    ctx.insert("link", &link(state, token));
     ctx.insert("code", &token.display());
     ctx.insert("identified", &true);
     no_store(page(state, req, lang, StatusCode::OK, "talent/created.html", ctx))
@@ -611,14 +597,13 @@ async fn code_typed(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
     #[test]
     fn tokens_never_reach_the_log() {
-        assert_eq!(loggable_path("/mijn-talent/ABCDEFGH"), "/mijn-talent/…");
-        assert_eq!(loggable_path("/mijn-talent/ABCDEFGH/wissen"), "/mijn-talent/…/wissen");
-        assert_eq!(loggable_path("/mijn-talent"), "/mijn-talent");
-        assert_eq!(loggable_path("/s/geluk"), "/s/geluk");
-        assert_eq!(loggable_path("/voorstel/ABCDEFGH"), "/voorstel/…");
+        assert_eq!(crate::web::log_path::loggable_path("/mijn-talent/ABCDEFGH"), "/mijn-talent/…");
+        assert_eq!(crate::web::log_path::loggable_path("/mijn-talent/ABCDEFGH/wissen"), "/mijn-talent/…/wissen");
+        assert_eq!(crate::web::log_path::loggable_path("/mijn-talent"), "/mijn-talent");
+        assert_eq!(crate::web::log_path::loggable_path("/s/geluk"), "/s/geluk");
+        assert_eq!(crate::web::log_path::loggable_path("/voorstel/ABCDEFGH"), "/voorstel/…");
     }
 }

@@ -134,6 +134,11 @@ pub struct Options {
     /// Responses per address and buurt and hour through open links; None:
     /// practically unlimited.
     pub open_link_per_hour: Option<usize>,
+    /// `BUURTPEIL_PUBLIC_URL`; with mail and without this,
+    /// `http://buurtpeil.test`.
+    pub public_url: Option<&'static str>,
+    /// `BUURTPEIL_TRUSTED_PROXIES`.
+    pub trusted_proxies: Option<&'static str>,
 }
 
 impl Default for Options {
@@ -146,6 +151,8 @@ impl Default for Options {
             perturbation: None,
             release_every: None,
             open_link_per_hour: None,
+            public_url: None,
+            trusted_proxies: None,
         }
     }
 }
@@ -185,7 +192,9 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
 
 /// The real application on port 0 over a database prepared by the test.
 pub async fn spawn_app_on(db: TestDb, options: Options) -> TestApp {
-    let mut config = test_config(&db.url, options.min_cell, options.questionnaires);
+    let config = test_config(&db.url, options.min_cell, options.questionnaires);
+    let public_url = options.public_url.or(options.mail.is_some().then_some("http://buurtpeil.test"));
+    let mut config = config.with_addresses(public_url, options.trusted_proxies).unwrap();
     if let Some(table) = options.perturbation {
         config.perturbation = table;
     }
@@ -326,8 +335,25 @@ pub struct Resident<'a> {
 
 impl TestApp {
     pub fn resident(&self) -> Resident<'_> {
-        let client =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
+        self.resident_with(&[])
+    }
+
+    /// A resident whose browser (or proxy) sends these headers on every
+    /// request.
+    pub fn resident_with(&self, headers: &[(&str, &str)]) -> Resident<'_> {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (k, v) in headers {
+            map.append(
+                reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                reqwest::header::HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .default_headers(map)
+            .build()
+            .unwrap();
         Resident { app: self, client }
     }
 }
@@ -403,8 +429,18 @@ pub fn csrf_of(html: &str) -> String {
 impl TestApp {
     /// A browser logged in as a new user of the role.
     pub async fn logged_in(&self, email: &str, role: buurtpeil::auth::Role) -> Resident<'_> {
+        self.logged_in_with(email, role, &[]).await
+    }
+
+    /// A browser logged in as a new user of the role, sending these headers.
+    pub async fn logged_in_with(
+        &self,
+        email: &str,
+        role: buurtpeil::auth::Role,
+        headers: &[(&str, &str)],
+    ) -> Resident<'_> {
         add_user(self, email, role);
-        let r = self.resident();
+        let r = self.resident_with(headers);
         let csrf = csrf_of(&r.get("/inloggen").await.text().await.unwrap());
         let res = r.post("/inloggen", &[("email", email), ("password", PASSWORD), ("csrf", &csrf)]).await;
         assert_eq!(res.status().as_u16(), 303, "logged in");

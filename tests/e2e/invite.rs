@@ -34,7 +34,7 @@ fn invitee(key: &str, name: &str, buurt: &str, email: Option<&str>) -> Invitee {
 
 /// A campaign of `n` invitees in Binnenstad with a letter token each
 /// (issued through the library, as `invite letters` does); returns the tokens.
-fn campaign_with_tokens(db: &TestDb, name: &str, n: usize) -> Vec<InviteToken> {
+pub(crate) fn campaign_with_tokens(db: &TestDb, name: &str, n: usize) -> Vec<InviteToken> {
     let mut conn = db.connect();
     let campaign = CampaignName::parse(name).unwrap();
     let people: Vec<Invitee> = (0..n).map(|i| invitee(&format!("p{i}"), "Zoë", "BU07721110", None)).collect();

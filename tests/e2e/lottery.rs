@@ -65,6 +65,33 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// A register saved by Excel on a Dutch Windows (Windows-1252, `;`, CRLF):
+/// the names come out as written, not with control characters.
+async fn a_windows_1252_register_keeps_its_names(backend: Backend) {
+    let db = TestDb::new(backend);
+    setup(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let register = dir.path().join("brp-excel.csv");
+    let cp1252: &[u8] = b"pseudoniem;geslachtsnaam;voornamen;straatnaam;huisnummer;postcode;woonplaats;BU_CODE;geboortedatum;geslacht\r\n\
+        id-1;d\x92Ancona \x96 van \x91t Hof;Ren\xe9e;Caf\xe9 \x80uropaplein;1;5611 AB;Eindhoven;BU07721110;1980-04-02;V\r\n\
+        id-2;Bront\xeb;Zo\xeb;Stra\xdfe;2;5611 AB;Eindhoven;BU07721110;1990-01-01;M\r\n";
+    std::fs::write(&register, cp1252).unwrap();
+    let out = buurtpeil(&db, &["register", "import", "--campaign", "excel", path(&register)]);
+    assert!(out.status.success() && text(&out).contains("2 people"), "{}", text(&out));
+    let stored: Vec<(String, String)> = {
+        use buurtpeil::db::schema::register_people as rp;
+        use diesel::prelude::*;
+        rp::table.order(rp::person_id).select((rp::name, rp::street)).load(&mut db.connect()).unwrap()
+    };
+    let names: Vec<&str> = stored.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.len(), 2);
+    assert!(names[0].contains("Renée") && names[0].contains("d’Ancona – van ‘t Hof"), "{names:?}");
+    assert!(names[1].contains("Zoë") && names[1].contains("Brontë"), "{names:?}");
+    assert_eq!((stored[0].1.as_str(), stored[1].1.as_str()), ("Café €uropaplein", "Straße"));
+    assert!(stored.iter().all(|(n, s)| !n.chars().chain(s.chars()).any(char::is_control)));
+}
+on_both_backends!(a_windows_1252_register_keeps_its_names);
+
 async fn draw_verify_exclude_and_purge(backend: Backend) {
     let db = TestDb::new(backend);
     setup(&db);
@@ -481,6 +508,12 @@ async fn the_council_draws_and_invites_on_its_pages(backend: Backend) {
         .output()
         .unwrap();
     assert!(out.status.success() && text(&out).contains("MATCH"), "{}", text(&out));
+    // Letters before invitations: the reason, not a server error.
+    for campaign in ["beraad", "nooit-geloot"] {
+        let res = council.post_from("/beheer/loting/beraad", &format!("/beheer/loting/{campaign}/brieven"), &[]).await;
+        assert_eq!(res.status().as_u16(), 409, "{campaign}");
+        assert!(res.text().await.unwrap().contains("nog geen uitnodigingen, dus ook geen brieven"), "{campaign}");
+    }
     // Invite the people drawn, then print their letters.
     let res = council
         .post_from(
@@ -492,6 +525,7 @@ async fn the_council_draws_and_invites_on_its_pages(backend: Backend) {
     assert_eq!(location(&res), "/beheer/campagnes/beraad");
     let res = council.post_from("/beheer/loting/beraad", "/beheer/loting/beraad/brieven", &[]).await;
     assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.headers().get_all("x-content-type-options").iter().collect::<Vec<_>>(), ["nosniff"]);
     assert!(res.bytes().await.unwrap().starts_with(b"%PDF"));
     let res = council.post_from("/beheer/loting/beraad", "/beheer/loting/beraad/brieven", &[]).await;
     assert_eq!(res.status().as_u16(), 409, "each letter once; a lost one is reprinted by CLI with a new code");

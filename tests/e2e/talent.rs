@@ -12,14 +12,25 @@ use crate::on_both_backends;
 
 const CENTRUM: &str = "WK077211";
 const BINNENSTAD: &str = "BU07721110";
-const WITTE_DAME: &str = "BU07721130";
+pub(crate) const WITTE_DAME: &str = "BU07721130";
 /// In Oud-Stratum: outside Centrum.
 const IRISBUURT: &str = "BU07722110";
 
 /// A resident sends the talent scan with consent for contact; returns the
 /// token of their private link, read from the thanks page.
 async fn scan(app: &TestApp, buurt: &str, name: &str, email: &str, skills: &[&str], tijd: &str) -> String {
-    let r = app.resident();
+    scan_as(&app.resident(), buurt, name, email, skills, tijd).await.0
+}
+
+/// `scan` in this resident's browser; the token and the thanks page.
+pub(crate) async fn scan_as(
+    r: &Resident<'_>,
+    buurt: &str,
+    name: &str,
+    email: &str,
+    skills: &[&str],
+    tijd: &str,
+) -> (String, String) {
     let mut kunnen: Vec<(&str, &str)> = skills.iter().map(|s| ("q_talenten", *s)).collect();
     kunnen.push(("q_leren", "computers"));
     let end = r
@@ -46,10 +57,10 @@ async fn scan(app: &TestApp, buurt: &str, name: &str, email: &str, skills: &[&st
     // Shown once: a reload shows the ordinary thanks.
     let again = r.get(&end).await.text().await.unwrap();
     assert!(!again.contains("mijn-talent"), "the link is not shown twice");
-    token
+    (token, html)
 }
 
-fn profile_id_of(app: &TestApp, name: &str) -> i64 {
+pub(crate) fn profile_id_of(app: &TestApp, name: &str) -> i64 {
     #[derive(diesel::QueryableByName)]
     struct Id {
         #[diesel(sql_type = BigInt)]
@@ -79,7 +90,18 @@ fn audit_lines(app: &TestApp, action: &str) -> Vec<String> {
 
 /// An administrator gives `email` (a new professional) the areas.
 async fn verbinder<'a>(app: &'a TestApp, admin: &Resident<'_>, email: &str, areas: &[&str]) -> Resident<'a> {
-    let v = app.logged_in(email, Role::Professional).await;
+    verbinder_with(app, admin, email, areas, &[]).await
+}
+
+/// `verbinder`, whose browser sends these headers.
+pub(crate) async fn verbinder_with<'a>(
+    app: &'a TestApp,
+    admin: &Resident<'_>,
+    email: &str,
+    areas: &[&str],
+    headers: &[(&str, &str)],
+) -> Resident<'a> {
+    let v = app.logged_in_with(email, Role::Professional, headers).await;
     let id = find_by_email(&mut app.db.connect(), &EmailAddress::parse(email).unwrap()).unwrap().unwrap().id.0;
     let form = format!("/beheer/accounts/{id}/gebieden");
     let fields: Vec<(&str, &str)> = areas.iter().map(|a| ("gebied", *a)).collect();

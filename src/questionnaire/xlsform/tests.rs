@@ -840,6 +840,37 @@ fn relevant_errors() {
 }
 
 #[test]
+fn expressions_have_a_depth_and_a_length_limit() {
+    let nested = |depth: usize| "(".repeat(depth) + "${cijfer} >= 3" + &")".repeat(depth);
+    assert_eq!(condition(&nested(MAX_EXPRESSION_DEPTH)), Ok("cijfer >= 3".to_string()));
+    let too_deep = format!(
+        "survey row 10, column relevant: parentheses and not() are nested more than {MAX_EXPRESSION_DEPTH} levels deep: write the expression more simply"
+    );
+    assert_eq!(condition(&nested(MAX_EXPRESSION_DEPTH + 1)), Err(vec![too_deep.clone()]));
+    let nots = "not(".repeat(MAX_EXPRESSION_DEPTH + 1) + "${cijfer} >= 3" + &")".repeat(MAX_EXPRESSION_DEPTH + 1);
+    assert_eq!(condition(&nots), Err(vec![too_deep]));
+    // Far past the length limit: an error, not a stack overflow.
+    let too_long =
+        format!("survey row 10, column relevant: the expression is longer than {MAX_EXPRESSION_CHARS} characters");
+    assert_eq!(condition(&nested(10_000)), Err(vec![too_long.clone()]));
+    assert_eq!(condition(&"(".repeat(3000)), Err(vec![too_long]));
+    // Deep but short: the depth limit, before any recursion runs out.
+    let unclosed = "(".repeat(MAX_EXPRESSION_CHARS);
+    assert!(condition(&unclosed).unwrap_err()[0].contains("nested more than"));
+
+    let constraint = |text: &str| errors(&[HEAD, &["integer", "n", "N", "N", "", "", text]]);
+    let deep = "(".repeat(10_000) + ". >= 1" + &")".repeat(10_000);
+    assert_eq!(
+        constraint(&deep),
+        [format!("survey row 2, column constraint: the expression is longer than {MAX_EXPRESSION_CHARS} characters")]
+    );
+    let deep = "(".repeat(MAX_EXPRESSION_DEPTH + 1) + ". >= 1" + &")".repeat(MAX_EXPRESSION_DEPTH + 1);
+    assert!(constraint(&deep)[0].contains("nested more than"), "{:?}", constraint(&deep));
+    let ok = "(".repeat(MAX_EXPRESSION_DEPTH) + ". >= 1" + &")".repeat(MAX_EXPRESSION_DEPTH) + " and . <= 9";
+    assert_eq!(parse_constraint(&ok, false), Ok(Bounds { min: Some(1), max: Some(9), max_choices: None }));
+}
+
+#[test]
 fn relevant_may_only_use_earlier_pages() {
     let head = &["type", "name", "label::nl", "label::en", "relevant"];
     let errors = errors(&[
