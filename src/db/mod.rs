@@ -4,7 +4,7 @@
 mod pool;
 pub mod schema;
 
-pub use pool::{connect, AnyConnection, Backend, DatabaseUrl, DbError, Pool, PooledConn};
+pub use pool::{connect, probe_write, AnyConnection, Backend, DatabaseUrl, DbError, Pool, PooledConn, POOL_WAIT};
 
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 

@@ -30,6 +30,52 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
 }
 
+impl DbError {
+    /// Whether the database cannot be reached or cannot write now (connection
+    /// lost or refused, pool exhausted, disk full, read-only, locked): a 503
+    /// to try again later, not a fault of the request.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Pool(_) | DbError::Connect(_) => true,
+            DbError::Query(Error::DatabaseError(kind, info)) => {
+                matches!(kind, DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand)
+                    || unavailable_message(info.message())
+            }
+            DbError::Query(Error::BrokenTransactionManager) => true,
+            DbError::Query(_) | DbError::BadUrl(_) | DbError::Migration(_) => false,
+        }
+    }
+}
+
+/// The messages SQLite and PostgreSQL give when they cannot take work now.
+fn unavailable_message(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "database or disk is full",
+        "disk i/o error",
+        "readonly database",
+        "read-only transaction",
+        "database is locked",
+        "no space left on device",
+        "could not extend file",
+        "terminating connection",
+        "server closed the connection",
+        "connection to server",
+        "the database system is",
+        "could not connect",
+    ]
+    .iter()
+    .any(|needle| m.contains(needle))
+}
+
+/// Whether the database takes a write now: one tiny committed update of
+/// `health_probe`, so a full disk or a read-only database is noticed before
+/// a resident's answers are refused.
+pub fn probe_write(conn: &mut AnyConnection) -> Result<(), DbError> {
+    conn.batch_execute("UPDATE health_probe SET probes = probes + 1 WHERE id = 1").map_err(DbError::Query)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -130,12 +176,17 @@ impl ManageConnection for Manager {
     }
 }
 
+/// How long a request waits for a free connection before it is told to try
+/// again later.
+pub const POOL_WAIT: Duration = Duration::from_secs(3);
+
 /// Opens a pool and runs pending migrations, so every entry point starts on
 /// an up-to-date schema.
 pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Pool, DbError> {
     let pool = r2d2::Pool::builder()
         .max_size(size)
-        .connection_timeout(Duration::from_secs(10))
+        // During an outage requests answer 503 after this, not after 10 s.
+        .connection_timeout(POOL_WAIT)
         .build(Manager { url: url.clone() })
         .map_err(|e| DbError::Connect(e.to_string()))?;
     let mut conn = pool.get()?;
@@ -146,6 +197,26 @@ pub fn connect(url: &DatabaseUrl, size: u32) -> Result<Pool, DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The errors SQLite gives for a full disk and a read-only database,
+    /// and a lost connection, are "unavailable"; bad SQL is not.
+    #[test]
+    fn full_and_read_only_databases_are_unavailable() {
+        let mut c = SqliteConnection::establish(":memory:").unwrap();
+        c.batch_execute("CREATE TABLE t (x TEXT)").unwrap();
+        c.batch_execute("PRAGMA max_page_count = 2").unwrap();
+        let full = (0..200)
+            .find_map(|_| c.batch_execute("INSERT INTO t VALUES (hex(randomblob(2000)))").err())
+            .expect("the page limit fills up");
+        assert!(DbError::Query(full).is_unavailable());
+        let mut c = SqliteConnection::establish(":memory:").unwrap();
+        c.batch_execute("CREATE TABLE t (x TEXT); PRAGMA query_only = 1").unwrap();
+        let read_only = c.batch_execute("INSERT INTO t VALUES ('a')").unwrap_err();
+        assert!(DbError::Query(read_only).is_unavailable(), "read-only");
+        let bad = c.batch_execute("SELECT nope FROM nowhere").unwrap_err();
+        assert!(!DbError::Query(bad).is_unavailable());
+        assert!(DbError::Connect("refused".into()).is_unavailable());
+    }
 
     #[test]
     fn parses_urls() {

@@ -198,14 +198,6 @@ impl LiveResults {
         }
     }
 
-    /// When the public figures of a questionnaire were last released, if
-    /// they were (the next release folds in what arrived since).
-    pub fn released_at(&self, slug: &str) -> Option<DateTime<Utc>> {
-        let entry = self.entries.lock().get(slug).cloned()?;
-        let built = entry.built.read().unwrap_or_else(|e| e.into_inner());
-        built.as_ref().map(|(_, set)| set.released_at)
-    }
-
     /// The kept counts of a questionnaire's versions, read first when
     /// missing or when a version was published since.
     fn entry(

@@ -41,12 +41,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// 200 once the database takes writes (a tiny committed write, not only a
+/// connection), 503 with `Retry-After` otherwise.
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    let ok = web::block(move || state.pool.get().map(|_| ()).is_ok()).await.unwrap_or(false);
-    if ok {
-        HttpResponse::Ok().json(json!({ "status": "ok" }))
-    } else {
-        HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable" }))
+    let probe = web::block(move || crate::db::probe_write(&mut *state.pool.get()?)).await;
+    match probe {
+        Ok(Ok(())) => HttpResponse::Ok().json(json!({ "status": "ok" })),
+        Ok(Err(e)) => {
+            tracing::warn!("health check: the database takes no writes: {e}");
+            HttpResponse::ServiceUnavailable()
+                .insert_header((header::RETRY_AFTER, "5"))
+                .json(json!({ "status": "unavailable", "error": "the database takes no writes now" }))
+        }
+        Err(_) => HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable" })),
     }
 }
 

@@ -23,11 +23,14 @@ pub enum ApiError {
     Invalid { message: String, fields: BTreeMap<String, String> },
     #[error("too many responses from this address for this buurt through the open link; try again in {0} seconds")]
     TooManyRequests(u64),
-    #[error("the database is not reachable")]
+    #[error("the database cannot take requests just now; nothing was stored; try again in a few seconds")]
     Unavailable,
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// Seconds a client is asked to wait when the database is unavailable.
+const RETRY_UNAVAILABLE: &str = "5";
 
 impl ApiError {
     pub fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -60,8 +63,14 @@ impl ResponseError for ApiError {
             other => json!({ "error": other.to_string() }),
         };
         let mut res = HttpResponse::build(self.status_code());
-        if let ApiError::TooManyRequests(secs) = self {
-            res.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        match self {
+            ApiError::TooManyRequests(secs) => {
+                res.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+            }
+            ApiError::Unavailable => {
+                res.insert_header((actix_web::http::header::RETRY_AFTER, RETRY_UNAVAILABLE));
+            }
+            _ => {}
         }
         res.json(body)
     }
@@ -76,7 +85,7 @@ impl From<actix_web::error::BlockingError> for ApiError {
 impl From<crate::db::DbError> for ApiError {
     fn from(e: crate::db::DbError) -> ApiError {
         match e {
-            crate::db::DbError::Pool(_) | crate::db::DbError::Connect(_) => {
+            e if e.is_unavailable() => {
                 tracing::error!("{e}");
                 ApiError::Unavailable
             }

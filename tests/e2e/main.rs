@@ -23,6 +23,7 @@ mod headers;
 mod invite;
 mod lottery;
 mod map;
+mod outage;
 mod panel;
 mod privacy;
 mod report;
