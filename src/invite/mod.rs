@@ -207,8 +207,7 @@ fn queue(
         let rendered = texts.render(&mail_data(&tree, &issued, round > 0))?;
         messages.push((issued, rendered));
     }
-    store::queue_emails(conn, &messages, round, today)?;
-    Ok(messages.len())
+    store::queue_emails(conn, &messages, round, today)
 }
 
 /// Queues an invitation e-mail (with a new token) for every invitation

@@ -320,34 +320,45 @@ pub struct Rendered {
     pub html: String,
 }
 
-/// Queues e-mails in one transaction: each token's hash and its outbox row
-/// (pending, holding the message until it is sent).
+/// Queues e-mails in one transaction: each outbox row (pending, holding the
+/// message until it is sent) and its token's hash; returns how many were
+/// queued. A row is one atomic insert that does nothing when another sender
+/// queued that invitation's e-mail of this round first (then its token is
+/// not stored either, so the link in the discarded message never works):
+/// two `invite send` at once never fail and never queue twice.
 pub fn queue_emails(
     conn: &mut AnyConnection,
     messages: &[(Issued, Rendered)],
     round: i32,
     today: NaiveDate,
-) -> Result<(), InviteError> {
+) -> Result<usize, InviteError> {
     conn.transaction(|conn| {
+        let mut queued = 0;
         for (i, m) in messages {
             let Some(to) = &i.recipient.email else { continue };
-            insert_token(conn, i, Channel::Email, round, today)?;
-            diesel::insert_into(ob::table)
-                .values((
-                    ob::invitation_id.eq(i.recipient.invitation_id),
-                    ob::channel.eq(Channel::Email.as_str()),
-                    ob::round.eq(round),
-                    ob::status.eq("pending"),
-                    ob::attempts.eq(0),
-                    ob::recipient.eq(to),
-                    ob::subject.eq(&m.subject),
-                    ob::body_text.eq(&m.text),
-                    ob::body_html.eq(&m.html),
-                    ob::created_on.eq(today),
-                ))
-                .execute(conn)?;
+            let row = (
+                ob::invitation_id.eq(i.recipient.invitation_id),
+                ob::channel.eq(Channel::Email.as_str()),
+                ob::round.eq(round),
+                ob::status.eq("pending"),
+                ob::attempts.eq(0),
+                ob::recipient.eq(to),
+                ob::subject.eq(&m.subject),
+                ob::body_text.eq(&m.text),
+                ob::body_html.eq(&m.html),
+                ob::created_on.eq(today),
+            );
+            let inserted = crate::on_backend!(&mut *conn, |c| diesel::insert_into(ob::table)
+                .values(&row)
+                .on_conflict((ob::invitation_id, ob::channel, ob::round))
+                .do_nothing()
+                .execute(c))?;
+            if inserted == 1 {
+                insert_token(conn, i, Channel::Email, round, today)?;
+                queued += 1;
+            }
         }
-        Ok(())
+        Ok(queued)
     })
 }
 

@@ -592,3 +592,54 @@ async fn a_drawn_resident_signs_up_for_the_panel() {
     assert_eq!(buurt, "BU07721130", "the buurt came with the invitation");
     assert!(answers.contains("\"leeftijd\":\"van_25_tot_40\"") && answers.contains("samira@example.org"));
 }
+
+/// Two `invite send` at once on a fresh campaign (issue #15): neither fails
+/// on the outbox's unique key, and every invitee gets one e-mail.
+async fn two_senders_at_once_queue_and_send_each_mail_once(backend: Backend) {
+    let db = TestDb::new(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let mail = dir.path().join("mail.jsonl");
+    let areas = manifest_dir().join("data/cbs/eindhoven_buurten_2024.csv");
+    assert!(buurtpeil(&db.url, &["areas", "import", areas.to_str().unwrap()], &[]).status.success());
+    let mut csv = String::from("person_key,name,street_line,postcode,city,buurt,email\n");
+    for i in 0..30 {
+        csv.push_str(&format!("p{i},Bewoner {i},Markt {i},5611 AB,Eindhoven,BU07721110,p{i}@example.nl\n"));
+    }
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, csv).unwrap();
+    let create = [
+        "invite",
+        "create",
+        "--campaign",
+        "samen",
+        "--questionnaire",
+        "geluk",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--from",
+        file.to_str().unwrap(),
+    ];
+    let out = buurtpeil(&db.url, &create, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let smtp = Smtp::start(&mail, None);
+    let url = smtp.url();
+    let send = |url: String, db: String| {
+        std::thread::spawn(move || {
+            buurtpeil(
+                &db,
+                &["invite", "send", "--campaign", "samen"],
+                &[("SMTP_URL", url.as_str()), ("BUURTPEIL_MAIL_FROM", "Gemeente <onderzoek@gemeente.example>")],
+            )
+        })
+    };
+    let (a, b) = (send(url.clone(), db.url.clone()), send(url, db.url.clone()));
+    for out in [a.join().unwrap(), b.join().unwrap()] {
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let mut to: Vec<String> = received(&mail).iter().map(|m| m["to"].to_string()).collect();
+    to.sort();
+    let before = to.len();
+    to.dedup();
+    assert_eq!((before, to.len()), (30, 30), "each invitee once");
+}
+on_both_backends!(two_senders_at_once_queue_and_send_each_mail_once);
