@@ -26,8 +26,14 @@ use crate::questionnaire::{Catalog, Kind, Published};
 use crate::survey::{Submission, Wave, Writer};
 
 /// How often the kept counts are checked against the database, in case
-/// another server process stored responses there.
-const VERIFY_EVERY: Duration = Duration::from_secs(10);
+/// another server process stored responses there: a sum over a few rows per
+/// buurt and day, so every instance counts the same responses within about
+/// a second (docs/deployment.md).
+const VERIFY_EVERY: Duration = Duration::from_secs(1);
+
+/// How often the population margins are read again (another process
+/// imports them).
+const MARGINS_EVERY: Duration = Duration::from_secs(10);
 
 /// What a result set was built from; equal stamps, equal figures.
 #[derive(Debug, Clone, PartialEq)]
@@ -260,7 +266,7 @@ impl LiveResults {
     /// The kept margins and their generation, re-read when due.
     fn margins(&self, pool: &Pool) -> Result<(Arc<BTreeMap<String, Margins>>, u64), DbError> {
         let mut kept = self.margins.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.read_at.is_none_or(|t| t.elapsed() >= VERIFY_EVERY) {
+        if kept.read_at.is_none_or(|t| t.elapsed() >= MARGINS_EVERY) {
             let stored = load_margins(&mut *pool.get()?)?;
             if kept.read_at.is_none() || *kept.margins != stored {
                 kept.margins = Arc::new(stored);

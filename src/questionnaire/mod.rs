@@ -19,7 +19,7 @@ pub use model::{
 pub use parse::{
     load_dir, parse_json, parse_toml, DefinitionError, RawChoice, RawDefinition, RawPage, RawQuestion, RawWeighting,
 };
-pub use store::{load_catalog, publish, read_catalog, set_archived, Catalog, Published};
+pub use store::{catalog_mark, load_catalog, publish, read_catalog, set_archived, Catalog, CatalogMark, Published};
 pub use xlsform::{from_xlsx, XlsFormError, XlsFormErrors};
 
 /// A small questionnaire for unit tests: a required and an optional scale,

@@ -129,6 +129,24 @@ pub fn read_catalog(conn: &mut AnyConnection) -> Result<Catalog, DbError> {
     Ok(catalog)
 }
 
+/// What a catalog was read from, cheaply: how many versions, the newest
+/// one's id, and the archived slugs. Versions never change once published,
+/// so equal marks mean equal catalogs; another server process publishing or
+/// archiving changes the mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogMark {
+    versions: i64,
+    newest: Option<i32>,
+    archived: Vec<String>,
+}
+
+pub fn catalog_mark(conn: &mut AnyConnection) -> Result<CatalogMark, DbError> {
+    let (versions, newest): (i64, Option<i32>) =
+        qv::table.select((diesel::dsl::count_star(), diesel::dsl::max(qv::id))).first(conn)?;
+    let archived = qa::table.order(qa::slug.asc()).select(qa::slug).load::<String>(conn)?;
+    Ok(CatalogMark { versions, newest, archived })
+}
+
 /// Archives a questionnaire (no more responses) or takes it back.
 pub fn set_archived(conn: &mut AnyConnection, slug: &str, archived: bool) -> Result<(), DbError> {
     diesel::delete(qa::table.find(slug)).execute(conn)?;

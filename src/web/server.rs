@@ -145,6 +145,7 @@ impl Application {
                 }
             })
             .map_err(StartError::Thread)?;
+        AppState::follow_catalog_in_background(state.clone()).map_err(StartError::Thread)?;
         // Results are read from the database once per questionnaire, then
         // kept current; reading them now spares the first visitor the wait.
         let warming = state.clone();

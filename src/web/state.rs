@@ -9,7 +9,7 @@ use crate::db::{DbError, Pool};
 use crate::insight::live::Context;
 use crate::insight::perturbation::PerturbationTable;
 use crate::insight::{LiveResults, ResultSet};
-use crate::questionnaire::{read_catalog, Catalog};
+use crate::questionnaire::{catalog_mark, read_catalog, Catalog, CatalogMark};
 use crate::survey::open_link::OpenLinkLimit;
 use crate::survey::{wave, Writer};
 
@@ -28,6 +28,8 @@ pub struct AppState {
     /// The public URL and the trusted proxies.
     pub site: super::origin::Site,
     catalog: RwLock<Arc<Catalog>>,
+    /// What the kept catalog was read from (None: not yet known).
+    catalog_mark: std::sync::Mutex<Option<CatalogMark>>,
     areas: RwLock<CachedAreas>,
     results: LiveResults,
 }
@@ -53,6 +55,9 @@ struct CachedAreas {
 
 const AREA_RELOAD_PAUSE: Duration = Duration::from_secs(1);
 
+/// How often the catalog in the database is compared with the kept one.
+pub const CATALOG_FOLLOW: Duration = Duration::from_millis(500);
+
 impl AppState {
     #[allow(clippy::too_many_arguments)] // built once, in `Application::build`
     pub fn new(
@@ -74,6 +79,7 @@ impl AppState {
             open_links: OpenLinkLimit::per_hour(publication.open_link_per_hour),
             send_runs: Arc::default(),
             catalog: RwLock::new(Arc::new(catalog)),
+            catalog_mark: std::sync::Mutex::default(),
             tera,
             min_cell: publication.min_cell,
             publication,
@@ -88,9 +94,44 @@ impl AppState {
 
     /// Re-reads every version after a publish or an archive. Blocking.
     pub fn reload_catalog(&self) -> Result<Arc<Catalog>, DbError> {
-        let fresh = Arc::new(read_catalog(&mut *self.pool.get()?)?);
+        let mut conn = self.pool.get()?;
+        let mark = catalog_mark(&mut conn)?;
+        let fresh = Arc::new(read_catalog(&mut conn)?);
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+        *self.catalog_mark.lock().unwrap_or_else(|e| e.into_inner()) = Some(mark);
         Ok(fresh)
+    }
+
+    /// Re-reads the catalog when the database holds another one than kept:
+    /// another server process published or archived. Blocking; returns
+    /// whether it changed.
+    pub fn follow_catalog(&self) -> Result<bool, DbError> {
+        let mark = catalog_mark(&mut *self.pool.get()?)?;
+        let kept = self.catalog_mark.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if kept.as_ref() == Some(&mark) {
+            return Ok(false);
+        }
+        let first = kept.is_none();
+        self.reload_catalog()?;
+        Ok(!first)
+    }
+
+    /// Follows the catalog in the database from a thread of its own, every
+    /// [`CATALOG_FOLLOW`]: what one instance publishes or archives, every
+    /// instance serves within that bound (docs/deployment.md).
+    pub fn follow_catalog_in_background(state: web::Data<AppState>) -> std::io::Result<()> {
+        std::thread::Builder::new().name("catalog".into()).spawn(move || loop {
+            match state.follow_catalog() {
+                Ok(true) => tracing::info!("the questionnaires changed in the database: re-read"),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::debug!("following the questionnaires failed: {e}");
+                    std::thread::sleep(CATALOG_FOLLOW * 10);
+                }
+            }
+            std::thread::sleep(CATALOG_FOLLOW);
+        })?;
+        Ok(())
     }
 
     pub fn areas(&self) -> Arc<AreaTree> {

@@ -20,6 +20,7 @@ mod design;
 mod forwarded;
 mod free_text;
 mod headers;
+mod instances;
 mod invite;
 mod lottery;
 mod map;
