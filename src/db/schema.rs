@@ -408,3 +408,10 @@ diesel::table! {
         questionnaire_version_id -> Integer,
     }
 }
+
+diesel::table! {
+    submission_keys (key_hash) {
+        key_hash -> Text,
+        used_on -> Date,
+    }
+}

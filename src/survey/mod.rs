@@ -10,6 +10,6 @@ mod writer;
 
 pub use identified::{answers_json, identified_responses, purge_expired, store_identified, IdentifiedResponse};
 pub use partial::{FormValues, Partial, ResumeCode};
-pub use store::{closed_rows, store_batch, Submission};
+pub use store::{closed_rows, purge_submission_keys, store_batch, Submission, SubmissionKey, SubmissionKeyError};
 pub use wave::{NewWave, Opening, Wave, WaveError};
 pub use writer::{SubmitError, Writer};

@@ -4,9 +4,10 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use rand::Rng;
+use sha2::Digest;
 
 use crate::area::AreaCode;
-use crate::db::schema::{answers, response_counts, responses, text_answers};
+use crate::db::schema::{answers, response_counts, responses, submission_keys, text_answers};
 use crate::db::{AnyConnection, DbError};
 use crate::insight::weighting::{Cell, Placement};
 use crate::questionnaire::{Answer, Answers, Published};
@@ -23,13 +24,34 @@ pub struct Submission {
     /// The response's random record key for the cell key method (0..2³¹,
     /// never published; docs/privacy.md).
     pub record_key: i32,
+    /// The client's idempotency key: a retry with the same key is stored once.
+    pub key: Option<SubmissionKey>,
+}
+
+/// A client's idempotency key (`Idempotency-Key`), kept only as a hash
+/// scoped to its questionnaire version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionKey(String);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("Idempotency-Key must be 1 to 200 visible ASCII characters")]
+pub struct SubmissionKeyError;
+
+impl SubmissionKey {
+    pub fn parse(raw: &str, version_id: i32) -> Result<SubmissionKey, SubmissionKeyError> {
+        if raw.is_empty() || raw.len() > 200 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(SubmissionKeyError);
+        }
+        let digest = sha2::Sha256::digest(format!("{version_id}\n{raw}").as_bytes());
+        Ok(SubmissionKey(hex::encode(digest)))
+    }
 }
 
 impl Submission {
     pub fn new(version: &Published, buurt: AreaCode, answers: Answers) -> Submission {
         let cell = Placement::of(&version.definition).and_then(|p| p.cell_of(&answers));
         let record_key = rand::thread_rng().gen_range(0..i32::MAX);
-        Submission { version_id: version.id, buurt, answers, cell, record_key }
+        Submission { version_id: version.id, buurt, answers, cell, record_key, key: None }
     }
 }
 
@@ -52,13 +74,31 @@ pub fn closed_rows(answer: &Answer) -> Vec<(String, i32)> {
 /// Stores responses in one transaction, each under a fresh random id so that
 /// the stored order says nothing about who answered when. Only the date is
 /// kept. Every answer row carries its response's key (see the migrations).
-pub fn store_batch(conn: &mut AnyConnection, batch: &[Submission], today: NaiveDate) -> Result<(), DbError> {
+/// A submission whose idempotency key was used before (or earlier in the
+/// batch) is not stored again; returns per submission whether it was stored.
+pub fn store_batch(conn: &mut AnyConnection, batch: &[Submission], today: NaiveDate) -> Result<Vec<bool>, DbError> {
     let mut rng = rand::thread_rng();
     conn.transaction(|conn| {
+        let mut stored = Vec::with_capacity(batch.len());
+        for s in batch {
+            let fresh = match &s.key {
+                None => true,
+                Some(SubmissionKey(hash)) => {
+                    let row = (submission_keys::key_hash.eq(hash), submission_keys::used_on.eq(today));
+                    crate::on_backend!(&mut *conn, |c| diesel::insert_into(submission_keys::table)
+                        .values(&row)
+                        .on_conflict_do_nothing()
+                        .execute(c))?
+                        == 1
+                }
+            };
+            stored.push(fresh);
+        }
+        let batch: Vec<&Submission> = batch.iter().zip(&stored).filter(|(_, s)| **s).map(|(b, _)| b).collect();
         let mut response_rows = Vec::with_capacity(batch.len());
         let mut answer_rows = Vec::new();
         let mut text_rows = Vec::new();
-        for s in batch {
+        for s in batch.iter().copied() {
             let id: i64 = rng.gen_range(1..i64::MAX);
             response_rows.push((
                 responses::id.eq(id),
@@ -121,7 +161,7 @@ pub fn store_batch(conn: &mut AnyConnection, batch: &[Submission], today: NaiveD
         }
         insert_all!(responses::table, response_rows);
         let mut per_buurt: BTreeMap<(i32, &str), (i64, i64)> = BTreeMap::new();
-        for s in batch {
+        for s in batch.iter().copied() {
             let (n, keys) = per_buurt.entry((s.version_id, s.buurt.as_str())).or_default();
             *n += 1;
             *keys += i64::from(s.record_key);
@@ -149,6 +189,28 @@ pub fn store_batch(conn: &mut AnyConnection, batch: &[Submission], today: NaiveD
         }
         insert_all!(answers::table, answer_rows);
         insert_all!(text_answers::table, text_rows);
-        Ok(())
+        Ok(stored)
     })
+}
+
+/// Forgets idempotency keys used before `before`: a retry comes within
+/// minutes, not days.
+pub fn purge_submission_keys(conn: &mut AnyConnection, before: NaiveDate) -> Result<usize, DbError> {
+    Ok(diesel::delete(submission_keys::table.filter(submission_keys::used_on.lt(before))).execute(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_hashed_per_version_and_checked() {
+        let a = SubmissionKey::parse("retry-1", 1).unwrap();
+        assert_eq!(a, SubmissionKey::parse("retry-1", 1).unwrap());
+        assert_ne!(a, SubmissionKey::parse("retry-1", 2).unwrap(), "scoped to the version");
+        assert!(!a.0.contains("retry"), "only a hash is kept");
+        for bad in ["", "met spatie", "é", &"x".repeat(201)] {
+            assert_eq!(SubmissionKey::parse(bad, 1), Err(SubmissionKeyError), "{bad:?}");
+        }
+    }
 }

@@ -101,7 +101,7 @@ struct Connection {
 }
 
 impl Connection {
-    fn store(&mut self, batch: &[Submission], today: chrono::NaiveDate) -> Result<(), DbError> {
+    fn store(&mut self, batch: &[Submission], today: chrono::NaiveDate) -> Result<Vec<bool>, DbError> {
         let conn = match &mut self.conn {
             Some(c) => c,
             None => self.conn.insert(self.pool.get()?),
@@ -115,8 +115,23 @@ impl Connection {
     }
 }
 
+/// Tells the observers of the submissions of a batch that were stored (not
+/// repeats of an idempotency key); copies only when some were repeats.
+fn commit_stored(shared: &Shared, batch: &[Submission], stored: &[bool], today: chrono::NaiveDate) {
+    if stored.iter().all(|s| *s) {
+        shared.committed(batch, today);
+    } else {
+        let fresh: Vec<Submission> = batch.iter().zip(stored).filter(|(_, s)| **s).map(|(b, _)| b.clone()).collect();
+        shared.committed(&fresh, today);
+    }
+}
+
+/// Idempotency keys are kept this many days.
+const KEYS_KEPT_DAYS: u64 = 2;
+
 fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
     let mut conn = Connection { pool, conn: None };
+    let mut purged_on = None;
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -126,15 +141,25 @@ fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
             }
         }
         let today = chrono::Local::now().date_naive();
+        if purged_on != Some(today) {
+            purged_on = Some(today);
+            if let Some(c) = conn.conn.as_mut() {
+                let before = today - chrono::Days::new(KEYS_KEPT_DAYS);
+                if let Err(e) = super::store::purge_submission_keys(c, before) {
+                    tracing::warn!("forgetting old idempotency keys failed: {e}");
+                }
+            }
+        }
         let (subs, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
         let paused = shared.pause();
         let stored = conn.store(&subs, today);
-        if stored.is_ok() {
-            shared.committed(&subs, today);
+        if let Ok(fresh) = &stored {
+            commit_stored(&shared, &subs, fresh, today);
         }
         drop(paused);
         match stored {
-            Ok(()) => {
+            // A repeated idempotency key is answered as the first was.
+            Ok(_) => {
                 for reply in replies {
                     let _ = reply.send(Ok(()));
                 }
@@ -147,11 +172,11 @@ fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
                     let single = std::slice::from_ref(&sub);
                     let paused = shared.pause();
                     let outcome = conn.store(single, today).or_else(|_| conn.store(single, today));
-                    if outcome.is_ok() {
-                        shared.committed(single, today);
+                    if let Ok(fresh) = &outcome {
+                        commit_stored(&shared, single, fresh, today);
                     }
                     drop(paused);
-                    let _ = reply.send(outcome.map_err(SubmitError::from));
+                    let _ = reply.send(outcome.map(|_| ()).map_err(SubmitError::from));
                 }
             }
         }

@@ -18,7 +18,7 @@ use crate::insight::weighted::{AreaWeighting, WeightedEstimates, WeightedFigures
 use crate::insight::{export, AreaResult, Output, QuestionFigures, ResultSet, SafeTable};
 use crate::questionnaire::{Kind, Published, QuestionKind, RawAnswer};
 use crate::spreadsheet::{to_csv, to_xlsx};
-use crate::survey::{wave, Opening, Submission};
+use crate::survey::{wave, Opening, Submission, SubmissionKey};
 
 pub const MAX_BODY: usize = 64 * 1024;
 
@@ -125,6 +125,16 @@ async fn submit(
             "this questionnaire asks for consent first; answer it through its own page".into(),
         ));
     }
+    // A client that retries sends the same key: stored once, answered alike.
+    let key = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(raw) => Some(
+            raw.to_str()
+                .ok()
+                .and_then(|k| SubmissionKey::parse(k, published.id).ok())
+                .ok_or_else(|| ApiError::BadRequest(crate::survey::SubmissionKeyError.to_string()))?,
+        ),
+    };
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -193,7 +203,9 @@ async fn submit(
                 .open_links
                 .admit(client, buurt.as_str(), std::time::Instant::now())
                 .map_err(|t| ApiError::TooManyRequests(t.retry_after_secs()))?;
-            state.writer.submit(Submission::new(&published, buurt, answers)).await?;
+            let mut submission = Submission::new(&published, buurt, answers);
+            submission.key = key;
+            state.writer.submit(submission).await?;
             Ok(HttpResponse::Created().json(
                 json!({ "status": "stored", "questionnaire": published.definition.slug, "version": published.version }),
             ))

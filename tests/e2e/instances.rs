@@ -69,3 +69,41 @@ async fn a_second_instance_follows_the_first(backend: Backend) {
     assert_eq!(count(&mut a.db.connect(), "responses"), stored, "nothing stored once B knows");
 }
 on_both_backends!(a_second_instance_follows_the_first);
+
+/// A client that retries (a timeout, a reset, another instance behind the
+/// load balancer) sends the same `Idempotency-Key`: stored once, answered as
+/// the first, even when the retries race each other.
+async fn a_retried_submission_is_stored_once(backend: Backend) {
+    let a = spawn_app(backend).await;
+    let send = |key: &'static str| {
+        let (client, url) = (a.client.clone(), a.url("/api/v1/questionnaires/geluk/responses"));
+        async move {
+            let res = client.post(url).header("idempotency-key", key).json(&geluk("BU07721110", 7)).send().await;
+            res.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(send("resp-1").await, 201);
+    assert_eq!(send("resp-1").await, 201, "the retry is answered as the first");
+    let racing: Vec<u16> = futures::future::join_all((0..8).map(|_| send("resp-2"))).await;
+    assert!(racing.iter().all(|s| *s == 201), "{racing:?}");
+    assert_eq!(send("resp-3").await, 201);
+    let mut conn = a.db.connect();
+    assert_eq!(count(&mut conn, "responses"), 3, "one per key");
+    assert_counts_agree(&mut conn);
+    assert_eq!(area(&a.results("buurt").await, "BU07721110")["suppressed"], true, "3 counted, not 10");
+    for bad in ["", "sleutel met spaties", &"x".repeat(201)] {
+        let res = a
+            .client
+            .post(a.url("/api/v1/questionnaires/geluk/responses"))
+            .header("idempotency-key", bad)
+            .json(&geluk("BU07721110", 7))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 400, "{bad:?}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains("Idempotency-Key"), "{body}");
+    }
+    assert_eq!(count(&mut conn, "responses"), 3);
+}
+on_both_backends!(a_retried_submission_is_stored_once);
