@@ -282,6 +282,8 @@ diesel::table! {
         protocol -> Nullable<Text>,
         public_json -> Nullable<Text>,
         problem -> Nullable<Text>,
+        runner -> Nullable<Text>,
+        heartbeat_at -> Nullable<Timestamp>,
     }
 }
 

@@ -11,6 +11,7 @@
 mod infeasible;
 mod input;
 mod job;
+pub mod jobs;
 mod legacy;
 mod leximin;
 mod model;

@@ -2,7 +2,7 @@
 //! outcome survives a reload and a restart. The people file and `panel.csv`
 //! hold names and contact details; `purge` empties them per campaign.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +76,9 @@ pub struct StoredSelection {
     pub protocol: Option<String>,
     pub public_json: Option<String>,
     pub problem: Option<String>,
+    /// The instance running it (while running), and its last heartbeat.
+    pub runner: Option<String>,
+    pub heartbeat_at: Option<NaiveDateTime>,
 }
 
 impl StoredSelection {
@@ -116,6 +119,8 @@ type Row = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
+    Option<NaiveDateTime>,
 );
 
 fn from_row(r: Row) -> Result<StoredSelection, DbError> {
@@ -135,6 +140,8 @@ fn from_row(r: Row) -> Result<StoredSelection, DbError> {
         protocol: r.11,
         public_json: r.12,
         problem: r.13,
+        runner: r.14,
+        heartbeat_at: r.15,
     })
 }
 
@@ -155,6 +162,8 @@ macro_rules! columns {
             ps::protocol,
             ps::public_json,
             ps::problem,
+            ps::runner,
+            ps::heartbeat_at,
         )
     };
 }
@@ -236,13 +245,43 @@ pub fn purge(conn: &mut AnyConnection, campaign: &str) -> Result<usize, DbError>
         .execute(conn)?)
 }
 
-/// Selections left "running" by a server that stopped: they will never
-/// finish, so they are marked failed. Called at start.
-pub fn interrupt_running(conn: &mut AnyConnection) -> Result<usize, DbError> {
-    Ok(diesel::update(ps::table.filter(ps::status.eq(Status::Running.as_str())))
-        .set((
-            ps::status.eq(Status::Failed.as_str()),
-            ps::problem.eq(Some("the server stopped during the selection; start it again")),
-        ))
-        .execute(conn)?)
+/// A runner's heartbeat older than this means it died: another instance
+/// takes the selection over.
+pub const LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Takes a running selection for `runner`: when nobody runs it, or its
+/// runner's heartbeat is older than [`LEASE`]. One compare-and-set
+/// statement, so of two instances only one gets it. Returns whether it did.
+pub fn claim(conn: &mut AnyConnection, id: i32, runner: &str, now: NaiveDateTime) -> Result<bool, DbError> {
+    let stale = now - chrono::Duration::from_std(LEASE).unwrap_or_default();
+    let n = diesel::update(
+        ps::table
+            .find(id)
+            .filter(ps::status.eq(Status::Running.as_str()))
+            .filter(ps::runner.is_null().or(ps::heartbeat_at.is_null()).or(ps::heartbeat_at.lt(stale))),
+    )
+    .set((ps::runner.eq(Some(runner)), ps::heartbeat_at.eq(Some(now))))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The running selections nobody holds now (no runner, or a stale one).
+pub fn unclaimed(conn: &mut AnyConnection, now: NaiveDateTime) -> Result<Vec<i32>, DbError> {
+    let stale = now - chrono::Duration::from_std(LEASE).unwrap_or_default();
+    Ok(ps::table
+        .filter(ps::status.eq(Status::Running.as_str()))
+        .filter(ps::runner.is_null().or(ps::heartbeat_at.is_null()).or(ps::heartbeat_at.lt(stale)))
+        .order(ps::id)
+        .select(ps::id)
+        .load(conn)?)
+}
+
+/// The runner's sign of life; false when another instance took it over.
+pub fn heartbeat(conn: &mut AnyConnection, id: i32, runner: &str, now: NaiveDateTime) -> Result<bool, DbError> {
+    let n = diesel::update(
+        ps::table.find(id).filter(ps::status.eq(Status::Running.as_str())).filter(ps::runner.eq(runner)),
+    )
+    .set(ps::heartbeat_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(n == 1)
 }

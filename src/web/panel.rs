@@ -21,11 +21,10 @@ use super::render::{auto_refresh_on, page, with_refresh};
 use super::session::{no_store, refusal, Professional};
 use super::state::{blocking_or_refuse, AppState};
 use super::upload::Upload;
-use crate::db::{DbError, Pool};
 use crate::i18n::Lang;
 use crate::invite::CampaignName;
-use crate::panel::store::{self, Finished, NewSelection, Settings, Status, StoredSelection};
-use crate::panel::{self, Algorithm, Feature, Features, PanelError, Protocol, Quota, Request, Seed, Task};
+use crate::panel::store::{self, NewSelection, Settings, Status, StoredSelection};
+use crate::panel::{self, Algorithm, Feature, Features, Protocol, Quota, Seed};
 use crate::questionnaire::{Kind, Published, QuestionKind};
 use crate::survey::{identified_responses, IdentifiedResponse};
 
@@ -367,45 +366,11 @@ fn quotas_from_form(
     Ok(Features { features })
 }
 
-/// Runs a selection or replacement on its own thread and stores the outcome.
-fn spawn(pool: Pool, id: i32, settings: Settings, features_csv: String, people_csv: String, previous: Option<String>) {
-    let job = move || {
-        let task = match &previous {
-            Some(bytes) => Task::Replace {
-                previous_name: "protocol.json",
-                previous: bytes.as_bytes(),
-                dropped: settings.dropped.clone(),
-            },
-            None => Task::Select { size: settings.size },
-        };
-        let outcome = Seed::parse(&settings.seed).and_then(|seed| {
-            panel::run_job(&Request {
-                people_name: "people.csv",
-                people: people_csv.as_bytes(),
-                features_name: "features.csv",
-                features: features_csv.as_bytes(),
-                id_column: "id",
-                seed,
-                algorithm: settings.algorithm,
-                household_columns: settings.household_columns.clone(),
-                task,
-            })
-        });
-        let finished = match &outcome {
-            Ok(o) => Finished::Done(o),
-            // Structured, so that each reader gets it in their language.
-            Err(PanelError::Infeasible(i)) => {
-                Finished::Infeasible(serde_json::to_string(i).unwrap_or_else(|_| i.to_string()))
-            }
-            Err(e) => Finished::Failed(e.to_string()),
-        };
-        let stored = pool.get().map_err(DbError::from).and_then(|mut c| store::finish(&mut c, id, finished));
-        if let Err(e) = stored {
-            tracing::error!("panel selection {id}: the outcome could not be stored: {e}");
-        }
-    };
-    if let Err(e) = std::thread::Builder::new().name(format!("panel-{id}")).spawn(job) {
-        tracing::error!("panel selection {id}: cannot start: {e}");
+/// Claims a selection just stored and runs it on this instance; if that
+/// fails, another instance's follower takes it over (`panel::jobs`).
+fn run_here(state: &AppState, id: i32) {
+    if let Err(e) = panel::jobs::start(&state.pool, &state.instance, id) {
+        tracing::warn!("panel selection {id}: not started here ({e}); another instance will take it over");
     }
 }
 
@@ -493,7 +458,7 @@ async fn start(
         store::start(conn, &new, chrono::Local::now().date_naive())
     })
     .await?;
-    spawn(state.pool.clone(), id, settings, features, people, None);
+    run_here(&state, id);
     Ok(see_other(format!("/beheer/campagnes/{name}/panel/{id}")))
 }
 
@@ -575,6 +540,17 @@ fn selection_page(
     ctx.insert("header", &header);
     ctx.insert("rows", &rows);
     ctx.insert("problem", &problem);
+    // Who runs it (panel::jobs) and when it last said so, for a running one.
+    let runner = (s.status == Status::Running).then(|| {
+        let beat = s.heartbeat_at.map(|b| {
+            chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(b, chrono::Utc)
+                .with_timezone(&chrono::Local)
+                .format("%H:%M:%S")
+                .to_string()
+        });
+        (s.runner.clone().unwrap_or_default(), beat.unwrap_or_default())
+    });
+    ctx.insert("runner", &runner);
     let refresh = s.status == Status::Running && auto_refresh_on(req);
     ctx.insert("refresh", &refresh);
     with_refresh(no_store(page(state, req, lang, status, "panel/selection.html", ctx)), refresh)
@@ -717,6 +693,6 @@ async fn replace(
         store::start(conn, &new, chrono::Local::now().date_naive())
     })
     .await?;
-    spawn(state.pool.clone(), id, settings, s.features_csv.clone(), people_csv, Some(protocol_json));
+    run_here(&state, id);
     Ok(see_other(format!("/beheer/campagnes/{name}/panel/{id}")))
 }

@@ -57,12 +57,6 @@ impl Application {
         let defs = load_dir(&config.questionnaires_dir)?;
         let (catalog, tree) = {
             let mut conn = pool.get().map_err(DbError::from)?;
-            let interrupted = crate::panel::store::interrupt_running(&mut conn)?;
-            if interrupted > 0 {
-                tracing::warn!(
-                    "{interrupted} panel selections were stopped by the last shutdown; they are marked failed"
-                );
-            }
             let catalog = load_catalog(&mut conn, &defs)?;
             let placed = crate::insight::weighting::fill_pending_cells(&mut conn, &catalog)?;
             if placed > 0 {
@@ -146,6 +140,8 @@ impl Application {
             })
             .map_err(StartError::Thread)?;
         AppState::follow_catalog_in_background(state.clone()).map_err(StartError::Thread)?;
+        // Selections whose instance died are taken over (panel::jobs).
+        crate::panel::jobs::follow(state.pool.clone(), state.instance.clone()).map_err(StartError::Thread)?;
         // Results are read from the database once per questionnaire, then
         // kept current; reading them now spares the first visitor the wait.
         let warming = state.clone();

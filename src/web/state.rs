@@ -24,6 +24,8 @@ pub struct AppState {
     pub mail: super::sending::MailSettings,
     /// Responses one address may start per buurt through an open link.
     pub open_links: OpenLinkLimit,
+    /// This server process's name, shown beside the jobs it runs.
+    pub instance: String,
     pub send_runs: Arc<super::sending::SendRuns>,
     /// The public URL and the trusted proxies.
     pub site: super::origin::Site,
@@ -77,6 +79,7 @@ impl AppState {
             writer,
             mail,
             open_links: OpenLinkLimit::per_hour(publication.open_link_per_hour),
+            instance: crate::panel::jobs::instance_name(),
             send_runs: Arc::default(),
             catalog: RwLock::new(Arc::new(catalog)),
             catalog_mark: std::sync::Mutex::default(),

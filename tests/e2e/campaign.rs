@@ -580,10 +580,41 @@ async fn the_demo_campaign_gives_a_panel_in_seconds() {
     let selection = location(&res);
     let page = wait_for(&council, &selection, |h| !h.contains("?verversen=nee")).await;
     assert!(page.contains("klaar") && page.contains("(fictief)"), "{page}");
+
+    // The same selection left running by an instance that died an hour ago
+    // (issue #15): this instance takes it over and finishes it, alike.
+    use buurtpeil::panel::store::{self, NewSelection, Status};
+    let id: i32 = selection.rsplit('/').next().unwrap().parse().unwrap();
+    let mut conn = app.db.connect();
+    let done = store::load(&mut conn, id).unwrap().unwrap();
+    let new = NewSelection {
+        campaign: &done.campaign,
+        questionnaire: &done.questionnaire,
+        previous_id: None,
+        settings: &done.settings,
+        features_csv: &done.features_csv,
+        people_csv: done.people_csv.as_deref().unwrap(),
+    };
+    let orphan = store::start(&mut conn, &new, chrono::Local::now().date_naive()).unwrap();
+    let an_hour_ago = chrono::Utc::now().naive_utc() - chrono::Duration::hours(1);
+    assert!(store::claim(&mut conn, orphan, "dead-instance", an_hour_ago).unwrap());
+    let started = std::time::Instant::now();
+    let finished = loop {
+        let s = store::load(&mut conn, orphan).unwrap().unwrap();
+        if s.status != Status::Running {
+            break s;
+        }
+        assert!(started.elapsed().as_secs() < 120, "not taken over");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(finished.status, Status::Done, "{:?}", finished.problem);
+    assert_ne!(finished.runner.as_deref(), Some("dead-instance"), "taken over");
+    assert_eq!(finished.panel_csv, done.panel_csv, "the seeded draw gives the same panel");
 }
 
-/// Selections started at the same moment each get their own row, and one
-/// left running by a stopped server is marked failed at the next start.
+/// Selections started at the same moment each get their own row; a running
+/// selection is claimed by one runner only, and taken over only once its
+/// runner's heartbeat is older than the lease.
 async fn selections_started_at_once_keep_their_own_ids(backend: Backend) {
     use buurtpeil::panel::store::{self, NewSelection, Settings, Status};
     use buurtpeil::panel::Algorithm;
@@ -630,9 +661,18 @@ async fn selections_started_at_once_keep_their_own_ids(backend: Backend) {
         assert_eq!(stored.settings.seed, format!("seed {i}"), "selection {i} got row {id}");
         assert_eq!(stored.status, Status::Running);
     }
-    assert_eq!(store::interrupt_running(&mut conn).unwrap(), 8);
-    let stopped = store::load(&mut conn, ids[0].1).unwrap().unwrap();
-    assert_eq!(stopped.status, Status::Failed);
-    assert!(stopped.problem.unwrap().contains("server stopped"));
+    let now = chrono::Utc::now().naive_utc();
+    assert_eq!(store::unclaimed(&mut conn, now).unwrap().len(), 8, "nobody runs them yet");
+    let id = ids[0].1;
+    assert!(store::claim(&mut conn, id, "a", now).unwrap());
+    assert!(!store::claim(&mut conn, id, "b", now).unwrap(), "of two instances only one gets it");
+    assert!(store::heartbeat(&mut conn, id, "a", now).unwrap());
+    assert!(!store::heartbeat(&mut conn, id, "b", now).unwrap());
+    let later = now + chrono::Duration::from_std(store::LEASE).unwrap() + chrono::Duration::seconds(1);
+    assert!(store::unclaimed(&mut conn, later).unwrap().contains(&id), "a stale heartbeat frees it");
+    assert!(store::claim(&mut conn, id, "b", later).unwrap(), "taken over after the lease");
+    assert!(!store::heartbeat(&mut conn, id, "a", later).unwrap(), "the old runner learns it lost it");
+    let running = store::load(&mut conn, id).unwrap().unwrap();
+    assert_eq!((running.status, running.runner.as_deref()), (Status::Running, Some("b")));
 }
 on_both_backends!(selections_started_at_once_keep_their_own_ids);
