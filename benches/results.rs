@@ -100,7 +100,7 @@ fn prepare(url: &str, dir: Option<tempfile::TempDir>, slug_source: Option<&str>,
             .find(|d| d.slug.as_str() == "geluk")
             .unwrap(),
     };
-    let questionnaire = publish(&mut conn, &def).unwrap();
+    let questionnaire = publish(&mut conn, &def, buurtpeil::questionnaire::Approval::Designer).unwrap();
     let tree = load_tree(&mut conn).unwrap();
     // Population margins for every buurt: geluk's results are weighted.
     buurtpeil::demo::load_margins(&mut conn, &tree, 772).unwrap();

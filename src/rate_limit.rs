@@ -55,6 +55,40 @@ impl<K: Eq + Hash + Clone> Window<K> {
         Ok(())
     }
 
+    /// Events of the key within the window.
+    pub fn count(&mut self, key: &K, now: Instant, window: Duration) -> usize {
+        let Some(list) = self.failures.get_mut(key) else { return 0 };
+        Self::expire(list, now, window);
+        let n = list.len();
+        if n == 0 {
+            self.failures.remove(key);
+        }
+        n
+    }
+
+    /// Like `check`, against a limit lower than the one the window keeps.
+    pub fn check_below(&mut self, key: &K, limit: usize, now: Instant, window: Duration) -> Result<(), Throttled> {
+        let limit = limit.clamp(1, self.limit);
+        let n = self.count(key, now, window);
+        if n >= limit {
+            let oldest = self.failures[key][n - limit];
+            return Err(Throttled { retry_after: window.saturating_sub(now.saturating_duration_since(oldest)) });
+        }
+        Ok(())
+    }
+
+    /// Takes back one event recorded at `at` (a reservation given back).
+    pub fn remove_one(&mut self, key: &K, at: Instant) {
+        if let Some(list) = self.failures.get_mut(key) {
+            if let Some(i) = list.iter().rposition(|t| *t == at) {
+                list.remove(i);
+            }
+            if list.is_empty() {
+                self.failures.remove(key);
+            }
+        }
+    }
+
     pub fn record(&mut self, key: K, now: Instant, window: Duration) {
         if self.failures.len() >= SWEEP_AT && !self.failures.contains_key(&key) {
             self.failures.retain(|_, list| {

@@ -19,4 +19,4 @@ pub use store::{
     authenticate, create_user, find_by_email, find_by_id, list_users, reset_demo_account, reset_demo_admin,
     set_disabled, set_password, AccountError, LoginOutcome, User, UserId, DEMO_ADMIN, DEMO_COUNCIL,
 };
-pub use throttle::{Limits, LoginThrottle, Throttled};
+pub use throttle::{Attempt, Limits, LoginThrottle, Throttled};

@@ -448,7 +448,8 @@ mod tests {
             "p.toml",
             r#"
 slug = "p"
-kind = "anonymous"
+kind = "identified"
+purpose = { nl = "Proef", en = "Trial" }
 title = { nl = "P", en = "P" }
 [[pages]]
 id = "een"

@@ -13,13 +13,16 @@ pub use answers::{other_key, Answer, AnswerError, AnswerErrors, Answers, RawAnsw
 pub use condition::{AnswerLookup, Condition, ConditionError, Literal, Op};
 pub use draft::{Draft, DraftError};
 pub use model::{
-    Choice, Definition, Kind, LocalText, Page, Question, QuestionId, QuestionKind, Slug, TextFormat, Weighting,
-    DEFAULT_RETENTION_MONTHS, MAX_RETENTION_MONTHS, OTHER,
+    personal_detail, Choice, Definition, Kind, LocalText, Page, PersonalDetail, PrivacyChange, Question, QuestionId,
+    QuestionKind, Slug, TextFormat, Weighting, DEFAULT_RETENTION_MONTHS, MAX_RETENTION_MONTHS, OTHER,
 };
 pub use parse::{
     load_dir, parse_json, parse_toml, DefinitionError, RawChoice, RawDefinition, RawPage, RawQuestion, RawWeighting,
 };
-pub use store::{catalog_mark, load_catalog, publish, read_catalog, set_archived, Catalog, CatalogMark, Published};
+pub use store::{
+    catalog_mark, load_catalog, publish, read_catalog, set_archived, Approval, Catalog, CatalogMark, PublishError,
+    Published,
+};
 pub use xlsform::{from_xlsx, XlsFormError, XlsFormErrors};
 
 /// A small questionnaire for unit tests: a required and an optional scale,

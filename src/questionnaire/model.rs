@@ -88,6 +88,96 @@ pub enum Kind {
     Identified,
 }
 
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Anonymous => "anonymous",
+            Kind::Identified => "identified",
+        })
+    }
+}
+
+/// A detail that says who someone is or how to reach them. An anonymous
+/// questionnaire may never ask for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonalDetail {
+    Name,
+    Email,
+    Phone,
+    Address,
+}
+
+impl fmt::Display for PersonalDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PersonalDetail::Name => "a name",
+            PersonalDetail::Email => "an e-mail address",
+            PersonalDetail::Phone => "a phone number",
+            PersonalDetail::Address => "an address",
+        })
+    }
+}
+
+/// Words of question ids (split at `_`) that ask for a personal detail in a
+/// text question, in Dutch and English.
+const PERSONAL_WORDS: &[(&str, PersonalDetail)] = &[
+    ("naam", PersonalDetail::Name),
+    ("voornaam", PersonalDetail::Name),
+    ("achternaam", PersonalDetail::Name),
+    ("roepnaam", PersonalDetail::Name),
+    ("voorletters", PersonalDetail::Name),
+    ("name", PersonalDetail::Name),
+    ("firstname", PersonalDetail::Name),
+    ("lastname", PersonalDetail::Name),
+    ("surname", PersonalDetail::Name),
+    ("fullname", PersonalDetail::Name),
+    ("email", PersonalDetail::Email),
+    ("emailadres", PersonalDetail::Email),
+    ("mail", PersonalDetail::Email),
+    ("mailadres", PersonalDetail::Email),
+    ("telefoon", PersonalDetail::Phone),
+    ("telefoonnummer", PersonalDetail::Phone),
+    ("telnr", PersonalDetail::Phone),
+    ("tel", PersonalDetail::Phone),
+    ("mobiel", PersonalDetail::Phone),
+    ("mobile", PersonalDetail::Phone),
+    ("gsm", PersonalDetail::Phone),
+    ("phone", PersonalDetail::Phone),
+    ("whatsapp", PersonalDetail::Phone),
+    ("adres", PersonalDetail::Address),
+    ("woonadres", PersonalDetail::Address),
+    ("huisadres", PersonalDetail::Address),
+    ("address", PersonalDetail::Address),
+    ("straat", PersonalDetail::Address),
+    ("straatnaam", PersonalDetail::Address),
+    ("street", PersonalDetail::Address),
+    ("huisnummer", PersonalDetail::Address),
+    ("postcode", PersonalDetail::Address),
+    ("zipcode", PersonalDetail::Address),
+];
+
+/// Whether a question asks for a personal detail, judged as residents'
+/// browsers would: a text question checked as an e-mail address or phone
+/// number (offered with `autocomplete="email"` / `"tel"`), or a text
+/// question whose id names a detail (`naam`, `email`, `telefoon`, `adres`,
+/// `e_mail`, `postcode`…). Works on the file format's spelling, so the
+/// XLSForm import can ask before a definition exists.
+pub fn personal_detail(id: &str, type_name: &str, format: Option<&str>) -> Option<PersonalDetail> {
+    if !matches!(type_name, "short_text" | "long_text") {
+        return None;
+    }
+    match format {
+        Some("email") => return Some(PersonalDetail::Email),
+        Some("phone") => return Some(PersonalDetail::Phone),
+        _ => {}
+    }
+    let id = id.to_ascii_lowercase();
+    if id.contains("e_mail") {
+        return Some(PersonalDetail::Email);
+    }
+    id.split(['_', '-']).find_map(|word| PERSONAL_WORDS.iter().find(|(w, _)| *w == word).map(|(_, d)| *d))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Choice {
     pub value: String,
@@ -231,6 +321,18 @@ impl QuestionKind {
     }
 }
 
+impl Question {
+    /// The personal detail this question asks for, if any.
+    pub fn personal_detail(&self) -> Option<PersonalDetail> {
+        let format = match &self.kind {
+            QuestionKind::Text { format: Some(TextFormat::Email), .. } => Some("email"),
+            QuestionKind::Text { format: Some(TextFormat::Phone), .. } => Some("phone"),
+            _ => None,
+        };
+        personal_detail(self.id.as_str(), self.kind.type_name(), format)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
     pub id: QuestionId,
@@ -274,6 +376,38 @@ pub struct Definition {
     /// Identified questionnaires only: months their answers are kept.
     pub retention_months: Option<u32>,
     pub pages: Vec<Page>,
+}
+
+/// A change between two versions of a questionnaire that touches what
+/// residents were promised; only an administrator may publish it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrivacyChange {
+    #[error("the kind changes from {from} to {to}")]
+    Kind { from: Kind, to: Kind },
+    #[error("the purpose is removed")]
+    PurposeRemoved,
+    #[error("answers would be kept longer: {from} months become {to}")]
+    LongerRetention { from: u32, to: u32 },
+}
+
+impl Definition {
+    /// What `self`, as the next version of `previous`, changes in the
+    /// privacy promise: kind, purpose, retention.
+    pub fn privacy_changes(&self, previous: &Definition) -> Vec<PrivacyChange> {
+        let mut changes = Vec::new();
+        if self.kind != previous.kind {
+            changes.push(PrivacyChange::Kind { from: previous.kind, to: self.kind });
+        }
+        if previous.purpose.is_some() && self.purpose.is_none() {
+            changes.push(PrivacyChange::PurposeRemoved);
+        }
+        if let (Some(from), Some(to)) = (previous.retention(), self.retention()) {
+            if to > from {
+                changes.push(PrivacyChange::LongerRetention { from, to });
+            }
+        }
+        changes
+    }
 }
 
 /// How long identified answers are kept when a questionnaire does not say.

@@ -222,20 +222,6 @@ impl RawDefinition {
                     .into(),
             ));
         }
-        let retention_months = match (self.kind, self.retention_months) {
-            (Kind::Anonymous, Some(_)) => {
-                return Err(err(
-                    None,
-                    "retention_months applies to identified questionnaires only: anonymous responses hold nothing \
-                     personal"
-                        .into(),
-                ))
-            }
-            (_, Some(m)) if !(1..=MAX_RETENTION_MONTHS).contains(&m) => {
-                return Err(err(None, format!("retention_months must be between 1 and {MAX_RETENTION_MONTHS}")))
-            }
-            (_, m) => m,
-        };
         let raw_pages = match (self.questions, self.pages) {
             (Some(questions), None) => {
                 vec![RawPage { id: "vragen".into(), title: None, show_if: None, questions }]
@@ -281,6 +267,34 @@ impl RawDefinition {
             }
             pages.push(Page { id, title: rp.title, show_if, questions });
         }
+        if self.kind == Kind::Anonymous {
+            if let Some((q, detail)) =
+                pages.iter().flat_map(|p| &p.questions).find_map(|q| q.personal_detail().map(|d| (q, d)))
+            {
+                return Err(err(
+                    Some(q.id.as_str()),
+                    format!(
+                        "asks for {detail}, and an anonymous questionnaire may never ask who someone is or how to \
+                         reach them: make the questionnaire identified (with a purpose and consent) or remove the \
+                         question"
+                    ),
+                ));
+            }
+        }
+        let retention_months = match (self.kind, self.retention_months) {
+            (Kind::Anonymous, Some(_)) => {
+                return Err(err(
+                    None,
+                    "retention_months applies to identified questionnaires only: anonymous responses hold nothing \
+                     personal"
+                        .into(),
+                ))
+            }
+            (_, Some(m)) if !(1..=MAX_RETENTION_MONTHS).contains(&m) => {
+                return Err(err(None, format!("retention_months must be between 1 and {MAX_RETENTION_MONTHS}")))
+            }
+            (_, m) => m,
+        };
         let mut weighted = BTreeMap::new();
         for q in pages.iter().flat_map(|p| &p.questions) {
             if let Some(w) = &q.weighting {
@@ -890,5 +904,88 @@ text = { nl = "Geslacht""#,
         let d = parse_json("db", old).unwrap();
         assert_eq!(d.pages.len(), 1);
         assert_eq!(d.questions().count(), 1);
+    }
+
+    fn shipped(slug: &str) -> String {
+        std::fs::read_to_string(format!("{}/questionnaires/{slug}.toml", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn an_identified_questionnaire_cannot_be_made_anonymous() {
+        for slug in ["talentenscan", "panelaanmelding"] {
+            let anonymous = shipped(slug)
+                .replace(r#"kind = "identified""#, r#"kind = "anonymous""#)
+                .lines()
+                .filter(|l| !l.starts_with("purpose =") && !l.starts_with("retention_months ="))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let err = parse_toml(&format!("{slug}.toml"), &anonymous).unwrap_err().to_string();
+            assert!(err.contains("question naam: asks for a name"), "{slug}: {err}");
+            assert!(err.contains("anonymous questionnaire may never ask"), "{err}");
+        }
+    }
+
+    #[test]
+    fn anonymous_questionnaires_ask_no_personal_detail() {
+        let with = |id: &str, extra: &str| {
+            MINIMAL.to_string()
+                + &format!(
+                    "\n[[questions]]\nid = \"{id}\"\ntype = \"short_text\"\n{extra}\ntext = {{ nl = \"X\", en = \"X\" }}\n"
+                )
+        };
+        for (id, extra, detail) in [
+            ("naam", "", "a name"),
+            ("uw_voornaam", "", "a name"),
+            ("contact", "format = \"email\"", "an e-mail address"),
+            ("e_mail", "", "an e-mail address"),
+            ("bereikbaar", "format = \"phone\"", "a phone number"),
+            ("telefoonnummer", "", "a phone number"),
+            ("woonadres", "", "an address"),
+            ("postcode", "", "an address"),
+        ] {
+            let err = parse_toml("proef.toml", &with(id, extra)).unwrap_err().to_string();
+            assert!(err.contains(&format!("question {id}: asks for {detail}")), "{id}: {err}");
+        }
+        // Other questions, and scales whose id has such a word, are fine.
+        for id in ["idee_buurt", "waarom", "naamloos"] {
+            assert!(parse_toml("proef.toml", &with(id, "")).is_ok(), "{id}");
+        }
+        assert!(shipped("leefbaarheid").contains("schone_straat"));
+        assert!(parse_toml("leefbaarheid.toml", &shipped("leefbaarheid")).is_ok());
+        // The same questions in an identified questionnaire are allowed.
+        let identified = with("naam", "")
+            .replace(r#"kind = "anonymous""#, "kind = \"identified\"\npurpose = { nl = \"Doel\", en = \"Purpose\" }");
+        assert!(parse_toml("proef.toml", &identified).is_ok());
+    }
+
+    #[test]
+    fn privacy_changes_between_versions() {
+        use super::super::model::PrivacyChange;
+        let talent = parse_toml("talentenscan.toml", &shipped("talentenscan")).unwrap();
+        assert!(talent.privacy_changes(&talent).is_empty());
+        let longer = parse_toml(
+            "talentenscan.toml",
+            &shipped("talentenscan").replace("retention_months = 24", "retention_months = 36"),
+        )
+        .unwrap();
+        assert_eq!(longer.privacy_changes(&talent), vec![PrivacyChange::LongerRetention { from: 24, to: 36 }]);
+        assert!(talent.privacy_changes(&longer).is_empty(), "shorter is fine");
+        let geluk = parse_toml("geluk.toml", &shipped("geluk")).unwrap();
+        let identified = parse_toml(
+            "geluk.toml",
+            &shipped("geluk").replace(
+                r#"kind = "anonymous""#,
+                "kind = \"identified\"\npurpose = { nl = \"Doel\", en = \"Purpose\" }",
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            identified.privacy_changes(&geluk),
+            vec![PrivacyChange::Kind { from: Kind::Anonymous, to: Kind::Identified }]
+        );
+        assert_eq!(
+            geluk.privacy_changes(&identified),
+            vec![PrivacyChange::Kind { from: Kind::Identified, to: Kind::Anonymous }, PrivacyChange::PurposeRemoved]
+        );
     }
 }

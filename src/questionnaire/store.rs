@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use diesel::prelude::*;
 
-use super::model::Definition;
+use super::model::{Definition, PrivacyChange};
 use super::parse::parse_json;
 use crate::db::schema::questionnaire_archive as qa;
 use crate::db::schema::questionnaire_versions as qv;
@@ -66,8 +66,40 @@ impl Catalog {
     }
 }
 
+/// Who asks for a new version to be published: changes to the privacy
+/// promise (kind, purpose, retention) need an administrator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    /// A designer who is not an administrator, or a questionnaire file
+    /// loaded at start.
+    Designer,
+    /// A professional with the role `admin`, in the designer.
+    Administrator,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(
+        "{slug}: only an administrator may publish this version, because it changes what residents were promised: \
+         {}",
+        changes.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    NeedsAdministrator { slug: String, changes: Vec<PrivacyChange> },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for PublishError {
+    fn from(e: diesel::result::Error) -> PublishError {
+        PublishError::Db(e.into())
+    }
+}
+
 /// Stores a definition as a new version unless that exact content is known.
-pub fn publish(conn: &mut AnyConnection, def: &Definition) -> Result<Published, DbError> {
+/// A new version that changes the kind, removes the purpose or keeps answers
+/// longer than the current version is refused unless an administrator
+/// approves it (checked in the same transaction that stores it).
+pub fn publish(conn: &mut AnyConnection, def: &Definition, approval: Approval) -> Result<Published, PublishError> {
     let hash = def.content_hash();
     let slug = def.slug.as_str();
     conn.transaction(|conn| {
@@ -79,9 +111,23 @@ pub fn publish(conn: &mut AnyConnection, def: &Definition) -> Result<Published, 
         let (id, version) = match existing {
             Some(found) => found,
             None => {
-                let last: Option<i32> =
-                    qv::table.filter(qv::slug.eq(slug)).select(diesel::dsl::max(qv::version)).first(conn)?;
-                let version = last.unwrap_or(0) + 1;
+                let last: Option<(i32, String)> = qv::table
+                    .filter(qv::slug.eq(slug))
+                    .order(qv::version.desc())
+                    .select((qv::version, qv::definition))
+                    .first(conn)
+                    .optional()?;
+                if approval != Approval::Administrator {
+                    // A stored version that no longer reads is not served, so
+                    // it promised nothing.
+                    if let Some(previous) = last.as_ref().and_then(|(_, json)| parse_json("database", json).ok()) {
+                        let changes = def.privacy_changes(&previous);
+                        if !changes.is_empty() {
+                            return Err(PublishError::NeedsAdministrator { slug: slug.to_owned(), changes });
+                        }
+                    }
+                }
+                let version = last.map_or(0, |(v, _)| v) + 1;
                 diesel::insert_into(qv::table)
                     .values((
                         qv::slug.eq(slug),
@@ -100,12 +146,14 @@ pub fn publish(conn: &mut AnyConnection, def: &Definition) -> Result<Published, 
 }
 
 /// Publishes the questionnaire files (a file whose content is already known
-/// adds nothing) and loads every stored version.
-pub fn load_catalog(conn: &mut AnyConnection, defs: &[Definition]) -> Result<Catalog, DbError> {
+/// adds nothing) and loads every stored version. A file may not change the
+/// privacy promise of its questionnaire: an administrator publishes such a
+/// change in the designer.
+pub fn load_catalog(conn: &mut AnyConnection, defs: &[Definition]) -> Result<Catalog, PublishError> {
     for def in defs {
-        publish(conn, def)?;
+        publish(conn, def, Approval::Designer)?;
     }
-    read_catalog(conn)
+    Ok(read_catalog(conn)?)
 }
 
 /// Every stored version of every questionnaire.

@@ -16,6 +16,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use calamine::{DataRef, Reader, Xlsx};
 use serde_json::{json, Map, Value};
 
+use super::model::personal_detail;
+
 /// The largest workbook accepted, in bytes.
 pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 /// The most rows a sheet may have, the header row included.
@@ -968,6 +970,9 @@ fn convert(workbook: &Workbook, errors: &mut Errors) -> Option<Value> {
     survey.resolve_conditions(errors);
 
     let settings = settings?;
+    if settings.kind == "anonymous" {
+        anonymous_asks_nobody(&survey.pages, errors);
+    }
     let pages: Vec<Value> = survey
         .pages
         .into_iter()
@@ -996,6 +1001,25 @@ fn convert(workbook: &Workbook, errors: &mut Errors) -> Option<Value> {
     }
     out.insert("pages".into(), pages.into());
     Some(Value::Object(out))
+}
+
+/// An anonymous questionnaire may not ask for a name, e-mail address, phone
+/// number or address: the same rule as the file format's, found here so the
+/// workbook's author hears it with every other problem.
+fn anonymous_asks_nobody(pages: &[Page], errors: &mut Errors) {
+    let text = |q: &Map<String, Value>, key: &str| q.get(key).and_then(Value::as_str).map(str::to_owned);
+    for q in pages.iter().flat_map(|p| &p.questions) {
+        let (Some(id), Some(type_name)) = (text(q, "id"), text(q, "type")) else { continue };
+        if let Some(detail) = personal_detail(&id, &type_name, text(q, "format").as_deref()) {
+            errors.sheet(
+                SETTINGS,
+                format!(
+                    "the question {id} asks for {detail}, and an anonymous questionnaire may never ask who someone \
+                     is or how to reach them: set kind to identified in the settings sheet (with a purpose) or remove the question"
+                ),
+            );
+        }
+    }
 }
 
 impl Survey {

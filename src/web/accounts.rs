@@ -160,13 +160,18 @@ async fn login(
 
     let account = email.to_lowercase();
     let ip = peer_ip(&req);
-    if let Err(throttled) = auth.throttle.check(&account, ip, Instant::now()) {
-        let secs = throttled.retry_after_secs();
-        let view = LoginView { message: Some("login_throttled"), retry_minutes: Some(secs.div_ceil(60)), ..view };
-        let mut res = login_page(&state, &auth, &req, lang, StatusCode::TOO_MANY_REQUESTS, view);
-        res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
-        return res;
-    }
+    // Counted as a failure before the password is hashed, so parallel
+    // guesses cannot all pass; given back below if the password is right.
+    let attempt = match auth.throttle.reserve(&account, ip, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(throttled) => {
+            let secs = throttled.retry_after_secs();
+            let view = LoginView { message: Some("login_throttled"), retry_minutes: Some(secs.div_ceil(60)), ..view };
+            let mut res = login_page(&state, &auth, &req, lang, StatusCode::TOO_MANY_REQUESTS, view);
+            res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+            return res;
+        }
+    };
 
     let outcome = {
         let (state, email, password) = (state.clone(), email.to_owned(), form.password);
@@ -179,11 +184,13 @@ async fn login(
     let outcome = match outcome {
         Ok(Ok(o)) => o,
         Ok(Err(e)) => {
+            auth.throttle.release(attempt);
             tracing::error!("login failed on the database: {e}");
             let view = LoginView { message: Some("error_unavailable"), ..view };
             return login_page(&state, &auth, &req, lang, StatusCode::SERVICE_UNAVAILABLE, view);
         }
         Err(e) => {
+            auth.throttle.release(attempt);
             tracing::error!("login failed: {e}");
             let view = LoginView { message: Some("error_unavailable"), ..view };
             return login_page(&state, &auth, &req, lang, StatusCode::SERVICE_UNAVAILABLE, view);
@@ -191,7 +198,7 @@ async fn login(
     };
     match outcome {
         LoginOutcome::LoggedIn(user) => {
-            auth.throttle.record_success(&account);
+            auth.throttle.release(attempt);
             tracing::info!("account {} logged in", user.id.0);
             let session = Session::new(user.id, &user.password_hash, chrono::Utc::now().timestamp());
             let target = safe_return_path(&form.terug).unwrap_or(HOME_PATH).to_owned();
@@ -201,7 +208,7 @@ async fn login(
             no_store(res)
         }
         LoginOutcome::WrongCredentials => {
-            auth.throttle.record_failure(&account, ip, Instant::now());
+            // The reserved attempt stays a failure (it is not released).
             let view = LoginView { message: Some("login_error_wrong"), ..view };
             let mut res = login_page(&state, &auth, &req, lang, StatusCode::UNAUTHORIZED, view);
             res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Form"));

@@ -22,8 +22,8 @@ use crate::auth::Role;
 use crate::db::{AnyConnection, DbError};
 use crate::questionnaire::draft::{self, blank_question, Draft};
 use crate::questionnaire::{
-    from_xlsx, parse_json, parse_toml, publish, set_archived, AnswerErrors, Kind, LocalText, QuestionKind, RawChoice,
-    RawQuestion, Slug, TextFormat, MAX_RETENTION_MONTHS,
+    from_xlsx, parse_json, parse_toml, publish, set_archived, AnswerErrors, Approval, Kind, LocalText, PrivacyChange,
+    PublishError, QuestionKind, RawChoice, RawQuestion, Slug, TextFormat, MAX_RETENTION_MONTHS,
 };
 use crate::survey::{wave, FormValues, NewWave};
 
@@ -996,16 +996,41 @@ async fn publish_draft(
         return Err(refusal(&req, StatusCode::UNPROCESSABLE_ENTITY, "d_error_not_ready"));
     }
     let s = slug.clone();
-    db(&state, &req, move |conn| {
+    let approval = if user.role() == Role::Admin { Approval::Administrator } else { Approval::Designer };
+    let refused = db(&state, &req, move |conn| {
         use diesel::Connection;
-        conn.transaction(|conn| {
-            publish(conn, &def)?;
-            draft::delete_draft(conn, &s)
+        conn.transaction(|conn| match publish(conn, &def, approval) {
+            Ok(_) => draft::delete_draft(conn, &s).map(|()| None),
+            Err(PublishError::Db(e)) => Err(e),
+            Err(PublishError::NeedsAdministrator { changes, .. }) => Ok(Some(changes)),
         })
     })
     .await?;
+    if let Some(changes) = refused {
+        let message = privacy_refusal(lang, &changes);
+        return editor_page(&user, &state, &req, lang, &slug, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
+    }
     reload(&state, &req).await?;
     Ok(see_other(format!("/ontwerp/{slug}?gepubliceerd=1")))
+}
+
+/// Why a designer who is not an administrator may not publish a version,
+/// in the interface language.
+fn privacy_refusal(lang: LangChoice, changes: &[PrivacyChange]) -> String {
+    let kind = |k: Kind| t(lang, &format!("d_kind_name_{k}"));
+    let items: Vec<String> = changes
+        .iter()
+        .map(|c| match c {
+            PrivacyChange::Kind { from, to } => {
+                t(lang, "d_privacy_kind").replace("{from}", &kind(*from)).replace("{to}", &kind(*to))
+            }
+            PrivacyChange::PurposeRemoved => t(lang, "d_privacy_purpose"),
+            PrivacyChange::LongerRetention { from, to } => {
+                t(lang, "d_privacy_retention").replace("{from}", &from.to_string()).replace("{to}", &to.to_string())
+            }
+        })
+        .collect();
+    format!("{} {}.", t(lang, "d_error_needs_admin"), items.join("; "))
 }
 
 async fn clone(

@@ -26,6 +26,11 @@ pub enum StartError {
     Db(#[from] DbError),
     #[error("questionnaire: {0}")]
     Questionnaire(#[from] DefinitionError),
+    #[error(
+        "questionnaire {0} (from the questionnaire folder: a file may not make this change; restore the file, or have \
+         an administrator import it in the designer and publish it there)"
+    )]
+    Publish(crate::questionnaire::PublishError),
     #[error("templates: {0}")]
     Templates(#[from] tera::Error),
     #[error("cannot start a background thread: {0}")]
@@ -57,7 +62,10 @@ impl Application {
         let defs = load_dir(&config.questionnaires_dir)?;
         let (catalog, tree) = {
             let mut conn = pool.get().map_err(DbError::from)?;
-            let catalog = load_catalog(&mut conn, &defs)?;
+            let catalog = load_catalog(&mut conn, &defs).map_err(|e| match e {
+                crate::questionnaire::PublishError::Db(e) => StartError::Db(e),
+                e => StartError::Publish(e),
+            })?;
             let placed = crate::insight::weighting::fill_pending_cells(&mut conn, &catalog)?;
             if placed > 0 {
                 tracing::info!("the weighting cells of {placed} earlier responses were stored with their answers");

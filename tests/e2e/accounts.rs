@@ -336,6 +336,79 @@ async fn failed_logins_are_throttled(backend: Backend) {
 }
 on_both_backends!(failed_logins_are_throttled);
 
+/// 29 wrong passwords and the right one, all at once, for one account from
+/// one address: each attempt is counted before its password is hashed, so
+/// at most 5 are evaluated (401 or 303) and the rest get 429 — the right
+/// one included, when the five places were already taken.
+async fn parallel_guesses_are_counted_before_they_are_checked(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut evaluated_total = 0;
+    for round in 0..3 {
+        let email = format!("doelwit{round}@eindhoven.nl");
+        add_user(&app, &email, Role::Professional);
+        let client = browser();
+        let token = login_token(&app, &client).await;
+        // The right password is sent last, first, and in between.
+        let right_at = [29, 0, 3][round];
+        let tries = (0..30).map(|i| {
+            let (app, client, token, email) = (&app, &client, &token, &email);
+            async move {
+                let password = if i == right_at { PASSWORD.to_owned() } else { format!("verkeerd wachtwoord {i}") };
+                (i == right_at, post_login(app, client, email, &password, token).await.status().as_u16())
+            }
+        });
+        let outcomes = futures::future::join_all(tries).await;
+        let count = |status: u16| outcomes.iter().filter(|(_, s)| *s == status).count();
+        let (wrong, right, throttled) = (count(401), count(303), count(429));
+        eprintln!("round {round}: {wrong} × 401, {right} × 303, {throttled} × 429");
+        assert_eq!(wrong + right + throttled, 30, "{outcomes:?}");
+        assert!(wrong + right <= 5, "at most the limit evaluated: {outcomes:?}");
+        assert!(throttled >= 25, "{outcomes:?}");
+        let right_status = outcomes.iter().find(|(r, _)| *r).unwrap().1;
+        assert!(right_status == 303 || right_status == 429, "{right_status}");
+        if right_status == 303 {
+            assert!(wrong <= 4, "the right one took one of the five places: {outcomes:?}");
+        }
+        // What is left is consistent: the right password from this address
+        // gets in exactly when fewer than 5 wrong ones were counted.
+        let fresh = browser();
+        let again = post_login(&app, &fresh, &email, PASSWORD, &login_token(&app, &fresh).await).await;
+        assert_eq!(again.status().as_u16(), if wrong < 5 { 303 } else { 429 }, "{outcomes:?}");
+        evaluated_total += wrong + right;
+    }
+    assert!(evaluated_total <= 15);
+}
+on_both_backends!(parallel_guesses_are_counted_before_they_are_checked);
+
+/// An attacker who fails 5 times from one address is refused, but the
+/// account's owner, from an address without failures, still logs in; a
+/// fresh address that guesses wrong is refused from then on.
+async fn the_owner_logs_in_while_an_attacker_is_throttled(backend: Backend) {
+    let app = spawn_app_with(backend, Options { trusted_proxies: Some("127.0.0.0/8"), ..Options::default() }).await;
+    add_user(&app, "wijkmanager@eindhoven.nl", Role::Professional);
+    let from = |ip: &str| app.resident_with(&[("x-forwarded-for", ip)]);
+    async fn attempt(r: &Resident<'_>, password: &str) -> u16 {
+        let csrf = csrf_of(&r.get("/inloggen").await.text().await.unwrap());
+        r.post("/inloggen", &[("email", "wijkmanager@eindhoven.nl"), ("password", password), ("csrf", &csrf)])
+            .await
+            .status()
+            .as_u16()
+    }
+    let attacker = from("198.51.100.66");
+    for i in 0..5 {
+        assert_eq!(attempt(&attacker, &format!("gok {i}")).await, 401, "{i}");
+    }
+    assert_eq!(attempt(&attacker, "gok 5").await, 429);
+    assert_eq!(attempt(&attacker, PASSWORD).await, 429, "not even the right one from the attacker's address");
+
+    let owner = from("203.0.113.10");
+    assert_eq!(attempt(&owner, PASSWORD).await, 303, "the owner from home");
+    let elsewhere = from("203.0.113.11");
+    assert_eq!(attempt(&elsewhere, "nog een gok").await, 401);
+    assert_eq!(attempt(&elsewhere, PASSWORD).await, 429, "an address that failed is refused");
+}
+on_both_backends!(the_owner_logs_in_while_an_attacker_is_throttled);
+
 async fn sessions_cannot_be_forged(backend: Backend) {
     let app = spawn_app(backend).await;
     add_user(&app, "beheer@eindhoven.nl", Role::Admin);

@@ -105,3 +105,52 @@ fn bad_settings_exit_non_zero_with_a_message() {
     let out = run(&["frobnicate"], &[]);
     assert!(!out.status.success());
 }
+
+/// A questionnaire file loaded at start may not change what residents were
+/// promised (kind, purpose, retention), nor make a questionnaire that asks
+/// names anonymous: the command stops with a message and a non-zero exit.
+#[test]
+fn a_questionnaire_file_may_not_change_its_privacy_promise() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let db = TestDb::new(backend);
+        let dir = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(manifest_dir().join("questionnaires")).unwrap().flatten() {
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+        let talent = dir.path().join("talentenscan.toml");
+        let original = std::fs::read_to_string(&talent).unwrap();
+        let out_file = dir.path().join("vrijwilligers.csv");
+        let volunteers = || {
+            Command::new(env!("CARGO_BIN_EXE_buurtpeil"))
+                .args(["panel", "volunteers", "--out", out_file.to_str().unwrap()])
+                .env("DATABASE_URL", &db.url)
+                .env("BUURTPEIL_QUESTIONNAIRES", dir.path())
+                .env("RUST_LOG", "warn")
+                .output()
+                .unwrap()
+        };
+        assert!(buurtpeil(&db, &["migrate"]).status.success());
+        let out = volunteers();
+        assert!(out.status.success(), "{}", text(&out));
+
+        std::fs::write(&talent, original.replace("retention_months = 24", "retention_months = 36")).unwrap();
+        let out = volunteers();
+        assert!(!out.status.success(), "{backend:?}");
+        assert!(
+            text(&out).contains("talentenscan: only an administrator may publish this version")
+                && text(&out).contains("24 months become 36"),
+            "{}",
+            text(&out)
+        );
+
+        std::fs::write(&talent, original.replace(r#"kind = "identified""#, r#"kind = "anonymous""#)).unwrap();
+        let out = volunteers();
+        assert!(!out.status.success());
+        assert!(text(&out).contains("question naam: asks for a name"), "{}", text(&out));
+
+        // Shorter is allowed from a file.
+        std::fs::write(&talent, original.replace("retention_months = 24", "retention_months = 18")).unwrap();
+        let out = volunteers();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+}

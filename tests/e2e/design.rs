@@ -263,6 +263,130 @@ async fn imports_toml_and_xlsform(backend: Backend) {
 }
 on_both_backends!(imports_toml_and_xlsform);
 
+/// A multipart upload to the designer's import.
+async fn upload(app: &TestApp, who: &Resident<'_>, name: &'static str, bytes: Vec<u8>) -> reqwest::Response {
+    let csrf = csrf_of(&who.get("/ontwerp").await.text().await.unwrap());
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .part("bestand", reqwest::multipart::Part::bytes(bytes).file_name(name));
+    who.client.post(app.url("/ontwerp/importeer")).multipart(form).send().await.unwrap()
+}
+
+/// Issue #14: export the talent scan, make it anonymous, import and publish.
+/// The import refuses it (it asks names, e-mail addresses and phone
+/// numbers); the designer's own form cannot do it either; and a change of
+/// kind or a longer retention needs an administrator.
+async fn an_identified_questionnaire_cannot_become_anonymous(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pro = app.logged_in("wijkmanager@eindhoven.nl", Role::Professional).await;
+    let exported = pro.get("/ontwerp/talentenscan/bestand.toml").await.text().await.unwrap();
+    assert!(exported.contains(r#"kind = "identified""#), "{exported}");
+
+    // The file path: refused at import, nothing stored.
+    let anonymous = exported.replace(r#"kind = "identified""#, r#"kind = "anonymous""#);
+    let res = upload(&app, &pro, "talentenscan.toml", anonymous.into_bytes()).await;
+    assert_eq!(res.status().as_u16(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("question naam: asks for a name"), "{html}");
+    let editor = pro.get("/ontwerp/talentenscan").await.text().await.unwrap();
+    assert!(editor.contains("Maak een concept om te bewerken"), "no draft was made");
+
+    // The designer's form: the draft may say anonymous, publishing refuses.
+    pro.post_from("/ontwerp/talentenscan", "/ontwerp/talentenscan/bewerk", &[]).await;
+    let res = pro
+        .post_from(
+            "/ontwerp/talentenscan",
+            "/ontwerp/talentenscan/algemeen",
+            &[("title_nl", "Talentenscan"), ("title_en", "Talent scan"), ("kind", "anonymous")],
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 303);
+    let res = pro.post_from("/ontwerp/talentenscan", "/ontwerp/talentenscan/publiceer", &[]).await;
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(res.text().await.unwrap().contains("asks for a name"));
+    let (_, def) = app.get_json("/api/v1/questionnaires/talentenscan").await;
+    assert_eq!(def["version"], 1, "{def}");
+
+    // A longer retention: a draft, but only an administrator publishes it.
+    let longer = exported.replace("retention_months = 24", "retention_months = 36");
+    let res = upload(&app, &pro, "talentenscan.toml", longer.into_bytes()).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let res = pro.post_from("/ontwerp/talentenscan", "/ontwerp/talentenscan/publiceer", &[]).await;
+    assert_eq!(res.status().as_u16(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Alleen een beheerder mag deze versie publiceren"), "{html}");
+    assert!(html.contains("36 maanden in plaats van 24"), "{html}");
+    let (_, def) = app.get_json("/api/v1/questionnaires/talentenscan").await;
+    assert_eq!(def["version"], 1);
+
+    let admin = app.logged_in("beheerder@eindhoven.nl", Role::Admin).await;
+    let res = admin.post_from("/ontwerp/talentenscan", "/ontwerp/talentenscan/publiceer", &[]).await;
+    assert_eq!(res.status().as_u16(), 303, "an administrator may");
+    let (_, def) = app.get_json("/api/v1/questionnaires/talentenscan").await;
+    assert_eq!(def["version"], 2);
+
+    // A questionnaire that asks nobody's name cannot change kind either
+    // without an administrator.
+    let geluk = pro.get("/ontwerp/geluk/bestand.toml").await.text().await.unwrap();
+    let identified = geluk.replacen(
+        r#"kind = "anonymous""#,
+        "kind = \"identified\"\npurpose = { nl = \"Om u te volgen\", en = \"To follow you\" }",
+        1,
+    );
+    assert_eq!(upload(&app, &pro, "geluk.toml", identified.into_bytes()).await.status().as_u16(), 303);
+    let res = pro.post_from("/ontwerp/geluk", "/ontwerp/geluk/publiceer", &[]).await;
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(res.text().await.unwrap().contains("de soort verandert van „anoniem” naar „met naam”"));
+}
+on_both_backends!(an_identified_questionnaire_cannot_become_anonymous);
+
+/// An XLSForm workbook of kind anonymous that asks for a name or an e-mail
+/// address is refused at import, with the questions named.
+async fn an_anonymous_workbook_may_not_ask_for_contact_details(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pro = app.logged_in("wijkmanager@eindhoven.nl", Role::Professional).await;
+    let workbook = |kind: &str| {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let survey = book.add_worksheet().set_name("survey").unwrap();
+        for (r, row) in [
+            ["type", "name", "label::nl", "label::en"],
+            ["text", "naam", "Uw naam", "Your name"],
+            ["text", "e_mail", "Uw e-mailadres", "Your e-mail address"],
+        ]
+        .iter()
+        .enumerate()
+        {
+            for (c, cell) in row.iter().enumerate() {
+                survey.write_string(r as u32, c as u16, *cell).unwrap();
+            }
+        }
+        let settings = book.add_worksheet().set_name("settings").unwrap();
+        for (c, (head, value)) in [
+            ("form_id", "contactlijst"),
+            ("form_title::nl", "Contact"),
+            ("form_title::en", "Contact"),
+            ("kind", kind),
+            ("purpose::nl", "Om u te bellen"),
+            ("purpose::en", "To call you"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            settings.write_string(0, c as u16, *head).unwrap();
+            settings.write_string(1, c as u16, *value).unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    };
+    let res = upload(&app, &pro, "contactlijst.xlsx", workbook("anonymous")).await;
+    assert_eq!(res.status().as_u16(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("the question naam asks for a name"), "{html}");
+    assert!(html.contains("the question e_mail asks for an e-mail address"), "{html}");
+    let res = upload(&app, &pro, "contactlijst.xlsx", workbook("identified")).await;
+    assert_eq!(res.status().as_u16(), 303, "identified, with a purpose, is fine");
+}
+on_both_backends!(an_anonymous_workbook_may_not_ask_for_contact_details);
+
 async fn waves_open_and_close_per_buurt(backend: Backend) {
     let app = spawn_app_with(backend, Options { min_cell: Some("3"), ..Options::default() }).await;
     let pro = app.logged_in("meting@eindhoven.nl", Role::Professional).await;

@@ -36,7 +36,7 @@ async fn a_second_instance_follows_the_first(backend: Backend) {
         .replace("slug = \"geluk\"", "slug = \"proef\"");
     let def = buurtpeil::questionnaire::parse_toml("proef.toml", &source).unwrap();
     assert_eq!(client.get(on_b("/api/v1/questionnaires/proef")).send().await.unwrap().status().as_u16(), 404);
-    buurtpeil::questionnaire::publish(&mut a.db.connect(), &def).unwrap();
+    buurtpeil::questionnaire::publish(&mut a.db.connect(), &def, buurtpeil::questionnaire::Approval::Designer).unwrap();
     let took = within(Duration::from_secs(2), async || {
         client.get(on_b("/api/v1/questionnaires/proef")).send().await.unwrap().status().as_u16() == 200
     })

@@ -217,10 +217,10 @@ fn range_needs_end_labels() {
 #[test]
 fn text_short_and_long() {
     let head = &["type", "name", "label::nl", "label::en", "appearance", "max_length"];
-    let q = question_with(head, &["text", "naam", "Naam", "Name", "", "80"]);
+    let q = question_with(head, &["text", "motto", "Motto", "Motto", "", "80"]);
     assert_eq!(
         q,
-        json!({ "id": "naam", "type": "short_text", "text": { "nl": "Naam", "en": "Name" }, "max_length": 80 })
+        json!({ "id": "motto", "type": "short_text", "text": { "nl": "Motto", "en": "Motto" }, "max_length": 80 })
     );
     let q = question_with(head, &["text", "idee", "Idee", "Idea", "multiline", ""]);
     assert_eq!(q, json!({ "id": "idee", "type": "long_text", "text": { "nl": "Idee", "en": "Idea" } }));
@@ -735,7 +735,7 @@ fn condition(relevant: &str) -> Result<String, Vec<String>> {
         &["select_one ja_nee", "kinderen", "K", "K"],
         &["integer", "leeftijd", "L", "L", "", ". >= 0 and . <= 120"],
         &["range", "cijfer", "C", "C", "", "", "a", "a", "b", "b"],
-        &["text", "naam", "N", "N"],
+        &["text", "motto", "N", "N"],
         &["note", "info", "I", "I"],
         &["acknowledge", "ok", "O", "O"],
         &["text", "doel", "D", "D", relevant],
@@ -803,7 +803,7 @@ fn relevant_errors() {
     for (relevant, message) in [
         ("once(${woon} = 'huur')", "the function once() is not supported"),
         ("count-selected(${vervoer}) > 1", "the function count-selected() is not supported"),
-        ("concat(${naam}, 'x') = 'ax'", "the function concat() is not supported"),
+        ("concat(${motto}, 'x') = 'ax'", "the function concat() is not supported"),
         (". > 3", "`.` (the answer to this question itself) is not supported here"),
         ("${leeftijd} + 1 > 3", "arithmetic (+) is not supported"),
         ("${leeftijd} div 2 > 3", "arithmetic (div) is not supported"),
@@ -821,7 +821,7 @@ fn relevant_errors() {
         ("${woon} = 'huur' | ${woon} = 'koop'", "| (combining node sets) is not supported"),
         ("${onbekend} = 'x'", "${onbekend} is not a question in this form"),
         ("${doel} = 'x'", "${doel} is the question itself: a condition can only use earlier answers"),
-        ("${naam} = 'Piet'", "${naam} is a text question: buurtpeil does not use free text in conditions"),
+        ("${motto} = 'Piet'", "${motto} is a text question: buurtpeil does not use free text in conditions"),
         ("${info} = 'x'", "${info} is a note: it has no answer"),
         ("${woon} = ''", "comparing ${woon} with '' (answered or not) is not supported: compare it with a value"),
         ("${woon} = 'villa'", "${woon} has no option villa (its options: huur, koop, other)"),
@@ -1091,6 +1091,10 @@ fn broken_fixtures_report_each_problem_where_it_is() {
             unsupported(5, "begin_repeat"),
             unsupported(7, "end_repeat"),
             unsupported(8, "decimal"),
+            // The fixture is anonymous and asks for a name in row 2.
+            "settings: the question naam asks for a name, and an anonymous questionnaire may never ask who someone is \
+             or how to reach them: set kind to identified in the settings sheet (with a purpose) or remove the question"
+                .into(),
         ]
     );
     assert_eq!(
@@ -1110,6 +1114,8 @@ fn broken_fixtures_report_each_problem_where_it_is() {
             "survey row 3, column label::nl: the Dutch label is missing",
             "survey row 3, column label::en: the English label is missing",
             "choices row 3, column label::nl: the Dutch label is missing",
+            "settings: the question naam asks for a name, and an anonymous questionnaire may never ask who someone is \
+             or how to reach them: set kind to identified in the settings sheet (with a purpose) or remove the question",
         ]
     );
     assert_eq!(
@@ -1117,6 +1123,8 @@ fn broken_fixtures_report_each_problem_where_it_is() {
         [
             "survey row 2, column default: the column default is not supported by buurtpeil: remove it or leave it empty",
             "survey row 3, column media::image: the column media::image is not supported by buurtpeil: remove it or leave it empty",
+            "settings: the question straat asks for an address, and an anonymous questionnaire may never ask who someone \
+             is or how to reach them: set kind to identified in the settings sheet (with a purpose) or remove the question",
         ]
     );
     assert_eq!(
@@ -1169,4 +1177,30 @@ fn the_example_in_the_docs() {
         .expect("docs/xlsform.md has a JSON example");
     let expected: Value = serde_json::from_str(json).expect("the JSON example in docs/xlsform.md parses");
     assert_eq!(run(survey, Some(choices), Some(settings)), Ok(expected));
+}
+
+// --- privacy --------------------------------------------------------------------
+
+#[test]
+fn an_anonymous_workbook_asks_nobody_who_they_are() {
+    const ROWS: Grid = &[
+        HEAD,
+        &["text", "naam", "Uw naam", "Your name", "", "", ""],
+        &["text", "e_mail", "Uw e-mailadres", "Your e-mail address", "", "", ""],
+    ];
+    let errors = errors(ROWS);
+    assert!(
+        errors.iter().any(|e| e.starts_with("settings: the question naam asks for a name, and an anonymous")),
+        "{errors:?}"
+    );
+    assert!(errors.iter().any(|e| e.contains("the question e_mail asks for an e-mail address")), "{errors:?}");
+    // With kind identified and a purpose the same questions convert.
+    const IDENTIFIED: Grid = &[
+        &["form_id", "form_title::nl", "form_title::en", "kind", "purpose::nl", "purpose::en"],
+        &["buurt", "Buurt", "Neighbourhood", "identified", "Om u te bellen", "To call you"],
+    ];
+    let value = run(ROWS, Some(CHOICES_OK), Some(IDENTIFIED)).expect("identified converts");
+    assert_eq!(value["kind"], "identified");
+    // Free text that names nobody is fine in an anonymous workbook.
+    question(&["text", "idee", "Uw idee", "Your idea", "", "", ""]);
 }
