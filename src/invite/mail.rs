@@ -108,6 +108,7 @@ impl Mailer for SmtpMailer {
     fn send(&self, msg: &OutMessage) -> Result<(), SendError> {
         let to: Mailbox = msg.to.parse().map_err(|e| SendError::Invalid(format!("{}: {e}", msg.to)))?;
         let email = Message::builder()
+            .message_id(Some(msg.message_id(self.from.email.domain())))
             .from(self.from.clone())
             .to(to)
             .subject(&msg.subject)

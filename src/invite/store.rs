@@ -365,6 +365,9 @@ pub fn queue_emails(
 /// A queued e-mail, as the sender reads it.
 #[derive(Debug, Clone)]
 pub struct OutMessage {
+    /// Which outbox it is queued in (`invitation`, `talent`), for its
+    /// Message-ID.
+    pub outbox: &'static str,
     pub id: i32,
     pub invitation_id: i32,
     pub attempts: i32,
@@ -372,6 +375,17 @@ pub struct OutMessage {
     pub subject: String,
     pub text: String,
     pub html: String,
+}
+
+impl OutMessage {
+    /// The same for every try of one queued message (outbox, row, recipient
+    /// and subject), so that a re-send after an unknown outcome can be
+    /// recognised as the same mail by servers and mail programs.
+    pub fn message_id(&self, domain: &str) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("{}\n{}", self.to, self.subject).as_bytes());
+        format!("<{}.{}.{}@{domain}>", self.outbox, self.id, hex::encode(&digest[..8]))
+    }
 }
 
 /// Rows left in "sending" since before `stale_before` were being sent by a
@@ -433,7 +447,7 @@ pub fn claim(conn: &mut AnyConnection, id: i32, now: NaiveDateTime) -> Result<Op
         .select((ob::id, ob::invitation_id, ob::attempts, ob::recipient, ob::subject, ob::body_text, ob::body_html))
         .first(conn)?;
     let (id, invitation_id, attempts, to, subject, text, html) = row;
-    Ok(Some(OutMessage { id, invitation_id, attempts, to, subject, text, html }))
+    Ok(Some(OutMessage { outbox: "invitation", id, invitation_id, attempts, to, subject, text, html }))
 }
 
 /// The server took the message (2xx): sent, its body (which holds the

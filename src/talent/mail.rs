@@ -118,7 +118,7 @@ pub fn send_pending(conn: &mut AnyConnection, mailer: &dyn Mailer) -> Result<Sen
             continue;
         };
         // The invitations' sender reads an `OutMessage`; no invitation here.
-        let msg = OutMessage { id, invitation_id: 0, attempts, to, subject, text, html };
+        let msg = OutMessage { outbox: "talent", id, invitation_id: 0, attempts, to, subject, text, html };
         match mailer.send(&msg) {
             Ok(()) => {
                 diesel::delete(ob::table.filter(ob::id.eq(id))).execute(conn)?;

@@ -480,7 +480,17 @@ pub struct Smtp {
 }
 
 impl Smtp {
+    /// A server that takes every message but, from the `after`+1-th on,
+    /// drops the connection before answering: the sender cannot know.
+    pub fn dropping(out: &std::path::Path, after: usize) -> Smtp {
+        Smtp::start_with(out, None, Some(after))
+    }
+
     pub fn start(out: &std::path::Path, fail: Option<(usize, u16)>) -> Smtp {
+        Smtp::start_with(out, fail, None)
+    }
+
+    fn start_with(out: &std::path::Path, fail: Option<(usize, u16)>, drop_after: Option<usize>) -> Smtp {
         let python = std::env::var("BUURTPEIL_SMTP_PYTHON").unwrap_or_else(|_| "python3".into());
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut cmd = std::process::Command::new(&python);
@@ -490,6 +500,9 @@ impl Smtp {
             .stdout(std::process::Stdio::piped());
         if let Some((after, code)) = fail {
             cmd.args(["--fail-after", &after.to_string(), "--fail-code", &code.to_string()]);
+        }
+        if let Some(after) = drop_after {
+            cmd.args(["--drop-after", &after.to_string()]);
         }
         let mut child = cmd.spawn().unwrap_or_else(|e| {
             panic!("cannot start {python}: {e}; run the tests with scripts/test.sh (it sets BUURTPEIL_SMTP_PYTHON)")

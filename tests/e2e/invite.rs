@@ -643,3 +643,74 @@ async fn two_senders_at_once_queue_and_send_each_mail_once(backend: Backend) {
     assert_eq!((before, to.len()), (30, 30), "each invitee once");
 }
 on_both_backends!(two_senders_at_once_queue_and_send_each_mail_once);
+
+/// A mail whose outcome is unknown (the server took it but the connection
+/// broke before it said so) is sent again only on request, and then with
+/// the same Message-ID, so that servers and mail programs can drop the
+/// double (issue #15).
+async fn a_resend_after_an_unknown_outcome_keeps_its_message_id(backend: Backend) {
+    let db = TestDb::new(backend);
+    let dir = tempfile::tempdir().unwrap();
+    let mail = dir.path().join("mail.jsonl");
+    let areas = manifest_dir().join("data/cbs/eindhoven_buurten_2024.csv");
+    assert!(buurtpeil(&db.url, &["areas", "import", areas.to_str().unwrap()], &[]).status.success());
+    let mut csv = String::from("person_key,name,street_line,postcode,city,buurt,email\n");
+    for i in 0..3 {
+        csv.push_str(&format!("q{i},Bewoner {i},Markt {i},5611 AB,Eindhoven,BU07721110,q{i}@example.nl\n"));
+    }
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, csv).unwrap();
+    let create = [
+        "invite",
+        "create",
+        "--campaign",
+        "onbekend",
+        "--questionnaire",
+        "geluk",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--from",
+        file.to_str().unwrap(),
+    ];
+    assert!(buurtpeil(&db.url, &create, &[]).status.success());
+    let send = |smtp: &Smtp, extra: &[&str]| {
+        let mut args = vec!["invite", "send", "--campaign", "onbekend"];
+        args.extend_from_slice(extra);
+        let url = smtp.url();
+        buurtpeil(
+            &db.url,
+            &args,
+            &[("SMTP_URL", url.as_str()), ("BUURTPEIL_MAIL_FROM", "Gemeente <onderzoek@gemeente.example>")],
+        )
+    };
+    // The first is answered; the second arrives but its answer is lost.
+    let smtp = Smtp::dropping(&mail, 1);
+    let out = send(&smtp, &[]);
+    assert!(text(&out).contains("may or may not have arrived"), "{}", text(&out));
+    drop(smtp);
+    let first = received(&mail);
+    assert!(first.len() >= 2, "{first:?}");
+    // A plain rerun does not send it again; --retry-unknown does, as itself.
+    let smtp = Smtp::start(&mail, None);
+    let out = send(&smtp, &[]);
+    let after_plain = received(&mail).len();
+    let out2 = send(&smtp, &["--retry-unknown"]);
+    assert!(out2.status.success(), "{}\n{}", text(&out), text(&out2));
+    let all = received(&mail);
+    let ids = |to: &str| -> Vec<String> {
+        all.iter().filter(|m| m["to"][0] == to).map(|m| m["message_id"].as_str().unwrap().to_owned()).collect()
+    };
+    let twice: Vec<String> = (0..3).map(|i| format!("q{i}@example.nl")).filter(|to| ids(to).len() > 1).collect();
+    assert!(!twice.is_empty(), "the unknown one went again: {all:?}");
+    for to in &twice {
+        let got = ids(to);
+        assert!(got.windows(2).all(|w| w[0] == w[1]), "one Message-ID for every try of {to}: {got:?}");
+        assert!(got[0].ends_with("@gemeente.example>"), "{got:?}");
+    }
+    let mut distinct: Vec<String> = (0..3).map(|i| ids(&format!("q{i}@example.nl"))[0].clone()).collect();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "each mail its own Message-ID");
+    assert!(after_plain >= first.len(), "a plain rerun sends what was queued, not the unknown one again");
+}
+on_both_backends!(a_resend_after_an_unknown_outcome_keeps_its_message_id);

@@ -20,10 +20,11 @@ from aiosmtpd.controller import Controller
 
 
 class Handler:
-    def __init__(self, out, fail_after, fail_code):
+    def __init__(self, out, fail_after, fail_code, drop_after):
         self.out = out
         self.fail_after = fail_after
         self.fail_code = fail_code
+        self.drop_after = drop_after
         self.accepted = 0
         self.lock = threading.Lock()
 
@@ -42,10 +43,14 @@ class Handler:
                 "subject": str(msg.get("subject", "")),
                 "text": text.get_content() if text is not None else None,
                 "html": html.get_content() if html is not None else None,
+                "message_id": str(msg.get("message-id", "")),
             }
             with open(self.out, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record) + "\n")
             self.accepted += 1
+            if self.drop_after is not None and self.accepted > self.drop_after:
+                # Taken, but the sender never hears so: an "unknown" outcome.
+                server.transport.close()
             return "250 OK"
 
 
@@ -55,9 +60,10 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--fail-after", type=int, default=None)
     parser.add_argument("--fail-code", type=int, default=451)
+    parser.add_argument("--drop-after", type=int, default=None)
     args = parser.parse_args()
     controller = Controller(
-        Handler(args.out, args.fail_after, args.fail_code), hostname="127.0.0.1", port=args.port
+        Handler(args.out, args.fail_after, args.fail_code, args.drop_after), hostname="127.0.0.1", port=args.port
     )
     controller.start()
     print("ready", flush=True)
