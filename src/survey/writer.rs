@@ -125,7 +125,7 @@ fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
                 Err(_) => break,
             }
         }
-        let today = chrono::Local::now().date_naive();
+        let today = crate::clock::today();
         let (subs, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
         let paused = shared.pause();
         let stored = conn.store(&subs, today);

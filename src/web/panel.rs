@@ -490,7 +490,7 @@ async fn start(
             features_csv: &features2,
             people_csv: &people2,
         };
-        store::start(conn, &new, chrono::Local::now().date_naive())
+        store::start(conn, &new, crate::clock::today())
     })
     .await?;
     spawn(state.pool.clone(), id, settings, features, people, None);
@@ -714,7 +714,7 @@ async fn replace(
             features_csv: &features,
             people_csv: &people,
         };
-        store::start(conn, &new, chrono::Local::now().date_naive())
+        store::start(conn, &new, crate::clock::today())
     })
     .await?;
     spawn(state.pool.clone(), id, settings, s.features_csv.clone(), people_csv, Some(protocol_json));
