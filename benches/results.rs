@@ -54,7 +54,7 @@ struct Data {
 fn fill(conn: &mut AnyConnection, tree: &AreaTree, p: &Published, n: usize) {
     let buurten: Vec<&AreaCode> = tree.at_level(Level::Buurt).map(|a| &a.code).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(n as u64);
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     let mut batch = Vec::with_capacity(20_000);
     for i in 0..n {
         // Uneven over buurten, as real response is.

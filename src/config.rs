@@ -54,6 +54,9 @@ pub struct Config {
     /// Whose `Forwarded` / `X-Forwarded-*` headers count
     /// (`BUURTPEIL_TRUSTED_PROXIES`); nobody's by default.
     pub trusted_proxies: TrustedProxies,
+    /// The municipality's time zone, in which every date is decided
+    /// (`BUURTPEIL_TIME_ZONE`, default Europe/Amsterdam).
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// By default public figures take in new responses once a day.
@@ -94,6 +97,8 @@ pub enum ConfigError {
          buurtpeil at, like BUURTPEIL_PUBLIC_URL=https://buurtpeil.gemeente.nl"
     )]
     PublicUrlRequired,
+    #[error(transparent)]
+    TimeZone(#[from] crate::clock::TimeZoneError),
 }
 
 impl Config {
@@ -164,7 +169,14 @@ impl Config {
             open_link_per_hour: crate::survey::open_link::DEFAULT_PER_HOUR,
             public_url: None,
             trusted_proxies: TrustedProxies::default(),
+            time_zone: crate::clock::DEFAULT_ZONE,
         })
+    }
+
+    /// Sets the time zone from its raw setting (`None` or empty: the default).
+    pub fn with_time_zone(mut self, raw: Option<&str>) -> Result<Config, ConfigError> {
+        self.time_zone = crate::clock::parse_zone(raw)?;
+        Ok(self)
     }
 
     /// Sets how figures are perturbed and released from the raw settings;

@@ -88,7 +88,7 @@ pub enum InviteCommand {
 }
 
 fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
+    buurtpeil::clock::today()
 }
 
 fn template(path: Option<&Path>) -> Result<LetterTemplate> {

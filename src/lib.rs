@@ -5,6 +5,7 @@
 
 pub mod area;
 pub mod auth;
+pub mod clock;
 pub mod code;
 pub mod config;
 pub mod csv_text;

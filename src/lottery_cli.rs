@@ -129,7 +129,7 @@ fn store(conn: &mut AnyConnection, campaign: &str, people: &[Person]) -> Result<
 }
 
 fn today() -> NaiveDate {
-    chrono::Local::now().date_naive()
+    buurtpeil::clock::today()
 }
 
 pub fn register(command: &RegisterCommand, url: &DatabaseUrl) -> Result<()> {

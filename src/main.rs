@@ -172,6 +172,10 @@ fn min_cell() -> Option<String> {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    // Checked before anything else, for every command: every date (a draw's
+    // day, ages, retention, waves) is decided in this zone.
+    let zone = buurtpeil::clock::parse_zone(std::env::var("BUURTPEIL_TIME_ZONE").ok().as_deref())?;
+    buurtpeil::clock::install(buurtpeil::clock::Clock::system(zone));
     match &cli.command {
         Command::Serve { bind, demo } => {
             let mut config =
@@ -189,6 +193,7 @@ fn run(cli: Cli) -> Result<()> {
                         std::env::var("BUURTPEIL_OPEN_LINK_PER_HOUR").ok().as_deref(),
                     )?;
             config.session_key = session_key()?;
+            config.time_zone = zone;
             let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
             let mut config = config
                 .with_addresses(env("BUURTPEIL_PUBLIC_URL").as_deref(), env("BUURTPEIL_TRUSTED_PROXIES").as_deref())?;
@@ -342,7 +347,7 @@ fn import_margins(url: &DatabaseUrl, file: &std::path::Path) -> Result<()> {
     if margins.elsewhere > 0 {
         println!("  left out {} rows of the country or of gemeenten without stored areas", margins.elsewhere);
     }
-    let stored = save_margins(&mut conn, &margins, margins.format, chrono::Local::now().date_naive())?;
+    let stored = save_margins(&mut conn, &margins, margins.format, buurtpeil::clock::today())?;
     println!("stored margins of {stored} areas in {}", url.redacted());
     Ok(())
 }
@@ -379,7 +384,7 @@ fn seed_demo(config: &Config, responses: usize) -> Result<()> {
     }
     // Two waves of geluk over the four weeks of responses, so the demo shows
     // the change between them; the second stays open.
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     if buurtpeil::survey::wave::list(&mut conn, "geluk")?.is_empty() {
         for (name, opens, closes) in [("Meting 1", 28, Some(15)), ("Meting 2", 14, None)] {
             let new = buurtpeil::survey::NewWave {

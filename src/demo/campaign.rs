@@ -146,7 +146,7 @@ pub fn seed_campaign(
     if people.is_empty() {
         return Ok(None);
     }
-    let today = chrono::Local::now().date_naive();
+    let today = crate::clock::today();
     let params = DrawParams {
         size: DRAWN,
         allocation: Allocation::Proportional,

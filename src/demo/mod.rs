@@ -92,7 +92,7 @@ pub fn load_margins(conn: &mut AnyConnection, tree: &AreaTree, seed: u64) -> Res
         areas.insert(buurt.code.to_string(), m);
     }
     let file = MarginsFile { format: "demo", areas, skipped: Vec::new(), elsewhere: 0 };
-    let today = chrono::Local::now().date_naive();
+    let today = crate::clock::today();
     Ok(save_margins(conn, &file, "demo", today)?)
 }
 
@@ -128,7 +128,7 @@ pub fn seed_responses(
         .map(|_| if rng.gen_bool(0.12) { rng.gen_range(0.0..0.25) } else { rng.gen_range(0.3..2.5) })
         .collect();
     let sum: f64 = weights.iter().sum();
-    let today = chrono::Local::now().date_naive();
+    let today = crate::clock::today();
     let mut added = 0;
     for (code, w) in buurten.iter().zip(&weights) {
         let count = (w / sum * total as f64).round() as usize;
@@ -327,7 +327,7 @@ pub fn seed_talent(
     let wijk = AreaCode::parse(Level::Wijk, DEMO_WIJK).expect("a wijk code");
     access::assign(conn, user.id, std::slice::from_ref(&wijk))?;
 
-    let today = chrono::Local::now().date_naive();
+    let today = crate::clock::today();
     let profiles: i64 = tp::table.count().get_result(conn).map_err(DbError::from)?;
     if profiles == 0 {
         let def = &talentenscan.definition;
@@ -455,7 +455,7 @@ pub fn seed_talent_scans(
     }
     let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0x007a_1e47);
     let buurten: Vec<_> = tree.at_level(Level::Buurt).collect();
-    let today = chrono::Local::now().date_naive();
+    let today = crate::clock::today();
     let mut added = 0;
     while added < total {
         let buurt = &buurten[rng.gen_range(0..buurten.len())];

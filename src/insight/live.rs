@@ -60,7 +60,7 @@ fn release_due(then: &Stamp, now: &Stamp, released_at: DateTime<Utc>, cx: &Conte
     if age >= cx.release_every {
         return true;
     }
-    let (released_on, today) = (released_at.date_naive(), Utc::now().date_naive());
+    let (released_on, today) = (crate::clock::local(released_at).date_naive(), crate::clock::today());
     cx.waves.iter().filter_map(|w| w.closes_on).any(|last| released_on <= last && last < today)
 }
 

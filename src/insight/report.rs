@@ -405,7 +405,7 @@ impl Cx<'_> {
 
 /// When the figures were released, and that they change per release.
 pub fn released(table: &SafeTable, lang: Lang) -> String {
-    let at = table.released_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string();
+    let at = crate::clock::local(table.released_at).format("%Y-%m-%d %H:%M").to_string();
     let by_invitation = table.wave.as_ref().is_some_and(|w| w.invitation_only);
     let mut text = lang.text("export_m_released_text").replace("{at}", &at);
     if by_invitation {

@@ -62,7 +62,8 @@ impl Protocol {
             algorithm: ALGORITHM.into(),
             algorithm_version: ALGORITHM_VERSION,
             campaign: campaign.into(),
-            drawn_on: created_at.date_naive(),
+            // The draw's day in the municipality, like every other date.
+            drawn_on: crate::clock::local(created_at).date_naive(),
             seed: seed.clone(),
             seed_source: seed_source.into(),
             parameters: params.clone(),

@@ -134,7 +134,7 @@ pub fn publish(conn: &mut AnyConnection, def: &Definition, approval: Approval) -
                         qv::version.eq(version),
                         qv::content_hash.eq(&hash),
                         qv::definition.eq(def.canonical_json().to_string()),
-                        qv::published_on.eq(chrono::Local::now().date_naive()),
+                        qv::published_on.eq(crate::clock::today()),
                     ))
                     .execute(conn)?;
                 let id = qv::table.filter(qv::slug.eq(slug).and(qv::version.eq(version))).select(qv::id).first(conn)?;
@@ -200,7 +200,7 @@ pub fn set_archived(conn: &mut AnyConnection, slug: &str, archived: bool) -> Res
     diesel::delete(qa::table.find(slug)).execute(conn)?;
     if archived {
         diesel::insert_into(qa::table)
-            .values((qa::slug.eq(slug), qa::archived_on.eq(chrono::Local::now().date_naive())))
+            .values((qa::slug.eq(slug), qa::archived_on.eq(crate::clock::today())))
             .execute(conn)?;
     }
     Ok(())

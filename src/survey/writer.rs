@@ -140,7 +140,7 @@ fn run(pool: Pool, mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
                 Err(_) => break,
             }
         }
-        let today = chrono::Local::now().date_naive();
+        let today = crate::clock::today();
         if purged_on != Some(today) {
             purged_on = Some(today);
             if let Some(c) = conn.conn.as_mut() {

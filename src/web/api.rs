@@ -185,7 +185,7 @@ async fn submit(
         (Some(buurt), Some(answers)) if fields.is_empty() => {
             let opening = {
                 let (state, slug, buurt) = (state.clone(), slug.clone(), buurt.to_string());
-                let today = chrono::Local::now().date_naive();
+                let today = crate::clock::today();
                 web::block(move || wave::opening(&mut *state.pool.get()?, &slug, today, &buurt)).await??
             };
             if opening == Opening::Closed {

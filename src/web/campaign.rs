@@ -214,7 +214,7 @@ async fn send(
         if !invite::campaign_exists(conn, &n).map_err(invite_db)? {
             return Ok(None);
         }
-        let today = chrono::Local::now().date_naive();
+        let today = crate::clock::today();
         invite::queue_invitation_emails(conn, &n, &MailTexts::default(), today).map(Some).map_err(invite_db)
     })
     .await?;
@@ -273,7 +273,7 @@ async fn remind(
         }
         let template = LetterTemplate::default_template();
         let letters = letters.then_some((&template, path.as_path()));
-        let today = chrono::Local::now().date_naive();
+        let today = crate::clock::today();
         invite::remind(conn, &n, round, days, &MailTexts::default(), letters, today).map(Some).map_err(invite_db)
     })
     .await;
@@ -319,7 +319,7 @@ async fn publish(
         let known = lottery::find_campaign(conn, n.as_str()).map_err(lottery_db)?.is_some()
             || invite::campaign_exists(conn, &n).map_err(invite_db)?;
         if known {
-            lottery::publish(conn, n.as_str(), chrono::Local::now().date_naive()).map_err(lottery_db)?;
+            lottery::publish(conn, n.as_str(), crate::clock::today()).map_err(lottery_db)?;
         }
         Ok(known)
     })
@@ -396,7 +396,7 @@ async fn purge(
     }
     let n = name.clone();
     blocking_or_refuse(&state, &req, move |conn| {
-        let today = chrono::Local::now().date_naive();
+        let today = crate::clock::today();
         if lottery::find_campaign(conn, n.as_str()).map_err(lottery_db)?.is_some() {
             lottery::purge(conn, n.as_str(), today).map_err(lottery_db)?;
         }

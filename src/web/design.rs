@@ -113,7 +113,7 @@ fn see_other(to: String) -> HttpResponse {
 }
 
 fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
+    crate::clock::today()
 }
 
 async fn reload(state: &web::Data<AppState>, req: &HttpRequest) -> Result<()> {

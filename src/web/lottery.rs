@@ -135,7 +135,7 @@ async fn run_draw(
     let Some((file, bytes)) = register else {
         return fail("d_error_no_file", StatusCode::UNPROCESSABLE_ENTITY);
     };
-    let today = chrono::Local::now().date_naive();
+    let today = crate::clock::today();
     let params = DrawParams {
         size,
         allocation,
@@ -288,7 +288,7 @@ async fn invite_drawn(
         let people = selected_people(conn, c.as_str()).map_err(|e| DbError::Connect(e.to_string()))?;
         let invitees: Vec<Invitee> =
             people.iter().map(Invitee::of_person).collect::<std::result::Result<_, _>>().map_err(DbError::Connect)?;
-        invite::create_invitations(conn, &c, &slug, &base_url, &invitees, chrono::Local::now().date_naive())
+        invite::create_invitations(conn, &c, &slug, &base_url, &invitees, crate::clock::today())
             .map_err(|e| DbError::Connect(e.to_string()))
     })
     .await?;
@@ -317,13 +317,7 @@ async fn letters(
     // Database trouble is a 503; everything else print_letters refuses is
     // the council's to fix, and said as such.
     let printed = db(&state, &req, move |conn| {
-        match invite::print_letters(
-            conn,
-            &c,
-            &LetterTemplate::default_template(),
-            &path,
-            chrono::Local::now().date_naive(),
-        ) {
+        match invite::print_letters(conn, &c, &LetterTemplate::default_template(), &path, crate::clock::today()) {
             Err(InviteError::Db(e)) => Err(e),
             other => Ok(other),
         }

@@ -455,7 +455,7 @@ async fn start(
             features_csv: &features2,
             people_csv: &people2,
         };
-        store::start(conn, &new, chrono::Local::now().date_naive())
+        store::start(conn, &new, crate::clock::today())
     })
     .await?;
     run_here(&state, id);
@@ -543,8 +543,7 @@ fn selection_page(
     // Who runs it (panel::jobs) and when it last said so, for a running one.
     let runner = (s.status == Status::Running).then(|| {
         let beat = s.heartbeat_at.map(|b| {
-            chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(b, chrono::Utc)
-                .with_timezone(&chrono::Local)
+            crate::clock::local(chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(b, chrono::Utc))
                 .format("%H:%M:%S")
                 .to_string()
         });
@@ -690,7 +689,7 @@ async fn replace(
             features_csv: &features,
             people_csv: &people,
         };
-        store::start(conn, &new, chrono::Local::now().date_naive())
+        store::start(conn, &new, crate::clock::today())
     })
     .await?;
     run_here(&state, id);

@@ -183,7 +183,7 @@ pub(super) fn unavailable(state: &AppState, req: &HttpRequest, lang: LangChoice,
 }
 
 pub(super) fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
+    crate::clock::today()
 }
 
 /// Starts a response: checks buurt, consent and the wave, keeps an empty

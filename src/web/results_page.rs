@@ -320,7 +320,7 @@ async fn results(
         .collect();
     let option_values: Vec<(&str, &String)> = meta.kind.choice_values().into_iter().zip(&labels).collect();
     ctx.insert("waves", &wave_options);
-    ctx.insert("released_at", &table.released_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string());
+    ctx.insert("released_at", &crate::clock::local(table.released_at).format("%Y-%m-%d %H:%M").to_string());
     ctx.insert("invitation_only", &table.wave.as_ref().is_some_and(|w| w.invitation_only));
     ctx.insert("wave_id", &chosen);
     ctx.insert("previous_wave", &previous.and_then(|t| t.wave.as_ref()).map(|w| w.name.clone()));

@@ -85,7 +85,7 @@ pub fn start(runs: Arc<SendRuns>, pool: Pool, campaign: CampaignName, mailer: Sm
                     &mailer,
                     |done, total| runs.set(&name, SendRun { running: true, done, total, ..SendRun::default() }),
                     || chrono::Utc::now().naive_utc(),
-                    chrono::Local::now().date_naive(),
+                    crate::clock::today(),
                 )
                 .map_err(|e| e.to_string())
             });

@@ -58,6 +58,8 @@ impl Application {
             .map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?;
         let port =
             listener.local_addr().map_err(|source| StartError::Bind { addr: config.bind.to_string(), source })?.port();
+        // Every date from here on is decided in the municipality's zone.
+        crate::clock::install(crate::clock::Clock::system(config.time_zone));
         let pool = connect(&config.database_url, config.pool_size)?;
         let defs = load_dir(&config.questionnaires_dir)?;
         let (catalog, tree) = {
@@ -110,26 +112,28 @@ impl Application {
                     // Unfinished responses and identified answers past their retention:
                     // at start, then hourly.
                     if round % (3600 / AREA_REFRESH.as_secs()) == 0 {
-                        let purged =
-                            watcher.pool.get().map_err(DbError::from).and_then(|mut c| {
-                                crate::survey::partial::purge(&mut c, chrono::Local::now().date_naive())
-                            });
+                        let purged = watcher
+                            .pool
+                            .get()
+                            .map_err(DbError::from)
+                            .and_then(|mut c| crate::survey::partial::purge(&mut c, crate::clock::today()));
                         match purged {
                             Ok(0) => {}
                             Ok(n) => tracing::info!("deleted {n} unfinished responses past their retention"),
                             Err(e) => tracing::warn!("deleting old unfinished responses failed: {e}"),
                         }
                         let expired = watcher.pool.get().map_err(DbError::from).and_then(|mut c| {
-                            crate::survey::purge_expired(&mut c, &watcher.catalog(), chrono::Local::now().date_naive())
+                            crate::survey::purge_expired(&mut c, &watcher.catalog(), crate::clock::today())
                         });
                         match expired {
                             Ok(0) => {}
                             Ok(n) => tracing::info!("deleted {n} identified responses past their retention"),
                             Err(e) => tracing::warn!("deleting identified responses past their retention failed: {e}"),
                         }
-                        let renewed = watcher.pool.get().map_err(DbError::from).and_then(|mut c| {
-                            crate::talent::profile::renew(&mut c, renewal, chrono::Local::now().date_naive())
-                        });
+                        let renewed =
+                            watcher.pool.get().map_err(DbError::from).and_then(|mut c| {
+                                crate::talent::profile::renew(&mut c, renewal, crate::clock::today())
+                            });
                         match renewed {
                             Ok(r) if r.flagged + r.erased > 0 => tracing::info!(
                                 "talent profiles: {} asked to renew, {} erased after not renewing",

@@ -232,7 +232,7 @@ async fn app_with_answers() -> TestApp {
     let jan = |d| chrono::NaiveDate::from_ymd_opt(2026, 1, d).unwrap();
     crate::results::open_wave(&app, "Januari", jan(1), Some(jan(31)));
     crate::results::seed(&app, "BU07721130", jan(15), 12, 6);
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     crate::results::open_wave(&app, "Nu", today - chrono::Days::new(3), None);
     app.restart().await
 }
@@ -473,7 +473,7 @@ fn proposal_link(app: &TestApp, lang: &str) -> String {
     let user = buurtpeil::auth::find_by_email(&mut conn, &buurtpeil::auth::EmailAddress::parse(&email).unwrap())
         .unwrap()
         .unwrap();
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     diesel::insert_into(ti::table)
         .values((
             ti::buurt.eq("BU07721130"),

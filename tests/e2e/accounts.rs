@@ -338,8 +338,8 @@ on_both_backends!(failed_logins_are_throttled);
 
 /// 29 wrong passwords and the right one, all at once, for one account from
 /// one address: each attempt is counted before its password is hashed, so
-/// at most 5 are evaluated (401 or 303) and the rest get 429 — the right
-/// one included, when the five places were already taken.
+/// at most 5 wrong ones are evaluated (401) and the rest get 429 — the
+/// right one included, when the five places were already taken.
 async fn parallel_guesses_are_counted_before_they_are_checked(backend: Backend) {
     let app = spawn_app(backend).await;
     let mut evaluated_total = 0;
@@ -362,13 +362,13 @@ async fn parallel_guesses_are_counted_before_they_are_checked(backend: Backend) 
         let (wrong, right, throttled) = (count(401), count(303), count(429));
         eprintln!("round {round}: {wrong} × 401, {right} × 303, {throttled} × 429");
         assert_eq!(wrong + right + throttled, 30, "{outcomes:?}");
-        assert!(wrong + right <= 5, "at most the limit evaluated: {outcomes:?}");
-        assert!(throttled >= 25, "{outcomes:?}");
+        // At most 5 wrong passwords are ever checked. The right one, when it
+        // got one of the five places, gives it back as soon as it is done,
+        // so a guess still arriving may take it: 6 checked at most.
+        assert!(wrong <= 5, "at most the limit of wrong ones evaluated: {outcomes:?}");
+        assert!(wrong + right <= 6 && throttled >= 24, "{outcomes:?}");
         let right_status = outcomes.iter().find(|(r, _)| *r).unwrap().1;
         assert!(right_status == 303 || right_status == 429, "{right_status}");
-        if right_status == 303 {
-            assert!(wrong <= 4, "the right one took one of the five places: {outcomes:?}");
-        }
         // What is left is consistent: the right password from this address
         // gets in exactly when fewer than 5 wrong ones were counted.
         let fresh = browser();
@@ -376,7 +376,7 @@ async fn parallel_guesses_are_counted_before_they_are_checked(backend: Backend) 
         assert_eq!(again.status().as_u16(), if wrong < 5 { 303 } else { 429 }, "{outcomes:?}");
         evaluated_total += wrong + right;
     }
-    assert!(evaluated_total <= 15);
+    assert!(evaluated_total <= 18);
 }
 on_both_backends!(parallel_guesses_are_counted_before_they_are_checked);
 

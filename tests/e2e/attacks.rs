@@ -195,7 +195,7 @@ on_both_backends!(figures_change_per_release_not_per_response);
 /// invitation only, and the results say so.
 async fn an_invitation_only_wave_takes_no_open_link_responses(backend: Backend) {
     let app = spawn_app(backend).await;
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     let new = buurtpeil::survey::NewWave {
         slug: buurtpeil::questionnaire::Slug::parse("geluk").unwrap(),
         name: "Op uitnodiging".into(),

@@ -441,7 +441,7 @@ async fn without_smtp_the_page_says_so_and_other_roles_are_refused() {
         email: Some("sam@example.nl".into()),
     };
     let base_url = buurtpeil::invite::BaseUrl::parse("https://peil.example.nl").unwrap();
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     let by_post = buurtpeil::invite::Invitee { person_key: "p2".into(), email: None, ..invitee.clone() };
     buurtpeil::invite::create_invitations(
         &mut conn,
@@ -595,7 +595,7 @@ async fn the_demo_campaign_gives_a_panel_in_seconds() {
         features_csv: &done.features_csv,
         people_csv: done.people_csv.as_deref().unwrap(),
     };
-    let orphan = store::start(&mut conn, &new, chrono::Local::now().date_naive()).unwrap();
+    let orphan = store::start(&mut conn, &new, buurtpeil::clock::today()).unwrap();
     let an_hour_ago = chrono::Utc::now().naive_utc() - chrono::Duration::hours(1);
     assert!(store::claim(&mut conn, orphan, "dead-instance", an_hour_ago).unwrap());
     let started = std::time::Instant::now();
@@ -620,7 +620,7 @@ async fn selections_started_at_once_keep_their_own_ids(backend: Backend) {
     use buurtpeil::panel::Algorithm;
     let db = TestDb::new(backend);
     buurtpeil::db::run_migrations(&mut db.connect()).unwrap();
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     let ids: Vec<(usize, i32)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|i| {

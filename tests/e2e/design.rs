@@ -390,7 +390,7 @@ on_both_backends!(an_anonymous_workbook_may_not_ask_for_contact_details);
 async fn waves_open_and_close_per_buurt(backend: Backend) {
     let app = spawn_app_with(backend, Options { min_cell: Some("3"), ..Options::default() }).await;
     let pro = app.logged_in("meting@eindhoven.nl", Role::Professional).await;
-    let today = chrono::Local::now().date_naive().to_string();
+    let today = buurtpeil::clock::today().to_string();
     // Without waves the questionnaire is always open.
     app.submit_many("BU07721120", 3, 6).await;
     let res = pro

@@ -17,7 +17,7 @@ use crate::helpers::*;
 use crate::on_both_backends;
 
 fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
+    buurtpeil::clock::today()
 }
 
 fn invitee(key: &str, name: &str, buurt: &str, email: Option<&str>) -> Invitee {

@@ -549,7 +549,7 @@ async fn sign_ups_become_a_panel(backend: Backend) {
     let mut conn = db.connect();
     let catalog = load_catalog(&mut conn, &load_dir(&manifest_dir().join("questionnaires")).unwrap()).unwrap();
     let p = catalog.current("panelaanmelding").unwrap();
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     for i in 0..16 {
         let raw: std::collections::BTreeMap<String, RawAnswer> = [
             ("geslacht", ["vrouw", "man"][i % 2]),
@@ -604,3 +604,47 @@ async fn sign_ups_become_a_panel(backend: Backend) {
     }
 }
 on_both_backends!(sign_ups_become_a_panel);
+
+/// The draw's day and its reference date for ages are the date in the
+/// configured zone (`BUURTPEIL_TIME_ZONE`), not the machine's: two zones 25
+/// hours apart always give different dates, each its own. A zone that does
+/// not exist stops the command.
+async fn the_draw_is_dated_in_the_configured_time_zone(backend: Backend) {
+    let db = TestDb::new(backend);
+    setup(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let register = dir.path().join("register.csv");
+    std::fs::write(&register, register_csv(60)).unwrap();
+    let draw_in = |zone: &str, campaign: &str| {
+        let protocol = dir.path().join(format!("{campaign}.json"));
+        let out = Command::new(env!("CARGO_BIN_EXE_buurtpeil"))
+            .args(["draw", "--campaign", campaign, "--register", path(&register), "--size", "10"])
+            .args(["--seed", "dobbelstenen 1 2 3", "--protocol", path(&protocol)])
+            .env("DATABASE_URL", &db.url)
+            .env("RUST_LOG", "warn")
+            .env("BUURTPEIL_TIME_ZONE", zone)
+            .output()
+            .unwrap();
+        (out, protocol)
+    };
+    for (zone, tz, campaign) in [
+        ("Pacific/Kiritimati", chrono_tz::Pacific::Kiritimati, "beraad-oost"),
+        ("Pacific/Pago_Pago", chrono_tz::Pacific::Pago_Pago, "beraad-west"),
+    ] {
+        let before = chrono::Utc::now().with_timezone(&tz).date_naive();
+        let (out, protocol) = draw_in(zone, campaign);
+        let after = chrono::Utc::now().with_timezone(&tz).date_naive();
+        assert!(out.status.success(), "{}", text(&out));
+        let published = Protocol::from_json(&std::fs::read_to_string(&protocol).unwrap()).unwrap();
+        assert!(published.drawn_on == before || published.drawn_on == after, "{zone}: {}", published.drawn_on);
+        assert_eq!(published.parameters.reference_date, published.drawn_on, "{zone}");
+    }
+    let east = Protocol::from_json(&std::fs::read_to_string(dir.path().join("beraad-oost.json")).unwrap()).unwrap();
+    let west = Protocol::from_json(&std::fs::read_to_string(dir.path().join("beraad-west.json")).unwrap()).unwrap();
+    assert!(east.drawn_on > west.drawn_on, "{} / {}", east.drawn_on, west.drawn_on);
+
+    let (out, _) = draw_in("Mars/Olympus_Mons", "beraad-nergens");
+    assert!(!out.status.success());
+    assert!(text(&out).contains("BUURTPEIL_TIME_ZONE \"Mars/Olympus_Mons\" is not a time zone"), "{}", text(&out));
+}
+on_both_backends!(the_draw_is_dated_in_the_configured_time_zone);

@@ -188,7 +188,7 @@ async fn map_page_hides_what_the_table_hides(backend: Backend) {
 
     // Two waves: one long past without answers (hidden), one now. The trend
     // of the gemeente shows the second and says why the first is missing.
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     for (name, opens, closes) in [
         ("Vorig jaar", today - chrono::Days::new(400), Some(today - chrono::Days::new(370))),
         ("Dit jaar", today - chrono::Days::new(30), None),

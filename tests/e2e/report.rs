@@ -13,7 +13,7 @@ use crate::results::{open_wave, seed};
 /// Returns the app and the id of the second wave.
 async fn two_waves(backend: Backend) -> (TestApp, i32) {
     let app = spawn_app(backend).await;
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     let jan = |d| NaiveDate::from_ymd_opt(2026, 1, d).unwrap();
     open_wave(&app, "Januari", jan(1), Some(jan(31)));
     let second = open_wave(&app, "Nu", today - chrono::Days::new(3), None);

@@ -193,7 +193,7 @@ async fn old_partial_responses_are_deleted() {
     app.resident().start("geluk", "BU07721120").await;
     let mut sqlite = app.db.connect_sqlite();
     sqlite.batch_execute("UPDATE partial_responses SET updated_on = '2020-01-01' WHERE buurt = 'BU07721110'").unwrap();
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     let purged = buurtpeil::survey::partial::purge(&mut app.db.connect(), today).unwrap();
     assert_eq!(purged, 1);
     assert_eq!(count(&mut app.db.connect(), "partial_responses"), 1);
@@ -263,7 +263,7 @@ async fn the_talent_scan_asks_consent_and_stores_apart(backend: Backend) {
 
     // Kept as long as the purpose promises (talentenscan: 24 months), then
     // erased by the housekeeping job.
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     let months_ago = |m: u32| today.checked_sub_months(chrono::Months::new(m)).unwrap();
     diesel::update(ir::table.filter(ir::buurt.eq("BU07721110")))
         .set(ir::submitted_on.eq(months_ago(24) - chrono::Days::new(1)))

@@ -63,7 +63,7 @@ fn assert_safe(body: &Value, what: &str) {
 
 async fn waves_are_suppressed_together_and_compared(backend: Backend) {
     let app = spawn_app(backend).await;
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     let jan = |d| NaiveDate::from_ymd_opt(2026, 1, d).unwrap();
     // Responses of an earlier wave, stored before this server started.
     let first = open_wave(&app, "Januari", jan(1), Some(jan(31)));
@@ -243,7 +243,7 @@ async fn responses_stored_by_another_process_are_noticed(backend: Backend) {
     let n = |body: &Value| area(body, "WK077211")["n"].as_u64();
     assert_eq!(n(&app.results("wijk").await), Some(10));
     // Another server on the same database stores five more.
-    seed(&app, "BU07721110", chrono::Local::now().date_naive(), 5, 8);
+    seed(&app, "BU07721110", buurtpeil::clock::today(), 5, 8);
     let started = std::time::Instant::now();
     loop {
         if n(&app.results("wijk").await) == Some(15) {
@@ -322,7 +322,7 @@ async fn the_talent_map_counts_skills_and_hides_small_buurten(backend: Backend) 
     let mut conn = app.db.connect();
     let catalog = buurtpeil::questionnaire::read_catalog(&mut conn).unwrap();
     let scan = catalog.current("talentenscan").unwrap();
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     // Binnenstad 12 (8 koken), Witte Dame 14 (all koken), Bergen 3: Bergen is
     // hidden, and Binnenstad with it (the wijk minus Witte Dame would give
     // Bergen away); Irisbuurt 11 in another wijk.

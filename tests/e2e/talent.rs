@@ -490,7 +490,7 @@ async fn profiles_not_confirmed_are_flagged_then_erased(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = scan(&app, BINNENSTAD, "Oud Profiel", "oud@example.nl", &["koken"], "wekelijks").await;
     let mut conn = app.db.connect();
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     let policy = Renewal { months: 12, grace_days: 30 };
     assert_eq!(profile::renew(&mut conn, policy, today).unwrap().flagged, 0, "a new profile is left alone");
     let long_ago = today - chrono::Months::new(13);

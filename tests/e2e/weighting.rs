@@ -108,7 +108,7 @@ async fn margins_import_and_raking_from_stored_answers(backend: Backend) {
     assert_eq!(cells["BU07721120"].cells[&c("25_44", "vrouw")], 3);
     // A wave of one buurt counts only that buurt's respondents; a wave that
     // ended yesterday none.
-    let today = chrono::Local::now().date_naive();
+    let today = buurtpeil::clock::today();
     let mut wave = buurtpeil::survey::Wave {
         id: 1,
         slug: "geluk".into(),
