@@ -4,6 +4,7 @@
 #
 #   scripts/test.sh [extra args for cargo test]
 #   BUURTPEIL_SKIP_LINT=1 scripts/test.sh      # skip cargo fmt / clippy
+#   BUURTPEIL_SKIP_DENY=1 scripts/test.sh      # skip cargo deny (deny.toml)
 #   scripts/test.sh -- --nocapture              # args go to `cargo test --all-targets`
 #
 # Works on a fresh Debian 12 machine as root (or as a user with sudo): missing
@@ -170,6 +171,32 @@ else
         cargo clippy --all-targets -- -D warnings
     else
         banner "WARNING: clippy is not installed; lints NOT checked"
+    fi
+fi
+
+# --- cargo deny: licences, duplicates, sources (deny.toml) --------------------
+# Installed from crates.io once (≈ 5 minutes); checked offline against
+# Cargo.lock. Security advisories need the RustSec database from GitHub:
+# tried, and reported plainly when it cannot be fetched.
+if [ "${BUURTPEIL_SKIP_DENY:-0}" = "1" ]; then
+    banner "Skipping cargo deny (BUURTPEIL_SKIP_DENY=1)"
+else
+    if ! cargo deny --version >/dev/null 2>&1; then
+        banner "Installing cargo-deny from crates.io"
+        cargo install --locked --quiet cargo-deny@0.20.2 || die "could not install cargo-deny"
+    fi
+    banner "cargo deny --offline check licenses bans sources"
+    { cargo deny --offline check licenses bans sources 2>&1 | grep -E '^(error|warning)\[|ok|FAILED' | sort | uniq -c; } || true
+    cargo deny --offline check licenses bans sources >/dev/null 2>&1 \
+        || { cargo deny --offline check licenses bans sources; die "cargo deny: licences, bans or sources failed"; }
+    banner "cargo deny check advisories"
+    if timeout 120 cargo deny check advisories >"${TMPDIR:-/tmp}/buurtpeil-advisories.log" 2>&1; then
+        echo "advisories ok"
+    elif grep -qi "could not resolve host\|unable to access\|failed to fetch\|network" "${TMPDIR:-/tmp}/buurtpeil-advisories.log"; then
+        echo "WARNING: security advisories NOT checked: the RustSec database could not be fetched from GitHub"
+    else
+        cat "${TMPDIR:-/tmp}/buurtpeil-advisories.log"
+        die "cargo deny: a dependency has a security advisory"
     fi
 fi
 
