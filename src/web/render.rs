@@ -84,7 +84,7 @@ pub fn page(
     ctx.insert("other_lang", lang.lang.other().code());
     ctx.insert("switch_href", &switch_href(req, lang));
     ctx.insert("t", lang.lang.texts());
-    ctx.insert("min_cell", &state.min_cell);
+    ctx.insert("min_cell", &state.publication.min_cell);
     match state.tera.render(template, &ctx) {
         Ok(body) => {
             let mut res = HttpResponse::build(status);

@@ -18,7 +18,6 @@ pub struct AppState {
     pub pool: Pool,
     pub writer: Writer,
     pub tera: tera::Tera,
-    pub min_cell: u64,
     /// How public figures are perturbed and released.
     pub publication: Publication,
     pub mail: super::sending::MailSettings,
@@ -84,7 +83,6 @@ impl AppState {
             catalog: RwLock::new(Arc::new(catalog)),
             catalog_mark: std::sync::Mutex::default(),
             tera,
-            min_cell: publication.min_cell,
             publication,
             areas: RwLock::new(CachedAreas { tree: Arc::new(areas), read_at: Instant::now(), generation: 0 }),
         }
@@ -179,7 +177,7 @@ impl AppState {
             tree: &tree,
             area_generation,
             waves,
-            min_cell: self.min_cell,
+            min_cell: self.publication.min_cell,
             perturbation: &self.publication.perturbation,
             release_every: self.publication.release_every,
         };

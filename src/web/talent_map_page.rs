@@ -56,7 +56,7 @@ async fn talent_map(
     let versions = catalog.versions(SLUG).to_vec();
     let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
     let responses = blocking_or_refuse(&state, &req, move |conn| identified_responses(conn, &ids)).await?;
-    let set = talent_set(&state.areas(), &current, &versions, &responses, state.min_cell);
+    let set = talent_set(&state.areas(), &current, &versions, &responses, state.publication.min_cell);
     let table = &set.all;
     let Some(qi) = table.question_index(question) else {
         return Err(refusal(&req, StatusCode::NOT_FOUND, "error_no_results"));

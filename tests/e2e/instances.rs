@@ -22,6 +22,26 @@ async fn within(limit: Duration, mut check: impl AsyncFnMut() -> bool) -> Durati
 
 async fn a_second_instance_follows_the_first(backend: Backend) {
     let a = spawn_app(backend).await;
+    // A panel selection that another, living instance runs (fresh heartbeat).
+    use buurtpeil::panel::store::{self, NewSelection, Settings, Status};
+    let settings = Settings {
+        size: 2,
+        seed: "elders".into(),
+        algorithm: buurtpeil::panel::Algorithm::Leximin,
+        household_columns: vec![],
+        dropped: vec![],
+        pseudonym_key: "k".into(),
+    };
+    let new = NewSelection {
+        campaign: "elders",
+        questionnaire: "panelaanmelding",
+        previous_id: None,
+        settings: &settings,
+        features_csv: "feature,value,min,max\n",
+        people_csv: "id\n",
+    };
+    let elsewhere = store::start(&mut a.db.connect(), &new, buurtpeil::clock::today()).unwrap();
+    assert!(store::claim(&mut a.db.connect(), elsewhere, "elsewhere", chrono::Utc::now().naive_utc()).unwrap());
     // B: another server process on the same database.
     let config = test_config(&a.db.url, None, manifest_dir().join("questionnaires"));
     let b = Application::build(&config).expect("the second instance starts");
@@ -67,6 +87,11 @@ async fn a_second_instance_follows_the_first(backend: Backend) {
     let res = client.post(on_b("/api/v1/questionnaires/geluk/responses")).json(&geluk("BU07721110", 7));
     assert_eq!(res.send().await.unwrap().status().as_u16(), 403);
     assert_eq!(count(&mut a.db.connect(), "responses"), stored, "nothing stored once B knows");
+
+    // Starting B, and B's follower, left the other instance's selection alone.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let running = store::load(&mut a.db.connect(), elsewhere).unwrap().unwrap();
+    assert_eq!((running.status, running.runner.as_deref()), (Status::Running, Some("elsewhere")));
 }
 on_both_backends!(a_second_instance_follows_the_first);
 

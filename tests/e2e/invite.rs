@@ -593,17 +593,19 @@ async fn a_drawn_resident_signs_up_for_the_panel() {
     assert!(answers.contains("\"leeftijd\":\"van_25_tot_40\"") && answers.contains("samira@example.org"));
 }
 
-/// Two `invite send` at once on a fresh campaign (issue #15): neither fails
-/// on the outbox's unique key, and every invitee gets one e-mail.
-async fn two_senders_at_once_queue_and_send_each_mail_once(backend: Backend) {
+/// A database with Eindhoven's areas and a campaign `name` of `n` invitees
+/// with an e-mail address each (`{prefix}{i}@example.nl`); the folder for
+/// the test SMTP server's mail file.
+fn campaign_with_emails(backend: Backend, name: &str, prefix: &str, n: usize) -> (TestDb, tempfile::TempDir) {
     let db = TestDb::new(backend);
     let dir = tempfile::tempdir().unwrap();
-    let mail = dir.path().join("mail.jsonl");
     let areas = manifest_dir().join("data/cbs/eindhoven_buurten_2024.csv");
     assert!(buurtpeil(&db.url, &["areas", "import", areas.to_str().unwrap()], &[]).status.success());
     let mut csv = String::from("person_key,name,street_line,postcode,city,buurt,email\n");
-    for i in 0..30 {
-        csv.push_str(&format!("p{i},Bewoner {i},Markt {i},5611 AB,Eindhoven,BU07721110,p{i}@example.nl\n"));
+    for i in 0..n {
+        csv.push_str(&format!(
+            "{prefix}{i},Bewoner {i},Markt {i},5611 AB,Eindhoven,BU07721110,{prefix}{i}@example.nl\n"
+        ));
     }
     let file = dir.path().join("people.csv");
     std::fs::write(&file, csv).unwrap();
@@ -611,7 +613,7 @@ async fn two_senders_at_once_queue_and_send_each_mail_once(backend: Backend) {
         "invite",
         "create",
         "--campaign",
-        "samen",
+        name,
         "--questionnaire",
         "geluk",
         "--base-url",
@@ -621,6 +623,14 @@ async fn two_senders_at_once_queue_and_send_each_mail_once(backend: Backend) {
     ];
     let out = buurtpeil(&db.url, &create, &[]);
     assert!(out.status.success(), "{}", text(&out));
+    (db, dir)
+}
+
+/// Two `invite send` at once on a fresh campaign (issue #15): neither fails
+/// on the outbox's unique key, and every invitee gets one e-mail.
+async fn two_senders_at_once_queue_and_send_each_mail_once(backend: Backend) {
+    let (db, dir) = campaign_with_emails(backend, "samen", "p", 30);
+    let mail = dir.path().join("mail.jsonl");
     let smtp = Smtp::start(&mail, None);
     let url = smtp.url();
     let send = |url: String, db: String| {
@@ -649,30 +659,8 @@ on_both_backends!(two_senders_at_once_queue_and_send_each_mail_once);
 /// the same Message-ID, so that servers and mail programs can drop the
 /// double (issue #15).
 async fn a_resend_after_an_unknown_outcome_keeps_its_message_id(backend: Backend) {
-    let db = TestDb::new(backend);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = campaign_with_emails(backend, "onbekend", "q", 3);
     let mail = dir.path().join("mail.jsonl");
-    let areas = manifest_dir().join("data/cbs/eindhoven_buurten_2024.csv");
-    assert!(buurtpeil(&db.url, &["areas", "import", areas.to_str().unwrap()], &[]).status.success());
-    let mut csv = String::from("person_key,name,street_line,postcode,city,buurt,email\n");
-    for i in 0..3 {
-        csv.push_str(&format!("q{i},Bewoner {i},Markt {i},5611 AB,Eindhoven,BU07721110,q{i}@example.nl\n"));
-    }
-    let file = dir.path().join("people.csv");
-    std::fs::write(&file, csv).unwrap();
-    let create = [
-        "invite",
-        "create",
-        "--campaign",
-        "onbekend",
-        "--questionnaire",
-        "geluk",
-        "--base-url",
-        "http://127.0.0.1:9",
-        "--from",
-        file.to_str().unwrap(),
-    ];
-    assert!(buurtpeil(&db.url, &create, &[]).status.success());
     let send = |smtp: &Smtp, extra: &[&str]| {
         let mut args = vec!["invite", "send", "--campaign", "onbekend"];
         args.extend_from_slice(extra);

@@ -30,14 +30,8 @@ async fn a_read_only_or_cut_database_answers_503_and_recovers() {
     assert_eq!(health.status().as_u16(), 503, "a read-only database is not ready for writes");
     assert_eq!(health.headers()["retry-after"], "5");
     for _ in 0..3 {
-        let res = app
-            .client
-            .post(app.url("/api/v1/questionnaires/geluk/responses"))
-            .json(&geluk("BU07721110", 7))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 503, "{}", res.text().await.unwrap());
+        let (status, body) = app.submit("geluk", &geluk("BU07721110", 7)).await;
+        assert_eq!(status, 503, "{body}");
     }
 
     admin(&app.db, "ALTER DATABASE {db} RESET default_transaction_read_only");
